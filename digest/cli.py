@@ -1,0 +1,163 @@
+"""The command line: the composition root. Parses, loads the settings once, sets up logging,
+opens the store, calls a stage, prints. Errors the user can fix are caught here and turned
+into a message and an exit code: 0 success, 1 the job failed, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from digest.config import Settings, load_settings, resolve_config_path
+from digest.errors import DigestError
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Context:
+    config: str | None
+    offline: bool
+
+    def settings(self) -> Settings:
+        settings = load_settings(resolve_config_path(self.config, os.environ))
+        if self.offline and not settings.offline:
+            from dataclasses import replace
+
+            settings = replace(settings, offline=True)
+        return settings
+
+
+def _handle_errors(func: F) -> F:
+    """Print a DigestError as a message (and hint) and exit with its code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DigestError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            if exc.hint:
+                click.echo(f"hint: {exc.hint}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextmanager
+def _opened_store(settings: Settings) -> Iterator[Any]:
+    from digest.store import open_store
+
+    store = open_store(settings.database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _setup_logging(level_name: str) -> None:
+    level = getattr(logging, level_name.upper(), None)
+    if not isinstance(level, int):
+        raise click.BadParameter(f"unknown log level {level_name!r}", param_hint="--log-level")
+    logging.basicConfig(
+        level=level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config",
+    metavar="PATH",
+    help="Configuration file (default: $DIGEST_CONFIG, else ./feeds.yaml).",
+)
+@click.option("--offline", is_flag=True, help="Skip network sources; read documents only.")
+@click.option(
+    "--log-level",
+    default=lambda: os.environ.get("DIGEST_LOG_LEVEL", "WARNING"),
+    show_default="WARNING, or $DIGEST_LOG_LEVEL",
+    help="Logging threshold.",
+)
+@click.version_option(package_name="digest")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, offline: bool, log_level: str) -> None:
+    """digest: builds and mails a French AI-news newsletter."""
+    _setup_logging(log_level)
+    ctx.obj = Context(config=config, offline=offline)
+
+
+@main.command()
+@click.option("--source", metavar="NAME", help="Only this source (forced past any backoff).")
+@click.pass_obj
+@_handle_errors
+def ingest(obj: Context, source: str | None) -> None:
+    """Fetch documents and feeds into the store."""
+    from digest.ingest.run import run_ingest
+    from digest.report import IngestProgress, print_ingest_report
+    from digest.store import utcnow
+
+    settings = obj.settings()
+    with _opened_store(settings) as store:
+        total = 1 if source else _count_sources(settings)
+        with IngestProgress(total) as progress:
+            report = run_ingest(settings, store, utcnow(), only=source, on_done=progress.advance)
+    print_ingest_report(report)
+
+
+def _count_sources(settings: Settings) -> int:
+    from digest.ingest.run import source_names
+
+    enabled = {f.name for f in settings.feeds if f.enabled}
+    feed_names = {f.name for f in settings.feeds}
+    return sum(1 for n in source_names(settings) if n not in feed_names or n in enabled)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@_handle_errors
+def status(obj: Context, as_json: bool) -> None:
+    """Sources with their last result and next attempt, and item counts."""
+    from digest.report import print_status, status_json
+
+    settings = obj.settings()
+    with _opened_store(settings) as store:
+        sources = store.list_sources()
+    if as_json:
+        click.echo(json.dumps(status_json(sources), ensure_ascii=False, indent=2))
+    else:
+        print_status(sources, settings.database_url)
+
+
+@main.command()
+@click.option("--source", metavar="NAME", help="Only the items of this source.")
+@click.option("--json", "as_json", is_flag=True, help="Stable JSON (see README: items JSON).")
+@click.pass_obj
+@_handle_errors
+def items(obj: Context, source: str | None, as_json: bool) -> None:
+    """List the stored stories, so an editor can see what came in."""
+    from digest.report import items_json, print_items
+
+    settings = obj.settings()
+    with _opened_store(settings) as store:
+        stored = store.list_items(source)
+    if as_json:
+        click.echo(json.dumps(items_json(stored), ensure_ascii=False, indent=2))
+    else:
+        print_items(stored)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

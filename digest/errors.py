@@ -1,0 +1,46 @@
+"""Errors the user can act on: each has a message for humans and an optional hint.
+
+They are caught in exactly two places: the per-source / per-recipient loops (recorded,
+the run goes on) and the command line (printed, exit code). Anything else is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    """Base class: a failure the operator can understand and fix."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} (hint: {self.hint})" if self.hint else self.message
+
+
+class ConfigError(DigestError):
+    """The configuration file or environment is invalid; lists every problem at once."""
+
+    exit_code = 2
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{source}: {len(problems)} problem(s)\n{lines}")
+        self.source = source
+        self.problems = problems
+
+
+class StoreError(DigestError):
+    """The database cannot be opened or migrated."""
+
+
+class FeedError(DigestError):
+    """A feed could not be fetched or parsed."""
+
+
+class DocumentError(DigestError):
+    """A document could not be read or decoded."""

@@ -1,0 +1,143 @@
+"""Ingest the editors' documents: read, decode, repair, clean, cut into stories, store.
+
+Takes the configured document paths; gives one `SourceReport` per file. A file is a
+source of its own (named by its file name). An unchanged file (same bytes) adds nothing;
+a changed one has its stories replaced in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from html import escape
+from pathlib import Path
+
+from digest.config import DocumentSource
+from digest.errors import DocumentError
+from digest.ingest.clean import (
+    content_hash,
+    decode_bytes,
+    drop_boilerplate,
+    repair_text,
+    strip_citations,
+    strip_markdown,
+    tidy_spaces,
+)
+from digest.ingest.segment import CutDocument, Segment, cut_document
+from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport
+from digest.sentences import derive_title
+from digest.store import Store
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+
+
+def document_files(documents: Sequence[DocumentSource]) -> list[Path]:
+    """Every document file the configuration names, folders expanded, in a stable order."""
+    files: list[Path] = []
+    for document in documents:
+        if document.path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in document.path.iterdir()
+                    if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES
+                )
+            )
+        else:
+            files.append(document.path)
+    return files
+
+
+def ingest_documents(
+    store: Store,
+    files: Sequence[Path],
+    now: datetime,
+    on_done: Callable[[SourceReport], None] | None = None,
+) -> list[SourceReport]:
+    reports = []
+    for path in files:
+        report = _ingest_one(store, path, now)
+        reports.append(report)
+        if on_done:
+            on_done(report)
+    return reports
+
+
+def _ingest_one(store: Store, path: Path, now: datetime) -> SourceReport:
+    name = path.name
+    store.ensure_source(name, SourceKind.DOCUMENT, str(path), now)
+    try:
+        data = _read(path)
+        digest = hashlib.sha256(data).hexdigest()
+        state = store.source_state(name)
+        if state is not None and state.content_hash == digest:
+            store.record_success(name, now, "ok")
+            return SourceReport(
+                name, SourceKind.DOCUMENT, Outcome.UNCHANGED, total_items=state.item_count
+            )
+        drafts = stories_from_document(data, path.suffix.lower())
+        added = store.replace_items(name, drafts, now, content_hash=digest)
+    except DocumentError as exc:
+        log.warning("document %s failed: %s", path, exc)
+        store.record_failure(name, now, str(exc), next_attempt_at=now)
+        return SourceReport(name, SourceKind.DOCUMENT, Outcome.FAILED, message=str(exc))
+    outcome = Outcome.NEW if state is None or state.content_hash is None else Outcome.UPDATED
+    log.info("document %s: %d stories (%s)", path.name, added, outcome.value)
+    return SourceReport(name, SourceKind.DOCUMENT, outcome, new_items=added, total_items=added)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(
+            f"cannot read {path}: {exc.strerror}",
+            hint="check the path under documents: in the config",
+        ) from exc
+
+
+def stories_from_document(data: bytes, suffix: str = ".txt") -> list[ItemDraft]:
+    """The stories of one document, from its raw bytes."""
+    text = repair_text(decode_bytes(data))
+    if suffix in {".html", ".htm"}:
+        from digest.ingest.sanitize import html_to_text
+
+        text = html_to_text(text)
+    cut = cut_document(drop_boilerplate(text))
+    drafts = [_draft(segment, position, cut) for position, segment in enumerate(cut.segments)]
+    return [d for d in drafts if d.text]
+
+
+def _draft(segment: Segment, position: int, cut: CutDocument) -> ItemDraft:
+    text, links = clean_paragraphs(segment.text)
+    enjeux, enjeux_links = clean_paragraphs(segment.enjeux or "")
+    title = tidy_spaces(strip_markdown(segment.title)) if segment.title else ""
+    derived = not title
+    if derived:
+        title = derive_title(text)
+    from digest.ingest.language import detect_language
+
+    return ItemDraft(
+        key=f"{position:03d}-{content_hash(title + text)[:16]}",
+        title=title,
+        text=text,
+        html="".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n")),
+        links=links + tuple(link for link in enjeux_links if link not in links),
+        language=detect_language(text),
+        enjeux=enjeux or None,
+        section=segment.section or cut.title,
+        position=position,
+        kind=segment.kind,
+        title_derived=derived,
+    )
+
+
+def clean_paragraphs(raw: str) -> tuple[str, tuple[Link, ...]]:
+    """Citation-free, markdown-free paragraphs, and the links the citations held."""
+    cleaned = strip_citations(raw)
+    paragraphs = (tidy_spaces(strip_markdown(p)) for p in cleaned.text.split("\n\n"))
+    return "\n\n".join(p for p in paragraphs if p), cleaned.links

@@ -1,0 +1,35 @@
+"""Language of a text: the declared one when there is one, else detected."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+MIN_CHARS = 40  # below this py3langid guesses; an unknown language is better than a wrong one
+
+
+def normalise_language(tag: str | None) -> str | None:
+    """'fr-FR', 'fr_fr', 'FR' -> 'fr'."""
+    if not tag or not tag.strip():
+        return None
+    return tag.strip().replace("_", "-").split("-")[0].lower() or None
+
+
+def detect_language(text: str, declared: str | None = None) -> str | None:
+    """The declared language if given, else py3langid's guess for texts long enough."""
+    if declared := normalise_language(declared):
+        return declared
+    sample = " ".join(text.split())[:2000]
+    if len(sample) < MIN_CHARS:
+        return None
+    language, _score = _classifier()(sample)
+    return str(language)
+
+
+@cache
+def _classifier() -> Any:
+    # Imported on first use: loading the model costs a noticeable fraction of a second
+    # and `digest --help` must not pay for it.
+    import py3langid
+
+    return py3langid.classify

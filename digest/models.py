@@ -1,0 +1,123 @@
+"""Frozen dataclasses that flow between the pipeline stages (no I/O, no ORM)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class ItemKind(enum.StrEnum):
+    """What an item is to the summarizer."""
+
+    STORY = "story"  # a news story: becomes an entry of an issue
+    CONTEXT = "context"  # editorial context (a report's synthesis, outlook): feeds the blurbs
+
+
+class SourceKind(enum.StrEnum):
+    FEED = "feed"
+    DOCUMENT = "document"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A source link of a story."""
+
+    url: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDraft:
+    """One story as a stage produced it, before the store gives it an id."""
+
+    key: str  # unique within its source: guid, else link, else content hash
+    title: str
+    text: str
+    html: str = ""
+    url: str | None = None
+    links: tuple[Link, ...] = ()
+    author: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    enjeux: str | None = None  # the source's own « Enjeux et perspectives » text
+    section: str | None = None  # the heading the story stood under in its document
+    position: int = 0  # order within its document or feed
+    kind: ItemKind = ItemKind.STORY
+    title_derived: bool = False  # True when the title was made from the text
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item as read back from the store, for listings and later stages."""
+
+    id: int
+    source_name: str
+    source_kind: SourceKind
+    key: str
+    title: str
+    text: str
+    html: str
+    url: str | None
+    links: tuple[Link, ...]
+    author: str | None
+    published_at: datetime
+    fetched_at: datetime
+    language: str | None
+    enjeux: str | None
+    section: str | None
+    position: int
+    kind: ItemKind
+    title_derived: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the store remembers of a source between runs."""
+
+    name: str
+    kind: SourceKind
+    location: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    consecutive_failures: int = 0
+    next_attempt_at: datetime | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    item_count: int = 0
+
+
+class Outcome(enum.StrEnum):
+    NEW = "new"  # fetched or read, and at least one new item
+    UNCHANGED = "unchanged"  # nothing new (304, same body, same document)
+    UPDATED = "updated"  # a changed document: its stories were replaced
+    FAILED = "failed"
+    SKIPPED = "skipped"  # backing off, or offline
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """How one source fared in one ingest run."""
+
+    name: str
+    kind: SourceKind
+    outcome: Outcome
+    new_items: int = 0
+    total_items: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    sources: tuple[SourceReport, ...] = field(default_factory=tuple)
+
+    @property
+    def failed(self) -> tuple[SourceReport, ...]:
+        return tuple(s for s in self.sources if s.outcome is Outcome.FAILED)
+
+    @property
+    def new_items(self) -> int:
+        return sum(s.new_items for s in self.sources)

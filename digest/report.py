@@ -1,0 +1,168 @@
+"""What the command line prints: progress, per-source summaries, listings, and the stable
+JSON shapes of `digest items --json` and `digest status --json` (documented in the README;
+bump JSON_VERSION on any incompatible change)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from digest.models import IngestReport, Outcome, SourceReport, SourceState, StoredItem
+
+JSON_VERSION = 1
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, or None."""
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+class IngestProgress:
+    """A progress bar on stderr, one tick per source (silent when stderr is not a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        self._progress = Progress(
+            TextColumn("ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=err,
+            transient=True,
+        )
+        self._task = self._progress.add_task("", total=total)
+
+    def __enter__(self) -> IngestProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._progress.stop()
+
+    def advance(self, report: SourceReport) -> None:
+        self._progress.update(self._task, advance=1, description=report.name)
+
+
+_OUTCOME_STYLE = {
+    Outcome.NEW: "green",
+    Outcome.UPDATED: "green",
+    Outcome.UNCHANGED: "dim",
+    Outcome.FAILED: "red",
+    Outcome.SKIPPED: "yellow",
+}
+
+
+def print_ingest_report(report: IngestReport) -> None:
+    table = Table(title="ingest", title_justify="left", show_edge=False)
+    for column in ("source", "kind", "result", "new", "items", "why"):
+        table.add_column(column, justify="right" if column in {"new", "items"} else "left")
+    for s in report.sources:
+        table.add_row(
+            s.name,
+            s.kind.value,
+            f"[{_OUTCOME_STYLE[s.outcome]}]{s.outcome.value}[/]",
+            str(s.new_items),
+            str(s.total_items) if s.total_items else "",
+            s.message,
+        )
+    out.print(table)
+    counts = {o: sum(1 for s in report.sources if s.outcome is o) for o in Outcome}
+    summary = ", ".join(f"{n} {o.value}" for o, n in counts.items() if n)
+    out.print(f"{len(report.sources)} sources: {summary}; {report.new_items} new items")
+
+
+def print_status(sources: list[SourceState], database_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    table = Table(
+        title=f"sources in {make_url(database_url).render_as_string()}",
+        title_justify="left",
+        show_edge=False,
+    )
+    for column in ("source", "kind", "last", "items", "failures", "next attempt", "error"):
+        table.add_column(column)
+    for s in sources:
+        table.add_row(
+            s.name,
+            s.kind.value,
+            s.last_status or "never",
+            str(s.item_count),
+            str(s.consecutive_failures or ""),
+            iso(s.next_attempt_at) or "",
+            (s.last_error or "")[:80],
+        )
+    out.print(table)
+    out.print(f"{len(sources)} sources, {sum(s.item_count for s in sources)} items")
+
+
+def status_json(sources: list[SourceState]) -> dict[str, Any]:
+    return {
+        "version": JSON_VERSION,
+        "sources": [
+            {
+                "name": s.name,
+                "kind": s.kind.value,
+                "location": s.location,
+                "last_status": s.last_status,
+                "last_error": s.last_error,
+                "consecutive_failures": s.consecutive_failures,
+                "last_attempt_at": iso(s.last_attempt_at),
+                "last_success_at": iso(s.last_success_at),
+                "next_attempt_at": iso(s.next_attempt_at),
+                "items": s.item_count,
+            }
+            for s in sources
+        ],
+    }
+
+
+def print_items(items: list[StoredItem]) -> None:
+    for item in items:
+        where = f"{item.source_name} #{item.position}"
+        flag = " (context)" if item.kind.value == "context" else ""
+        out.print(f"[bold]{item.title}[/bold]{flag}  [dim]{where}[/dim]", markup=True)
+        out.print(_shorten(item.text, 300), markup=False)
+        if item.enjeux:
+            out.print(f"  Enjeux: {_shorten(item.enjeux, 200)}", markup=False)
+        for link in item.links[:5]:
+            out.print(f"  → {link.url}", markup=False)
+        out.print()
+    out.print(f"{len(items)} items")
+
+
+def _shorten(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def items_json(items: list[StoredItem]) -> dict[str, Any]:
+    return {"version": JSON_VERSION, "items": [item_json(i) for i in items]}
+
+
+def item_json(item: StoredItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "source": item.source_name,
+        "source_kind": item.source_kind.value,
+        "key": item.key,
+        "kind": item.kind.value,
+        "position": item.position,
+        "section": item.section,
+        "title": item.title,
+        "title_derived": item.title_derived,
+        "text": item.text,
+        "enjeux": item.enjeux,
+        "links": [{"url": link.url, "title": link.title} for link in item.links],
+        "url": item.url,
+        "author": item.author,
+        "language": item.language,
+        "published_at": iso(item.published_at),
+        "fetched_at": iso(item.fetched_at),
+    }
