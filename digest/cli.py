@@ -105,7 +105,7 @@ def main(ctx: click.Context, config: str | None, offline: bool, log_level: str) 
 def ingest(obj: Context, source: str | None) -> None:
     """Fetch documents and feeds into the store."""
     from digest.ingest.run import run_ingest
-    from digest.report import IngestProgress, print_ingest_report
+    from digest.report import IngestProgress, database_location, print_ingest_report
     from digest.store import utcnow
 
     settings = obj.settings()
@@ -114,6 +114,9 @@ def ingest(obj: Context, source: str | None) -> None:
         with IngestProgress(total) as progress:
             report = run_ingest(settings, store, utcnow(), only=source, on_done=progress.advance)
     print_ingest_report(report)
+    click.echo(
+        f"stored in {database_location(settings.database_url)}; list them with: digest items"
+    )
 
 
 def _count_sources(settings: Settings) -> int:

@@ -78,11 +78,19 @@ def print_ingest_report(report: IngestReport) -> None:
     out.print(f"{len(report.sources)} sources: {summary}; {report.new_items} new items")
 
 
-def print_status(sources: list[SourceState], database_url: str) -> None:
+def database_location(database_url: str) -> str:
+    """Where the data is, for humans: the SQLite file's path, or the URL without password."""
     from sqlalchemy.engine import make_url
 
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return url.render_as_string(hide_password=True)
+
+
+def print_status(sources: list[SourceState], database_url: str) -> None:
     table = Table(
-        title=f"sources in {make_url(database_url).render_as_string()}",
+        title=f"sources in {database_location(database_url)}",
         title_justify="left",
         show_edge=False,
     )

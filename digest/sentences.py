@@ -82,6 +82,22 @@ def _ends_with_abbreviation(sentence: str) -> bool:
     return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
 
 
+# A lede often opens on a circumstance (« Si GPT-5.1 est une évolution, les TRM… »,
+# « Trois mois après un lancement en demi-teinte, OpenAI revient… »): the news is after it.
+_CIRCUMSTANCE = re.compile(
+    r"^(?:si|quand|lorsque|alors que|bien que|après|avant|depuis|dans|avec|pour|face à|"
+    r"selon|malgré|loin de|tandis que|[\w-]+ (?:mois|ans|jours|semaines) après)\b",
+    re.IGNORECASE,
+)
+
+
+def _main_clause(sentence: str) -> str:
+    head, comma, rest = sentence.partition(", ")
+    if comma and _CIRCUMSTANCE.match(head) and len(head.split()) <= 10 and len(rest.split()) >= 3:
+        return rest[0].upper() + rest[1:]
+    return sentence
+
+
 def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
@@ -90,13 +106,13 @@ def derive_title(text: str, max_words: int = 12) -> str:
     """A headline-like title from a text: its first sentence, cut at a clause if long."""
     sentences = split_sentences(text)
     first = sentences[0] if sentences else text.strip()
-    first = first.rstrip(" .")
+    first = _main_clause(first.rstrip(" ."))
     words = first.split()
     if len(words) <= max_words:
         return first
     # Prefer a natural break (a comma or a colon) late enough to carry the subject.
     for match in re.finditer(r"[,:;]", first):
         head = first[: match.start()]
-        if 5 <= len(head.split()) <= max_words:
+        if 3 <= len(head.split()) <= max_words:
             return head
     return " ".join(words[:max_words]).rstrip(",;:") + "…"

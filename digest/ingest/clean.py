@@ -51,7 +51,8 @@ def repair_text(text: str) -> str:
     """Undo mojibake (double-encoded UTF-8 and the like) and normalise to NFC."""
     import ftfy
 
-    fixed = ftfy.fix_text(text, normalization="NFC")
+    # Curly quotes are French typography, not damage: keep them (ftfy straightens them by default).
+    fixed = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
     if fixed != text:  # only a text that was broken gets the lossy-quote repair
         fixed = _BROKEN_NBSP.sub("", fixed)
         fixed = _LOST_QUOTE_BEFORE_WORD.sub("” ", fixed)  # ftfy took the space with it
@@ -74,7 +75,9 @@ _CITATION = re.compile(
 _MD_LINK = re.compile(r"\[(?P<title>[^\]]+)\]\((?P<url>https?://[^\s)]+)\)")
 _LONE_MARKER = re.compile(r"(?:L?\d+)?】")
 _BOLD_ITALIC = re.compile(r"(\*{1,3}|_{2,3})(?=\S)(.+?)(?<=\S)\1")
-_STRAY_ASTERISKS = re.compile(r"(?<!\w)\*+(?=\s|$)|(?<=\S)\*+(?=[\s,.;:)]|$)")
+# Unbalanced emphasis: the scrape that cut words before citations also cut their closing
+# "**" (seed 001: "**photoréalisme et … vari ([…](…))】").
+_STRAY_ASTERISKS = re.compile(r"\*+(?=\S)|(?<=\S)\*+")
 _SPACES = re.compile(r"[ \t\u00a0\u202f]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.)])")
 _NBSP_BETWEEN_WORDS = re.compile(r"(?<=[\w.])[\u00a0\u202f](?=[\w(])")

@@ -1,0 +1,34 @@
+# The two quick-start commands (README): `make run` and `make test`. Both set up a
+# virtual environment in .venv on first use, so a fresh clone needs only Python >= 3.11.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The test suite runs on SQLite and, through this URL, on the real PostgreSQL server.
+DIGEST_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+export DIGEST_TEST_DATABASE_URL
+
+.PHONY: run test lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# The main job on the embedded defaults: SQLite beside feeds.yaml, the shipped
+# documents, no network.
+run: $(BIN)/.installed
+	$(BIN)/digest --offline ingest
+
+test: $(BIN)/.installed lint
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) digest.db digest.db-wal digest.db-shm outbox .pytest_cache .ruff_cache

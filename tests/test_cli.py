@@ -1,0 +1,125 @@
+"""The command line, run in-process with click's CliRunner on a real store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from digest.cli import main
+
+from .conftest import DOCUMENTS
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    docs = tmp_path / "documents"
+    docs.mkdir()
+    for name in ("003_186302cdc7413e06.txt", "004_c8bb9166e346ef4b.txt"):
+        shutil.copy(DOCUMENTS / name, docs / name)
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "newsletter: {title: Test}\n"
+        "documents: [documents]\n"
+        "feeds:\n  - {name: nowhere, url: 'http://127.0.0.1:9/feed.xml'}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(config: Path, database_url: str, *args: str) -> tuple[int, str, str]:
+    runner = CliRunner()
+    env = {"DIGEST_DATABASE_URL": database_url, "DIGEST_OFFLINE": ""}
+    result = runner.invoke(main, ["--config", str(config), *args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_ingest_lists_each_source_and_where_the_data_went(config: Path, database_url: str) -> None:
+    code, out, _ = run(config, database_url, "--offline", "ingest")
+    assert code == 0, out
+    assert "003_186302cdc7413e06.txt" in out and "nowhere" in out and "offline" in out
+    assert "10 new items" in out and "stored in" in out
+    code, out, _ = run(config, database_url, "--offline", "ingest")
+    assert code == 0 and "0 new items" in out and "2 unchanged" in out
+
+
+def test_a_dead_feed_is_listed_and_the_run_still_succeeds(config: Path, database_url: str) -> None:
+    code, out, _ = run(config, database_url, "ingest")
+    assert code == 0
+    assert "failed" in out and "nowhere" in out
+    code, out, _ = run(config, database_url, "status", "--json")
+    sources = {s["name"]: s for s in json.loads(out)["sources"]}
+    assert sources["nowhere"]["consecutive_failures"] == 1
+    assert sources["nowhere"]["next_attempt_at"] is not None
+    assert sources["004_c8bb9166e346ef4b.txt"]["items"] == 1
+
+
+def test_items_json_is_the_documented_shape(config: Path, database_url: str) -> None:
+    run(config, database_url, "--offline", "ingest")
+    code, out, _ = run(
+        config, database_url, "items", "--source", "003_186302cdc7413e06.txt", "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["version"] == 1
+    assert len(data["items"]) == 9
+    boss = data["items"][2]
+    assert set(boss) == {
+        "id",
+        "source",
+        "source_kind",
+        "key",
+        "kind",
+        "position",
+        "section",
+        "title",
+        "title_derived",
+        "text",
+        "enjeux",
+        "links",
+        "url",
+        "author",
+        "language",
+        "published_at",
+        "fetched_at",
+    }
+    assert boss["title"] == "Le boss démâte" and boss["enjeux"] and boss["kind"] == "story"
+    assert boss["published_at"].endswith("Z")
+
+
+def test_unknown_source_is_a_usage_error(config: Path, database_url: str) -> None:
+    code, _, err = run(config, database_url, "ingest", "--source", "nope")
+    assert code == 2
+    assert "--source nope: no such source" in err and "nowhere" in err
+
+
+def test_bad_config_exits_2_with_every_problem(tmp_path: Path, database_url: str) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("newsletter: {}\nfeeds: [{name: x, url: nope}]\n", encoding="utf-8")
+    code, _, err = run(path, database_url, "ingest")
+    assert code == 2
+    assert "newsletter.title: missing" in err and "feeds[0].url: not an http(s) URL" in err
+
+
+def test_unreachable_database_exits_1_with_a_hint(config: Path) -> None:
+    code, _, err = run(config, "postgresql+psycopg://nobody@127.0.0.1:1/none", "status")
+    assert code == 1
+    assert "cannot open database" in err and "hint:" in err
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from digest.cli import main\n"
+        "heavy = {'feedparser', 'httpx', 'sqlalchemy', 'ftfy', 'py3langid', 'nh3'}\n"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"

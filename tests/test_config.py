@@ -1,0 +1,103 @@
+"""feeds.yaml and DIGEST_* variables: valid files load, invalid ones list every problem."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from digest.config import ENV_VARS, load_settings
+from digest.errors import ConfigError
+
+from .conftest import REPO
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_configuration_is_valid() -> None:
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    assert settings.newsletter.language == "fr"
+    assert settings.timezone == "Europe/Paris"
+    assert len(settings.feeds) >= 12
+    assert {f.language for f in settings.feeds} == {"fr", "en"}
+    assert all(f.url.startswith("https://") for f in settings.feeds)
+    assert settings.documents[0].path == REPO / "documents"
+    assert len(settings.themes) >= 8
+    assert settings.database_url == f"sqlite:///{REPO / 'digest.db'}"
+
+
+def test_every_problem_is_reported_at_once_with_its_key_path(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+newsletter: {language: fr}
+timezone: Mars/Olympus
+schedule: {ingest: "every hour"}
+feds: []
+fetch: {timeout_seconds: -1}
+feeds:
+  - {name: ok, url: "https://example.org/feed"}
+  - {name: ok, url: "https://example.org/other"}
+  - {name: "bad name", url: "ftp://example.org/feed"}
+  - {name: nourl}
+documents:
+  - path: nowhere
+""",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    problems = caught.value.problems
+    expected = [
+        r"^newsletter\.title: missing",
+        r"^timezone: unknown time zone 'Mars/Olympus'",
+        r"^schedule\.ingest: not a 5-field cron expression",
+        r"^feds: unknown key \(did you mean 'feeds'\?\)",
+        r"^fetch\.timeout_seconds: must be a number greater than 0",
+        r"^feeds\[1\]\.name: 'ok' is used twice",
+        r"^feeds\[2\]\.name: 'bad name' may hold only",
+        r"^feeds\[2\]\.url: not an http\(s\) URL: 'ftp://example.org/feed'",
+        r"^feeds\[3\]\.url: missing",
+        r"^documents\[0\]\.path: 'nowhere' does not exist",
+    ]
+    for pattern in expected:
+        assert any(re.search(pattern, p) for p in problems), (pattern, problems)
+    assert len(problems) == len(expected)
+    assert caught.value.exit_code == 2
+    assert str(path) in str(caught.value)
+
+
+def test_broken_yaml_names_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "newsletter:\n  title: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"line \d+, column \d+"):
+        load_settings(path, env={})
+
+
+def test_missing_file_says_how_to_point_at_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="DIGEST_CONFIG"):
+        load_settings(tmp_path / "absent.yaml", env={})
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "newsletter: {title: T}\ndatabase_url: sqlite:///from-file.db\n")
+    assert load_settings(path, env={}).database_url == "sqlite:///from-file.db"
+    env = {"DIGEST_DATABASE_URL": "postgresql+psycopg://u@h/db", "DIGEST_OFFLINE": "1"}
+    settings = load_settings(path, env=env)
+    assert settings.database_url == "postgresql+psycopg://u@h/db"
+    assert settings.offline
+
+
+def test_bad_database_url_from_the_environment_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "newsletter: {title: T}\n")
+    with pytest.raises(ConfigError, match="DIGEST_DATABASE_URL: use sqlite"):
+        load_settings(path, env={"DIGEST_DATABASE_URL": "mysql://x"})
+
+
+def test_every_environment_variable_is_documented_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for var in ENV_VARS:
+        assert f"`{var.name}`" in readme, var.name
