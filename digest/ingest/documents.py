@@ -19,6 +19,7 @@ from digest.errors import DocumentError
 from digest.ingest.clean import (
     content_hash,
     decode_bytes,
+    dedupe_links,
     drop_boilerplate,
     repair_text,
     strip_citations,
@@ -126,7 +127,7 @@ def _draft(segment: Segment, position: int, cut: CutDocument) -> ItemDraft:
         title=title,
         text=text,
         html="".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n")),
-        links=links + tuple(link for link in enjeux_links if link not in links),
+        links=dedupe_links([*segment.links, *links, *enjeux_links]),
         language=detect_language(text),
         enjeux=enjeux or None,
         section=segment.section or cut.title,

@@ -15,9 +15,9 @@ few shapes, recognised by their features rather than by name:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from digest.models import ItemKind
+from digest.models import ItemKind, Link
 from digest.sentences import count_words
 
 
@@ -30,6 +30,7 @@ class Segment:
     enjeux: str | None = None
     section: str | None = None
     kind: ItemKind = ItemKind.STORY
+    links: tuple[Link, ...] = ()  # links given as such (« Source : https://… » lines)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,8 @@ class CutDocument:
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_BULLET = re.compile(r"^\s{0,3}[-*+]\s+(.*)$")
-_SOURCE_LINE = re.compile(r"^\s*sources?\s*:?\s*$", re.IGNORECASE)
+# « Source », « Sources : » alone on a line, or followed by the addresses themselves.
+_SOURCE_LINE = re.compile(r"^\s*sources?\s*:?\s*(?P<urls>(?:https?://\S+\s*)*)$", re.IGNORECASE)
 _ENJEUX_LINE = re.compile(r"^\s*enjeux\s+et\s+perspectives\s*:?\s*$", re.IGNORECASE)
 _BOLD_LEAD = re.compile(r"^\*\*(?P<title>.+?)\*\*\s*(?:[:–—-]\s*)?(?P<rest>.*)$", re.DOTALL)
 _SENTENCE_END = re.compile(r"[.,;:…»\"”)]$")
@@ -83,7 +85,7 @@ def blocks_of(text: str) -> list[str]:
 def _is_markdown_report(lines: list[str]) -> bool:
     headings = sum(1 for line in lines if _MD_HEADING.match(line))
     bullets = sum(1 for line in lines if _MD_BULLET.match(line))
-    return headings >= 2 and bullets >= 3
+    return headings >= 2 and bullets >= 2
 
 
 def _cut_report(lines: list[str]) -> CutDocument:
@@ -169,11 +171,15 @@ class _Draft:
     title: str | None
     body: list[str]
     enjeux: list[str]
+    links: list[Link] = field(default_factory=list)
     in_enjeux: bool = False
 
     def segment(self) -> Segment:
         return Segment(
-            text="\n\n".join(self.body), title=self.title, enjeux="\n\n".join(self.enjeux) or None
+            text="\n\n".join(self.body),
+            title=self.title,
+            enjeux="\n\n".join(self.enjeux) or None,
+            links=tuple(self.links),
         )
 
 
@@ -186,7 +192,10 @@ def _cut_newsletter(text: str) -> CutDocument:
     drafts: list[_Draft] = []
     current: _Draft | None = None
     for block in blocks:
-        if _SOURCE_LINE.match(block):
+        source = _SOURCE_LINE.match(block)
+        if source:
+            if current is not None:
+                current.links.extend(Link(url=u) for u in source["urls"].split())
             current = None  # « Source » closes a story
         elif _ENJEUX_LINE.match(block):
             if current is not None:
