@@ -121,3 +121,59 @@ class IngestReport:
     @property
     def new_items(self) -> int:
         return sum(s.new_items for s in self.sources)
+
+
+# -- issues (summarize -> render -> mail) -----------------------------------------------
+
+
+class IssueStatus(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SENDING = "sending"
+    SENT = "sent"
+
+
+BRIEF_THEME_ID = "en-bref"  # the catch-all section, always last
+BRIEF_THEME_TITLE = "En bref"
+
+
+@dataclass(frozen=True, slots=True)
+class BlurbSentence:
+    """One sentence of a section's « Enjeux et perspectives », with the item it came from."""
+
+    text: str
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One story of an issue: possibly several items (same story, several sources)."""
+
+    title: str
+    summary: str
+    links: tuple[Link, ...]
+    item_ids: tuple[int, ...]
+    sources: tuple[str, ...]  # source names behind the entry (documents count as sources)
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    theme_id: str
+    title: str
+    blurb: tuple[BlurbSentence, ...]
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    number: int
+    status: IssueStatus
+    period_start: datetime
+    period_end: datetime
+    created_at: datetime
+    sections: tuple[Section, ...]
+    id: int | None = None
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(e for s in self.sections for e in s.entries)

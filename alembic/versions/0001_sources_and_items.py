@@ -8,9 +8,9 @@ Create Date: 2026-11-22
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
-from digest.store import UTCDateTime
+
+from digest.store.schema import UTCDateTime
 
 revision: str = "0001"
 down_revision: str | None = None

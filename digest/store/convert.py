@@ -1,0 +1,166 @@
+"""Rows to dataclasses and back: kept apart so the repository reads as queries only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from digest.ingest.clean import content_hash
+from digest.models import (
+    BlurbSentence,
+    Entry,
+    Issue,
+    IssueStatus,
+    ItemDraft,
+    ItemKind,
+    Link,
+    Section,
+    SourceKind,
+    SourceState,
+    StoredItem,
+)
+from digest.store.schema import BlurbRow, EntryRow, IssueRow, ItemRow, SectionRow, SourceRow
+
+
+def issue_query() -> Any:
+    return select(IssueRow).options(
+        selectinload(IssueRow.sections).selectinload(SectionRow.blurb),
+        selectinload(IssueRow.sections).selectinload(SectionRow.entries),
+    )
+
+
+def section_row(position: int, section: Section) -> SectionRow:
+    return SectionRow(
+        position=position,
+        theme_id=section.theme_id,
+        title=section.title,
+        blurb=[
+            BlurbRow(position=i, text=b.text, item_id=b.item_id)
+            for i, b in enumerate(section.blurb)
+        ],
+        entries=[
+            EntryRow(
+                position=i,
+                title=e.title,
+                summary=e.summary,
+                links=_links_json(e.links),
+                item_ids=list(e.item_ids),
+                sources=list(e.sources),
+            )
+            for i, e in enumerate(section.entries)
+        ],
+    )
+
+
+def issue_from_row(row: IssueRow) -> Issue:
+    return Issue(
+        id=row.id,
+        number=row.number,
+        status=IssueStatus(row.status),
+        period_start=row.period_start,
+        period_end=row.period_end,
+        created_at=row.created_at,
+        sections=tuple(
+            Section(
+                theme_id=sec.theme_id,
+                title=sec.title,
+                blurb=tuple(BlurbSentence(b.text, b.item_id or 0) for b in sec.blurb),
+                entries=tuple(
+                    Entry(
+                        title=e.title,
+                        summary=e.summary,
+                        links=_links(e.links),
+                        item_ids=tuple(e.item_ids),
+                        sources=tuple(e.sources),
+                    )
+                    for e in sec.entries
+                ),
+            )
+            for sec in row.sections
+        ),
+    )
+
+
+def _links_json(links: Iterable[Link]) -> list[dict[str, str]]:
+    return [{"url": link.url, "title": link.title} for link in links]
+
+
+def _links(raw: list[dict[str, str]]) -> tuple[Link, ...]:
+    return tuple(Link(url=link["url"], title=link.get("title", "")) for link in raw)
+
+
+def unique_new(drafts: Iterable[ItemDraft], known: set[str]) -> list[ItemDraft]:
+    """Drafts whose key is neither known nor repeated earlier in the batch (feeds repeat guids)."""
+    fresh: list[ItemDraft] = []
+    for draft in drafts:
+        if draft.key not in known:
+            known.add(draft.key)
+            fresh.append(draft)
+    return fresh
+
+
+def item_row(source_id: int, d: ItemDraft, now: datetime) -> ItemRow:
+    return ItemRow(
+        source_id=source_id,
+        key=d.key,
+        kind=d.kind.value,
+        title=d.title,
+        title_derived=d.title_derived,
+        url=d.url,
+        author=d.author,
+        published_at=d.published_at or now,
+        fetched_at=now,
+        language=d.language,
+        html=d.html,
+        text=d.text,
+        enjeux=d.enjeux,
+        section=d.section,
+        position=d.position,
+        links=_links_json(d.links),
+        content_hash=content_hash(d.title + "\n" + d.text),
+    )
+
+
+def source_state(row: SourceRow, item_count: int) -> SourceState:
+    return SourceState(
+        name=row.name,
+        kind=SourceKind(row.kind),
+        location=row.location,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        content_hash=row.content_hash,
+        consecutive_failures=row.consecutive_failures or 0,
+        next_attempt_at=row.next_attempt_at,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        last_attempt_at=row.last_attempt_at,
+        last_success_at=row.last_success_at,
+        item_count=item_count,
+    )
+
+
+def stored_item(row: ItemRow, source_name: str, source_kind: str) -> StoredItem:
+    return StoredItem(
+        id=row.id,
+        source_name=source_name,
+        source_kind=SourceKind(source_kind),
+        key=row.key,
+        title=row.title,
+        text=row.text,
+        html=row.html,
+        url=row.url,
+        links=_links(row.links),
+        author=row.author,
+        published_at=row.published_at,
+        fetched_at=row.fetched_at,
+        language=row.language,
+        enjeux=row.enjeux,
+        section=row.section,
+        position=row.position,
+        kind=ItemKind(row.kind),
+        title_derived=row.title_derived,
+    )

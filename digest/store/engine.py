@@ -1,0 +1,78 @@
+"""Opening the database: engine, SQLite pragmas, migrations applied on start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from digest.errors import StoreError
+from digest.store.repository import Store
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets the preview read while an ingest writes; foreign keys are off by default
+        # in SQLite; busy_timeout makes a second writer wait instead of failing at once.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def alembic_dir() -> Path:
+    """The migrations: top-level alembic/ in a checkout, digest/_alembic in a wheel."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "alembic", package / "_alembic"):
+        if (candidate / "env.py").exists():
+            return candidate
+    raise StoreError("the Alembic migrations folder is missing", hint="reinstall digest")
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Apply every pending migration (`alembic upgrade head`) on this engine."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(alembic_dir()))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Connect to the database at `url` and bring its schema up to date."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(
+            f"cannot use database URL {_redact(url)}: {exc}",
+            hint="check DIGEST_DATABASE_URL or database_url",
+        ) from exc
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    if migrate:
+        try:
+            upgrade_schema(engine)
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot open database {_redact(url)}: {exc.orig}",
+                hint="is the server running and the URL right?",
+            ) from exc
+    return Store(engine)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "<unparseable URL>"

@@ -1,0 +1,209 @@
+"""The queries the stages need, in their own vocabulary: dataclasses in, dataclasses out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest.errors import StoreError
+from digest.models import (
+    Issue,
+    IssueStatus,
+    ItemDraft,
+    SourceKind,
+    SourceState,
+    StoredItem,
+)
+from digest.store.convert import (
+    issue_from_row,
+    issue_query,
+    item_row,
+    section_row,
+    source_state,
+    stored_item,
+    unique_new,
+)
+from digest.store.schema import IssueRow, ItemRow, SourceRow
+
+
+class Store:
+    """The queries the stages need, in their own vocabulary."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- sources ---------------------------------------------------------------------
+
+    def ensure_source(self, name: str, kind: SourceKind, location: str, now: datetime) -> None:
+        """Create the source row if it is new; keep its location up to date."""
+        with self.session() as s:
+            row = s.scalar(select(SourceRow).where(SourceRow.name == name))
+            if row is None:
+                s.add(
+                    SourceRow(
+                        name=name,
+                        kind=kind.value,
+                        location=location,
+                        created_at=now,
+                        consecutive_failures=0,
+                    )
+                )
+            elif row.location != location:
+                row.location = location
+
+    def source_state(self, name: str) -> SourceState | None:
+        with self.session() as s:
+            row = s.scalar(select(SourceRow).where(SourceRow.name == name))
+            return None if row is None else source_state(row, 0)
+
+    def list_sources(self) -> list[SourceState]:
+        with self.session() as s:
+            counts = dict(
+                s.execute(select(ItemRow.source_id, func.count()).group_by(ItemRow.source_id)).all()
+            )
+            rows = s.scalars(select(SourceRow).order_by(SourceRow.kind, SourceRow.name))
+            return [source_state(row, counts.get(row.id, 0)) for row in rows]
+
+    def record_success(
+        self,
+        name: str,
+        now: datetime,
+        status: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_hash: str | None = None,
+    ) -> None:
+        """A fetch or read worked: clear the failure count and remember the validators."""
+        with self.session() as s:
+            row = self._source(s, name)
+            row.last_status, row.last_error = status, None
+            row.consecutive_failures = 0
+            row.next_attempt_at = None
+            row.last_attempt_at = row.last_success_at = now
+            if etag is not None or last_modified is not None:
+                row.etag, row.last_modified = etag, last_modified
+            if content_hash is not None:
+                row.content_hash = content_hash
+
+    def record_failure(
+        self, name: str, now: datetime, error: str, next_attempt_at: datetime
+    ) -> int:
+        """A fetch failed: count it and set when to try again; returns the failure count."""
+        with self.session() as s:
+            row = self._source(s, name)
+            row.last_status, row.last_error = "failed", error
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            row.last_attempt_at = now
+            row.next_attempt_at = next_attempt_at
+            return row.consecutive_failures
+
+    @staticmethod
+    def _source(s: Session, name: str) -> SourceRow:
+        row = s.scalar(select(SourceRow).where(SourceRow.name == name))
+        if row is None:
+            raise KeyError(f"unknown source {name!r}: call ensure_source first")
+        return row
+
+    # -- items -----------------------------------------------------------------------
+
+    def add_items(self, source_name: str, drafts: Iterable[ItemDraft], now: datetime) -> int:
+        """Insert the drafts whose key the source does not have yet; returns how many."""
+        with self.session() as s:
+            source = self._source(s, source_name)
+            known = set(s.scalars(select(ItemRow.key).where(ItemRow.source_id == source.id)))
+            fresh = unique_new(drafts, known)
+            s.add_all(item_row(source.id, d, now) for d in fresh)
+            return len(fresh)
+
+    def replace_items(
+        self, source_name: str, drafts: Iterable[ItemDraft], now: datetime, content_hash: str
+    ) -> int:
+        """Swap a changed document's stories for its new ones, in one transaction."""
+        with self.session() as s:
+            source = self._source(s, source_name)
+            s.execute(delete(ItemRow).where(ItemRow.source_id == source.id))
+            fresh = unique_new(drafts, set())
+            s.add_all(item_row(source.id, d, now) for d in fresh)
+            source.content_hash = content_hash
+            source.last_status, source.last_error = "ok", None
+            source.consecutive_failures = 0
+            source.last_attempt_at = source.last_success_at = now
+            return len(fresh)
+
+    def list_items(self, source_name: str | None = None) -> list[StoredItem]:
+        with self.session() as s:
+            query = (
+                select(ItemRow, SourceRow.name, SourceRow.kind)
+                .join(SourceRow, ItemRow.source_id == SourceRow.id)
+                .order_by(SourceRow.name, ItemRow.position, ItemRow.id)
+            )
+            if source_name is not None:
+                query = query.where(SourceRow.name == source_name)
+            return [stored_item(row, name, kind) for row, name, kind in s.execute(query)]
+
+    def items_between(self, start: datetime, end: datetime) -> list[StoredItem]:
+        """Items published in [start, end), in a stable order."""
+        with self.session() as s:
+            query = (
+                select(ItemRow, SourceRow.name, SourceRow.kind)
+                .join(SourceRow, ItemRow.source_id == SourceRow.id)
+                .where(ItemRow.published_at >= start, ItemRow.published_at < end)
+                .order_by(SourceRow.name, ItemRow.position, ItemRow.id)
+            )
+            return [stored_item(row, name, kind) for row, name, kind in s.execute(query)]
+
+    # -- issues ----------------------------------------------------------------------
+
+    def latest_issue(self, status: IssueStatus | None = None) -> Issue | None:
+        """The highest-numbered issue (with that status, if given)."""
+        with self.session() as s:
+            query = issue_query().order_by(IssueRow.number.desc()).limit(1)
+            if status is not None:
+                query = query.where(IssueRow.status == status.value)
+            row = s.scalar(query)
+            return None if row is None else issue_from_row(row)
+
+    def get_issue(self, number: int) -> Issue | None:
+        with self.session() as s:
+            row = s.scalar(issue_query().where(IssueRow.number == number))
+            return None if row is None else issue_from_row(row)
+
+    def list_issues(self) -> list[Issue]:
+        with self.session() as s:
+            return [
+                issue_from_row(row) for row in s.scalars(issue_query().order_by(IssueRow.number))
+            ]
+
+    def save_draft(self, issue: Issue, now: datetime) -> Issue:
+        """Store a draft under issue.number, replacing that number's draft if there is one."""
+        with self.session() as s:
+            row = s.scalar(select(IssueRow).where(IssueRow.number == issue.number))
+            if row is not None and row.status != IssueStatus.DRAFT.value:
+                raise StoreError(
+                    f"issue {issue.number} is {row.status}, not a draft",
+                    hint="build makes a new number once an issue has gone out",
+                )
+            if row is None:
+                row = IssueRow(number=issue.number, created_at=now)
+                s.add(row)
+            row.status = IssueStatus.DRAFT.value
+            row.period_start, row.period_end = issue.period_start, issue.period_end
+            row.updated_at = now
+            row.sections = [section_row(i, section) for i, section in enumerate(issue.sections)]
+            s.flush()
+            s.refresh(row)
+            return issue_from_row(row)
