@@ -7,99 +7,50 @@ Nothing is half-applied: settings are built only when the whole file is valid.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.errors import ConfigError
-
-
-@dataclass(frozen=True, slots=True)
-class EnvVar:
-    name: str
-    help: str
-
-
-# The one registry of environment variables: the README documents each (a test checks).
-ENV_VARS: tuple[EnvVar, ...] = (
-    EnvVar("DIGEST_CONFIG", "path of the configuration file (default ./feeds.yaml)"),
-    EnvVar("DIGEST_DATABASE_URL", "SQLAlchemy database URL; overrides the file's database_url"),
-    EnvVar("DIGEST_OFFLINE", "1 to skip network sources (feeds); documents are still read"),
-    EnvVar("DIGEST_LOG_LEVEL", "DEBUG, INFO (default), WARNING or ERROR"),
+from digest.settings import (
+    DEFAULT_USER_AGENT,
+    ENV_VARS,
+    DocumentSource,
+    EnvVar,
+    FeedSource,
+    FetchSettings,
+    IssueSettings,
+    MailSettings,
+    NewsletterSettings,
+    OpenAISettings,
+    Pin,
+    Settings,
+    SummarizerSettings,
+    Theme,
 )
+from digest.validation import Checker
 
-DEFAULT_USER_AGENT = "digest/0.1 (French AI-news newsletter; +https://github.com/digest-newsletter)"
-
-
-@dataclass(frozen=True, slots=True)
-class FetchSettings:
-    timeout_seconds: float = 20.0
-    max_bytes: int = 10 * 1024 * 1024  # cap on the *decoded* body: a gzip bomb stops here
-    max_redirects: int = 5
-    concurrency: int = 8
-    user_agent: str = DEFAULT_USER_AGENT
-    backoff_base_minutes: float = 15.0
-    backoff_max_hours: float = 24.0
-
-
-@dataclass(frozen=True, slots=True)
-class FeedSource:
-    name: str
-    url: str
-    weight: float = 1.0
-    language: str | None = None
-    enabled: bool = True
-    timeout_seconds: float | None = None  # per-feed override of fetch.timeout_seconds
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentSource:
-    path: Path  # a file or a folder (every .txt, .md, .html file in it)
-    weight: float = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Theme:
-    id: str
-    title: str
-    description: str = ""
-    keywords: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class NewsletterSettings:
-    title: str
-    language: str = "fr"
-    tagline: str = ""
-    base_url: str = "http://127.0.0.1:8080"
-
-
-@dataclass(frozen=True, slots=True)
-class MailSettings:
-    transport: str = "outbox"
-    outbox_dir: Path = Path("outbox")
-    sender: str = ""
-    reply_to: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    config_path: Path
-    newsletter: NewsletterSettings
-    timezone: str
-    database_url: str
-    schedule: Mapping[str, str] = field(default_factory=dict)
-    fetch: FetchSettings = field(default_factory=FetchSettings)
-    feeds: tuple[FeedSource, ...] = ()
-    documents: tuple[DocumentSource, ...] = ()
-    themes: tuple[Theme, ...] = ()
-    mail: MailSettings = field(default_factory=MailSettings)
-    offline: bool = False
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "ENV_VARS",
+    "DocumentSource",
+    "EnvVar",
+    "FeedSource",
+    "FetchSettings",
+    "IssueSettings",
+    "MailSettings",
+    "NewsletterSettings",
+    "OpenAISettings",
+    "Pin",
+    "Settings",
+    "SummarizerSettings",
+    "Theme",
+    "load_settings",
+    "resolve_config_path",
+]
 
 
 def resolve_config_path(cli_value: str | None, env: Mapping[str, str]) -> Path:
@@ -119,7 +70,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from exc
     raw = _parse_yaml(path, text)
-    checker = _Checker()
+    checker = Checker()
     settings = _build_settings(path, raw, env, checker)
     if checker.problems:
         raise ConfigError(str(path), checker.problems)
@@ -143,61 +94,6 @@ def _parse_yaml(path: Path, text: str) -> dict[str, Any]:
     return raw
 
 
-class _Checker:
-    """Collects problems as 'key.path: what is wrong (fix)' instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
-
-    def mapping(self, value: Any, path: str, allowed: tuple[str, ...]) -> dict[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.add(path, "must be a mapping of keys")
-            return {}
-        for key in value:
-            if key not in allowed:
-                guess = difflib.get_close_matches(str(key), allowed, n=1)
-                fix = f"did you mean '{guess[0]}'?" if guess else f"allowed: {', '.join(allowed)}"
-                self.add(f"{path}.{key}" if path else str(key), f"unknown key ({fix})")
-        return value
-
-    def text(self, value: Any, path: str, default: str | None = None) -> str | None:
-        if value is None:
-            return default
-        if not isinstance(value, str) or not value.strip():
-            self.add(path, "must be a non-empty string")
-            return default
-        return value.strip()
-
-    def number(self, value: Any, path: str, default: float, minimum: float = 0.0) -> float:
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= minimum:
-            self.add(path, f"must be a number greater than {minimum:g}")
-            return default
-        return float(value)
-
-    def flag(self, value: Any, path: str, default: bool) -> bool:
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            self.add(path, "must be true or false")
-            return default
-        return value
-
-    def items(self, value: Any, path: str) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.add(path, "must be a list (one '- ' entry per line)")
-            return []
-        return value
-
-
 _TOP_KEYS = (
     "newsletter",
     "timezone",
@@ -215,7 +111,7 @@ _CRON_FIELD = re.compile(r"^[\w*/,-]+$")
 
 
 def _build_settings(
-    path: Path, raw: dict[str, Any], env: Mapping[str, str], check: _Checker
+    path: Path, raw: dict[str, Any], env: Mapping[str, str], check: Checker
 ) -> Settings | None:
     base = path.parent
     check.mapping(raw, "", _TOP_KEYS)
@@ -229,6 +125,9 @@ def _build_settings(
     mail = _mail(raw.get("mail"), base, check)
     database_url = _database_url(raw.get("database_url"), base, env, check)
     offline = env.get("DIGEST_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    issue = _issue(raw.get("issue"), check)
+    summarizer = _summarizer(raw.get("summarizer"), env, check)
+    pins = _pins(raw.get("pins"), {t.id for t in themes}, check)
     if check.problems:
         return None
     return Settings(
@@ -243,10 +142,13 @@ def _build_settings(
         themes=themes,
         mail=mail,
         offline=offline,
+        issue=issue,
+        summarizer=summarizer,
+        pins=pins,
     )
 
 
-def _newsletter(value: Any, check: _Checker) -> NewsletterSettings:
+def _newsletter(value: Any, check: Checker) -> NewsletterSettings:
     keys = ("title", "language", "tagline", "base_url")
     raw = check.mapping(value, "newsletter", keys)
     title = check.text(raw.get("title"), "newsletter.title")
@@ -263,7 +165,7 @@ def _newsletter(value: Any, check: _Checker) -> NewsletterSettings:
     )
 
 
-def _timezone(value: Any, check: _Checker) -> str:
+def _timezone(value: Any, check: Checker) -> str:
     name = check.text(value, "timezone", "Europe/Paris") or "Europe/Paris"
     try:
         ZoneInfo(name)
@@ -272,7 +174,7 @@ def _timezone(value: Any, check: _Checker) -> str:
     return name
 
 
-def _schedule(value: Any, check: _Checker) -> dict[str, str]:
+def _schedule(value: Any, check: Checker) -> dict[str, str]:
     raw = check.mapping(value, "schedule", ("ingest", "build", "send"))
     schedule: dict[str, str] = {}
     for job, expr in raw.items():
@@ -286,7 +188,7 @@ def _schedule(value: Any, check: _Checker) -> dict[str, str]:
     return schedule
 
 
-def _fetch(value: Any, check: _Checker) -> FetchSettings:
+def _fetch(value: Any, check: Checker) -> FetchSettings:
     keys = (
         "timeout_seconds",
         "max_bytes",
@@ -324,7 +226,7 @@ def _fetch(value: Any, check: _Checker) -> FetchSettings:
     )
 
 
-def _feeds(value: Any, check: _Checker) -> tuple[FeedSource, ...]:
+def _feeds(value: Any, check: Checker) -> tuple[FeedSource, ...]:
     keys = ("name", "url", "weight", "language", "enabled", "timeout_seconds")
     feeds: list[FeedSource] = []
     seen: set[str] = set()
@@ -358,7 +260,7 @@ def _feeds(value: Any, check: _Checker) -> tuple[FeedSource, ...]:
     return tuple(feeds)
 
 
-def _source_name(value: Any, path: str, seen: set[str], check: _Checker) -> str | None:
+def _source_name(value: Any, path: str, seen: set[str], check: Checker) -> str | None:
     name = check.text(value, path)
     if name is None:
         check.add(path, "missing (a short unique name, used by --source)")
@@ -371,7 +273,7 @@ def _source_name(value: Any, path: str, seen: set[str], check: _Checker) -> str 
     return name
 
 
-def _documents(value: Any, base: Path, check: _Checker) -> tuple[DocumentSource, ...]:
+def _documents(value: Any, base: Path, check: Checker) -> tuple[DocumentSource, ...]:
     documents: list[DocumentSource] = []
     for i, entry in enumerate(check.items(value, "documents")):
         path = f"documents[{i}]"
@@ -395,7 +297,7 @@ def _documents(value: Any, base: Path, check: _Checker) -> tuple[DocumentSource,
     return tuple(documents)
 
 
-def _themes(value: Any, check: _Checker) -> tuple[Theme, ...]:
+def _themes(value: Any, check: Checker) -> tuple[Theme, ...]:
     themes: list[Theme] = []
     seen: set[str] = set()
     for i, entry in enumerate(check.items(value, "themes")):
@@ -420,7 +322,7 @@ def _themes(value: Any, check: _Checker) -> tuple[Theme, ...]:
     return tuple(themes)
 
 
-def _mail(value: Any, base: Path, check: _Checker) -> MailSettings:
+def _mail(value: Any, base: Path, check: Checker) -> MailSettings:
     raw = check.mapping(value, "mail", ("transport", "outbox_dir", "from", "reply_to"))
     transport = check.text(raw.get("transport"), "mail.transport", "outbox") or "outbox"
     if transport not in {"outbox", "smtp"}:
@@ -434,7 +336,7 @@ def _mail(value: Any, base: Path, check: _Checker) -> MailSettings:
     )
 
 
-def _database_url(value: Any, base: Path, env: Mapping[str, str], check: _Checker) -> str:
+def _database_url(value: Any, base: Path, env: Mapping[str, str], check: Checker) -> str:
     """$DIGEST_DATABASE_URL, else the file's database_url, else SQLite beside the file."""
     from_env = env.get("DIGEST_DATABASE_URL", "").strip()
     url = from_env or check.text(value, "database_url")
@@ -444,3 +346,63 @@ def _database_url(value: Any, base: Path, env: Mapping[str, str], check: _Checke
     if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
         check.add(where, "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
     return url
+
+
+def _issue(value: Any, check: Checker) -> IssueSettings:
+    keys = ("period_days", "max_per_section", "max_entries", "max_briefs", "summary_words")
+    raw = check.mapping(value, "issue", keys)
+    default = IssueSettings()
+    values = {
+        key: int(check.number(raw.get(key), f"issue.{key}", getattr(default, key))) for key in keys
+    }
+    return IssueSettings(**values)
+
+
+def _summarizer(value: Any, env: Mapping[str, str], check: Checker) -> SummarizerSettings:
+    raw = check.mapping(value, "summarizer", ("backend", "openai"))
+    backend = check.text(raw.get("backend"), "summarizer.backend", "extractive") or "extractive"
+    if backend not in {"extractive", "openai"}:
+        check.add("summarizer.backend", f"'{backend}' is not a backend (use extractive or openai)")
+    api = check.mapping(
+        raw.get("openai"), "summarizer.openai", ("base_url", "model", "timeout_seconds")
+    )
+    default = OpenAISettings()
+    base_url = check.text(api.get("base_url"), "summarizer.openai.base_url", default.base_url)
+    if base_url and not _URL.match(base_url):
+        check.add(
+            "summarizer.openai.base_url", "not an http(s) URL (e.g. http://127.0.0.1:11434/v1)"
+        )
+    return SummarizerSettings(
+        backend=backend,
+        openai=OpenAISettings(
+            base_url=(base_url or default.base_url).rstrip("/"),
+            model=check.text(api.get("model"), "summarizer.openai.model", default.model)
+            or default.model,
+            timeout_seconds=check.number(
+                api.get("timeout_seconds"),
+                "summarizer.openai.timeout_seconds",
+                default.timeout_seconds,
+            ),
+            api_key=env.get("DIGEST_LLM_API_KEY") or None,
+        ),
+    )
+
+
+def _pins(value: Any, theme_ids: set[str], check: Checker) -> tuple[Pin, ...]:
+    pins: list[Pin] = []
+    for i, entry in enumerate(check.items(value, "pins")):
+        path = f"pins[{i}]"
+        raw = check.mapping(entry, path, ("theme", "source", "keyword"))
+        theme = check.text(raw.get("theme"), f"{path}.theme")
+        if theme is None:
+            check.add(f"{path}.theme", "missing (the id of the theme to pin to)")
+        elif theme not in theme_ids | {"en-bref"}:
+            check.add(
+                f"{path}.theme", f"unknown theme '{theme}' (known: {', '.join(sorted(theme_ids))})"
+            )
+        source = check.text(raw.get("source"), f"{path}.source")
+        keyword = check.text(raw.get("keyword"), f"{path}.keyword")
+        if (source is None) == (keyword is None):
+            check.add(path, "give exactly one of source: or keyword:")
+        pins.append(Pin(theme=theme or "", source=source, keyword=keyword))
+    return tuple(pins)

@@ -101,3 +101,46 @@ def test_every_environment_variable_is_documented_in_the_readme() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for var in ENV_VARS:
         assert f"`{var.name}`" in readme, var.name
+
+
+def test_issue_summarizer_and_pins(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+newsletter: {title: T}
+themes:
+  - {id: securite, title: Sécurité, keywords: [faille]}
+issue: {max_per_section: 3}
+summarizer: {backend: openai, openai: {base_url: "http://127.0.0.1:8000/v1/", model: m}}
+pins:
+  - {theme: securite, keyword: "injection de prompts"}
+  - {theme: en-bref, source: some-feed}
+""",
+    )
+    settings = load_settings(path, env={"DIGEST_LLM_API_KEY": "sk-test"})
+    assert settings.issue.max_per_section == 3 and settings.issue.max_entries == 30
+    assert settings.summarizer.backend == "openai"
+    assert settings.summarizer.openai.base_url == "http://127.0.0.1:8000/v1"
+    assert settings.summarizer.openai.api_key == "sk-test"  # from the environment only
+    assert [(p.theme, p.keyword, p.source) for p in settings.pins] == [
+        ("securite", "injection de prompts", None),
+        ("en-bref", None, "some-feed"),
+    ]
+
+
+def test_bad_pins_and_backend_are_reported(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+newsletter: {title: T}
+themes: [{id: a, title: A}]
+summarizer: {backend: gpt}
+pins: [{theme: zz, keyword: x}, {theme: a}]
+""",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    text = "\n".join(caught.value.problems)
+    assert "summarizer.backend: 'gpt' is not a backend" in text
+    assert "pins[0].theme: unknown theme 'zz'" in text
+    assert "pins[1]: give exactly one of source: or keyword:" in text

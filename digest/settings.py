@@ -1,0 +1,139 @@
+"""Typed settings: what the configuration file and the environment say, once validated.
+
+Built by `digest.config.load_settings`; the command line hands each stage its slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    name: str
+    help: str
+
+
+# The one registry of environment variables: the README documents each (a test checks).
+ENV_VARS: tuple[EnvVar, ...] = (
+    EnvVar("DIGEST_CONFIG", "path of the configuration file (default ./feeds.yaml)"),
+    EnvVar("DIGEST_DATABASE_URL", "SQLAlchemy database URL; overrides the file's database_url"),
+    EnvVar("DIGEST_OFFLINE", "1 to skip network sources (feeds); documents are still read"),
+    EnvVar("DIGEST_LOG_LEVEL", "DEBUG, INFO, WARNING (default) or ERROR"),
+    EnvVar("DIGEST_LLM_API_KEY", "API key of the OpenAI-compatible summarizer backend"),
+)
+
+DEFAULT_USER_AGENT = "digest/0.1 (French AI-news newsletter; +https://github.com/digest-newsletter)"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    timeout_seconds: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024  # cap on the *decoded* body: a gzip bomb stops here
+    max_redirects: int = 5
+    concurrency: int = 8
+    user_agent: str = DEFAULT_USER_AGENT
+    backoff_base_minutes: float = 15.0
+    backoff_max_hours: float = 24.0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    name: str
+    url: str
+    weight: float = 1.0
+    language: str | None = None
+    enabled: bool = True
+    timeout_seconds: float | None = None  # per-feed override of fetch.timeout_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSource:
+    path: Path  # a file or a folder (every .txt, .md, .html file in it)
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    id: str
+    title: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """An editor's rule: stories from this source, or mentioning this keyword, go to theme."""
+
+    theme: str
+    source: str | None = None
+    keyword: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssueSettings:
+    period_days: int = 7  # the first issue's period; later ones start at the last sent issue
+    max_per_section: int = 5
+    max_entries: int = 30  # themed entries in all; the rest go to « En bref »
+    max_briefs: int = 15
+    summary_words: int = 40
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAISettings:
+    base_url: str = "http://127.0.0.1:11434/v1"
+    model: str = "mistral"
+    timeout_seconds: float = 60.0
+    api_key: str | None = None  # from DIGEST_LLM_API_KEY, never from the file
+
+
+@dataclass(frozen=True, slots=True)
+class SummarizerSettings:
+    backend: str = "extractive"  # or "openai": an OpenAI-compatible chat API
+    openai: OpenAISettings = field(default_factory=OpenAISettings)
+
+
+@dataclass(frozen=True, slots=True)
+class NewsletterSettings:
+    title: str
+    language: str = "fr"
+    tagline: str = ""
+    base_url: str = "http://127.0.0.1:8080"
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    transport: str = "outbox"
+    outbox_dir: Path = Path("outbox")
+    sender: str = ""
+    reply_to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    config_path: Path
+    newsletter: NewsletterSettings
+    timezone: str
+    database_url: str
+    schedule: Mapping[str, str] = field(default_factory=dict)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    feeds: tuple[FeedSource, ...] = ()
+    documents: tuple[DocumentSource, ...] = ()
+    themes: tuple[Theme, ...] = ()
+    mail: MailSettings = field(default_factory=MailSettings)
+    offline: bool = False
+    issue: IssueSettings = field(default_factory=IssueSettings)
+    summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
+    pins: tuple[Pin, ...] = ()
+
+    def source_weight(self, name: str) -> float:
+        """The configured weight of a feed or a document file (1.0 when not set)."""
+        for feed in self.feeds:
+            if feed.name == name:
+                return feed.weight
+        for document in self.documents:
+            if document.path.name == name or (document.path / name).is_file():
+                return document.weight
+        return 1.0
