@@ -104,6 +104,9 @@ _TOP_KEYS = (
     "documents",
     "themes",
     "mail",
+    "issue",
+    "summarizer",
+    "pins",
 )
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
