@@ -103,8 +103,11 @@ def strip_citations(text: str) -> CleanText:
 
 
 def clean_link(url: str) -> str:
-    """Drop the text fragment (`#:~:text=…`) that browsers add to quoted links."""
-    return url.split("#:~:", 1)[0]
+    """The canonical URL: no tracking parameters, no fragment (chat exports add
+    `#:~:text=…` to quoted links and `utm_source=chatgpt.com` to others)."""
+    from digest.ingest.sanitize import canonical_url
+
+    return canonical_url(url) or url.split("#", 1)[0]
 
 
 def dedupe_links(links: list[Link]) -> tuple[Link, ...]:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
+_CODE = re.compile(r"^[a-z]{2,3}$")
 MIN_CHARS = 40  # below this py3langid guesses; an unknown language is better than a wrong one
 
 
 def normalise_language(tag: str | None) -> str | None:
-    """'fr-FR', 'fr_fr', 'FR' -> 'fr'."""
+    """'fr-FR', 'fr_fr', 'FR' -> 'fr'; None for what is not a language code
+    (feeds write `<language>français (France)</language>` too)."""
     if not tag or not tag.strip():
         return None
-    return tag.strip().replace("_", "-").split("-")[0].lower() or None
+    code = tag.strip().replace("_", "-").split("-")[0].lower()
+    return code if _CODE.match(code) else None
 
 
 def detect_language(text: str, declared: str | None = None) -> str | None:
