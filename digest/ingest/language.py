@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import cache
+import threading
 from typing import Any
 
 _CODE = re.compile(r"^[a-z]{2,3}$")
@@ -30,10 +30,18 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     return str(language)
 
 
-@cache
-def _classifier() -> Any:
-    # Imported on first use: loading the model costs a noticeable fraction of a second
-    # and `digest --help` must not pay for it.
-    import py3langid
+_LOADING = threading.Lock()
+_classify: Any = None
 
-    return py3langid.classify
+
+def _classifier() -> Any:
+    # Loaded on first use: the model costs about a second and `digest --help` must not pay
+    # for it. py3langid loads it lazily without a lock, so eight fetch threads meeting
+    # here at once loaded it eight times (bench/ingest.py): build it once, under a lock.
+    global _classify
+    with _LOADING:
+        if _classify is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            _classify = LanguageIdentifier.from_model_file(MODEL_FILE).classify
+        return _classify
