@@ -162,5 +162,159 @@ def items(obj: Context, source: str | None, as_json: bool) -> None:
         print_items(stored)
 
 
+class _DateParam(click.ParamType):
+    """YYYY-MM-DD or an ISO 8601 date-time; without a zone, in the newsletter's timezone."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date (use YYYY-MM-DD or 2026-11-20T08:00)", param, ctx)
+
+
+def _aware(value: Any, timezone: str) -> Any:
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(timezone))
+    return value.astimezone(UTC)
+
+
+@main.command()
+@click.option("--since", type=_DateParam(), help="Start of the period (default: last sent issue).")
+@click.option("--until", type=_DateParam(), help="End of the period (default: now).")
+@click.pass_obj
+@_handle_errors
+def build(obj: Context, since: Any, until: Any) -> None:
+    """Summarise the period's items into a draft issue; prints its number."""
+    from digest.pipeline import run_build
+    from digest.store import utcnow
+
+    settings = obj.settings()
+    with _opened_store(settings) as store:
+        result = run_build(
+            store,
+            settings,
+            utcnow(),
+            since=_aware(since, settings.timezone),
+            until=_aware(until, settings.timezone),
+        )
+    _echo_build(result, settings)
+    if result.issue is not None:
+        click.echo(str(result.issue.number))
+
+
+def _echo_build(result: Any, settings: Settings) -> None:
+    from digest.report import database_location
+
+    if result.issue is None:
+        click.echo(
+            f"nothing new between {result.period.start:%Y-%m-%d %H:%M} and "
+            f"{result.period.end:%Y-%m-%d %H:%M} UTC: no issue built "
+            "(run digest ingest, or widen the period with --since)"
+        )
+        return
+    issue = result.issue
+    verb = "rebuilt draft" if result.replaced_draft else "built draft"
+    click.echo(
+        f"{verb} issue {issue.number}: {len(issue.sections)} sections, "
+        f"{len(issue.entries)} entries (in {database_location(settings.database_url)}; "
+        f"see it with: digest show {issue.number})"
+    )
+
+
+@main.command()
+@click.pass_obj
+@_handle_errors
+def run(obj: Context) -> None:
+    """Ingest and build once, as the schedule would (render and send come next)."""
+    from digest.pipeline import run_once
+    from digest.report import IngestProgress, print_ingest_report
+    from digest.store import utcnow
+
+    settings = obj.settings()
+    with _opened_store(settings) as store, IngestProgress(_count_sources(settings)) as progress:
+        result = run_once(store, settings, utcnow(), on_source_done=progress.advance)
+    print_ingest_report(result.ingest)
+    _echo_build(result.build, settings)
+
+
+@main.command()
+@click.argument("number", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Stable JSON (see README: issue JSON).")
+@click.pass_obj
+@_handle_errors
+def show(obj: Context, number: int, as_json: bool) -> None:
+    """Print an issue: sections, blurbs with their sources, entries with their links."""
+    from digest.report import issue_json, print_issue
+
+    settings = obj.settings()
+    with _opened_store(settings) as store:
+        issue = store.get_issue(number)
+        if issue is None:
+            known = ", ".join(str(i.number) for i in store.list_issues()) or "none yet"
+            raise DigestError(f"no issue {number} (issues: {known})", hint="digest build makes one")
+        items = {i.id: i for i in store.items_by_id(_cited_items(issue))}
+    if as_json:
+        click.echo(json.dumps(issue_json(issue, items), ensure_ascii=False, indent=2))
+    else:
+        print_issue(issue, items)
+
+
+@main.command()
+@click.option(
+    "--jsonl",
+    "source",
+    type=click.File("r", encoding="utf-8"),
+    required=True,
+    help='Input: one {"id": …, "text": …} object per line ("-" for stdin).',
+)
+@click.option(
+    "--out",
+    "sink",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    show_default=True,
+    help='Output: one {"id": …, "summary": …} object per line.',
+)
+@click.option(
+    "--words",
+    type=click.IntRange(min=5),
+    default=None,
+    help="Word budget of a summary (default: issue.summary_words).",
+)
+@click.pass_obj
+@_handle_errors
+def summarize(obj: Context, source: Any, sink: Any, words: int | None) -> None:
+    """Summarise texts with exactly the story summarizer of `build` (for evaluation)."""
+    from digest.summarize.jsonl import summarize_jsonl
+
+    budget = words or _summary_words(obj)
+    count = summarize_jsonl(source, sink, max_words=budget)
+    click.echo(f"{count} summaries written", err=True)
+
+
+def _summary_words(obj: Context) -> int:
+    """The configured budget when there is a configuration file; evaluation needs none."""
+    from digest.settings import IssueSettings
+
+    if not resolve_config_path(obj.config, os.environ).exists():
+        return IssueSettings().summary_words
+    return obj.settings().issue.summary_words
+
+
+def _cited_items(issue: Any) -> list[int]:
+    ids = {b.item_id for s in issue.sections for b in s.blurb}
+    ids.update(i for e in issue.entries for i in e.item_ids)
+    return sorted(ids)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

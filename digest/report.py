@@ -9,10 +9,18 @@ from types import TracebackType
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from digest.models import IngestReport, Outcome, SourceReport, SourceState, StoredItem
+from digest.models import (
+    IngestReport,
+    Issue,
+    Outcome,
+    SourceReport,
+    SourceState,
+    StoredItem,
+)
 
 JSON_VERSION = 1
 out = Console(highlight=False, soft_wrap=True)
@@ -135,7 +143,7 @@ def print_items(items: list[StoredItem]) -> None:
     for item in items:
         where = f"{item.source_name} #{item.position}"
         flag = " (context)" if item.kind.value == "context" else ""
-        out.print(f"[bold]{item.title}[/bold]{flag}  [dim]{where}[/dim]", markup=True)
+        out.print(f"[bold]{escape(item.title)}[/bold]{flag}  [dim]{escape(where)}[/dim]")
         out.print(_shorten(item.text, 300), markup=False)
         if item.enjeux:
             out.print(f"  Enjeux: {_shorten(item.enjeux, 200)}", markup=False)
@@ -174,3 +182,70 @@ def item_json(item: StoredItem) -> dict[str, Any]:
         "published_at": iso(item.published_at),
         "fetched_at": iso(item.fetched_at),
     }
+
+
+def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
+    """The structured issue: what `digest show --json` prints and the renderer writes as
+    issue.json. Each blurb sentence names the item it came from and that item's source."""
+
+    def cite(item_id: int) -> dict[str, Any]:
+        item = items.get(item_id)
+        return {
+            "item_id": item_id,
+            "source": item.source_name if item else None,
+            "title": item.title if item else None,
+            "url": (item.url or (item.links[0].url if item.links else None)) if item else None,
+        }
+
+    return {
+        "version": JSON_VERSION,
+        "issue": {
+            "number": issue.number,
+            "status": issue.status.value,
+            "period": {"start": iso(issue.period_start), "end": iso(issue.period_end)},
+            "created_at": iso(issue.created_at),
+            "sections": [
+                {
+                    "theme": section.theme_id,
+                    "title": section.title,
+                    "blurb": [{"text": b.text, **cite(b.item_id)} for b in section.blurb],
+                    "entries": [
+                        {
+                            "title": e.title,
+                            "summary": e.summary,
+                            "links": [{"url": link.url, "title": link.title} for link in e.links],
+                            "sources": list(e.sources),
+                            "item_ids": list(e.item_ids),
+                        }
+                        for e in section.entries
+                    ],
+                }
+                for section in issue.sections
+            ],
+        },
+    }
+
+
+def print_issue(issue: Issue, items: dict[int, StoredItem]) -> None:
+    out.print(
+        f"[bold]Issue {issue.number}[/bold] ({issue.status.value}) — "
+        f"{issue.period_start:%Y-%m-%d} → {issue.period_end:%Y-%m-%d}"
+    )
+    for section in issue.sections:
+        out.print()
+        out.print(f"[bold underline]{escape(section.title)}[/bold underline]")
+        if section.blurb:
+            out.print("[italic]Enjeux et perspectives[/italic]")
+            for sentence in section.blurb:
+                item = items.get(sentence.item_id)
+                where = f"{item.source_name} #{item.position}" if item else "?"
+                out.print(f"  {escape(sentence.text)} [dim]({escape(where)})[/dim]")
+        for entry in section.entries:
+            out.print(f"• [bold]{escape(entry.title)}[/bold]")
+            if entry.summary:
+                out.print(f"  {entry.summary}", markup=False)
+            sources = entry.links[:3] if entry.links else ()
+            for link in sources:
+                out.print(f"  → {link.url}", markup=False)
+            if not sources:
+                out.print(f"  → {', '.join(entry.sources)}", markup=False)

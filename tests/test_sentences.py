@@ -31,3 +31,12 @@ def test_derived_title_prefers_a_clause_and_stays_short() -> None:
     assert derive_title(lede) == "Tencent publie HunyuanImage 3.0"
     long_one = " ".join(["mot"] * 30) + "."
     assert derive_title(long_one).endswith("…") and len(derive_title(long_one).split()) == 12
+
+
+def test_a_single_capital_before_a_sentence_opener_ends_the_sentence() -> None:
+    text = "Elle attend la tâche A. Le chemin critique est long. Il a vu J. Dupont hier."
+    assert split_sentences(text) == [
+        "Elle attend la tâche A.",
+        "Le chemin critique est long.",
+        "Il a vu J. Dupont hier.",
+    ]

@@ -155,13 +155,27 @@ class Store:
                 query = query.where(SourceRow.name == source_name)
             return [stored_item(row, name, kind) for row, name, kind in s.execute(query)]
 
-    def items_between(self, start: datetime, end: datetime) -> list[StoredItem]:
-        """Items published in [start, end), in a stable order."""
+    def items_by_id(self, ids: Iterable[int]) -> list[StoredItem]:
+        wanted = list(ids)
+        if not wanted:
+            return []
         with self.session() as s:
             query = (
                 select(ItemRow, SourceRow.name, SourceRow.kind)
                 .join(SourceRow, ItemRow.source_id == SourceRow.id)
-                .where(ItemRow.published_at >= start, ItemRow.published_at < end)
+                .where(ItemRow.id.in_(wanted))
+                .order_by(ItemRow.id)
+            )
+            return [stored_item(row, name, kind) for row, name, kind in s.execute(query)]
+
+    def items_between(self, start: datetime, end: datetime) -> list[StoredItem]:
+        """Items published in (start, end]: an item at the end of one period is not in the
+        next one, and an item ingested at `now` is in the issue built at `now`."""
+        with self.session() as s:
+            query = (
+                select(ItemRow, SourceRow.name, SourceRow.kind)
+                .join(SourceRow, ItemRow.source_id == SourceRow.id)
+                .where(ItemRow.published_at > start, ItemRow.published_at <= end)
                 .order_by(SourceRow.name, ItemRow.position, ItemRow.id)
             )
             return [stored_item(row, name, kind) for row, name, kind in s.execute(query)]

@@ -1,0 +1,1 @@
+"""Summarize: from stored items to an issue draft (story summaries, themes, blurbs)."""

@@ -1,0 +1,91 @@
+"""Themes: each story goes to the configured theme it fits best, or to « En bref ».
+
+A theme is described by its title, description and keywords (feeds.yaml). A story's fit
+is keyword evidence (a keyword in the title counts triple) plus the TF-IDF similarity of
+the story to the theme's description. An editor's pin (by source or keyword) wins over
+both, for the cases the model gets wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from digest.models import BRIEF_THEME_ID
+from digest.settings import Pin, Theme
+from digest.summarize.vectors import fold, tfidf
+
+MIN_FIT = 1.5  # below this no theme really fits: the story goes to « En bref »
+TITLE_WEIGHT = 3.0
+REPEAT_BONUS = 0.25  # a keyword met again adds a little, up to three times
+SIMILARITY_WEIGHT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoryText:
+    """What theme assignment looks at."""
+
+    title: str
+    text: str
+    sources: tuple[str, ...]
+
+
+def assign_themes(
+    stories: Sequence[StoryText], themes: Sequence[Theme], pins: Sequence[Pin]
+) -> list[str]:
+    """The theme id of each story (BRIEF_THEME_ID when none fits)."""
+    if not themes:
+        return [BRIEF_THEME_ID] * len(stories)
+    similarity = _similarities(stories, themes)
+    chosen = []
+    for i, story in enumerate(stories):
+        pinned = _pinned_theme(story, pins)
+        if pinned is not None:
+            chosen.append(pinned)
+            continue
+        fits = [
+            _keyword_fit(story, theme) + SIMILARITY_WEIGHT * float(similarity[i][j])
+            for j, theme in enumerate(themes)
+        ]
+        best = max(range(len(themes)), key=lambda j: (fits[j], -j))  # ties: config order
+        chosen.append(themes[best].id if fits[best] >= MIN_FIT else BRIEF_THEME_ID)
+    return chosen
+
+
+def _pinned_theme(story: StoryText, pins: Sequence[Pin]) -> str | None:
+    for pin in pins:
+        if pin.source is not None and pin.source in story.sources:
+            return pin.theme
+        if pin.keyword is not None and _pattern(pin.keyword).search(
+            fold(story.title + " " + story.text)
+        ):
+            return pin.theme
+    return None
+
+
+def _keyword_fit(story: StoryText, theme: Theme) -> float:
+    title, text = fold(story.title), fold(story.text)
+    fit = 0.0
+    for keyword in theme.keywords:
+        pattern = _pattern(keyword)
+        hits = len(pattern.findall(text))
+        fit += TITLE_WEIGHT * bool(pattern.search(title))
+        fit += (1.0 + REPEAT_BONUS * min(hits - 1, 3)) if hits else 0.0
+    return fit
+
+
+@cache
+def _pattern(keyword: str) -> re.Pattern[str]:
+    # Whole words, accent- and case-insensitive; a trailing s or x is allowed ("agent"
+    # matches "agents", "réseau" matches "réseaux").
+    return re.compile(rf"(?<![\w-]){re.escape(fold(keyword))}[sx]?(?![\w-])")
+
+
+def _similarities(stories: Sequence[StoryText], themes: Sequence[Theme]) -> list[list[float]]:
+    theme_docs = [f"{t.title} {t.description} {' '.join(t.keywords)}" for t in themes]
+    story_docs = [f"{s.title} {s.text[:3000]}" for s in stories]
+    _vectorizer, matrix = tfidf(theme_docs + story_docs)
+    theme_rows, story_rows = matrix[: len(themes)], matrix[len(themes) :]
+    return (story_rows @ theme_rows.T).toarray().tolist()  # type: ignore[no-any-return]
