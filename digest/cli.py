@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -253,15 +254,12 @@ def run(obj: Context) -> None:
 @_handle_errors
 def show(obj: Context, number: int, as_json: bool) -> None:
     """Print an issue: sections, blurbs with their sources, entries with their links."""
+    from digest.pipeline import load_issue
     from digest.report import issue_json, print_issue
 
     settings = obj.settings()
     with _opened_store(settings) as store:
-        issue = store.get_issue(number)
-        if issue is None:
-            known = ", ".join(str(i.number) for i in store.list_issues()) or "none yet"
-            raise DigestError(f"no issue {number} (issues: {known})", hint="digest build makes one")
-        items = {i.id: i for i in store.items_by_id(_cited_items(issue))}
+        issue, items = load_issue(store, number)
     if as_json:
         click.echo(json.dumps(issue_json(issue, items), ensure_ascii=False, indent=2))
     else:
@@ -310,10 +308,29 @@ def _summary_words(obj: Context) -> int:
     return obj.settings().issue.summary_words
 
 
-def _cited_items(issue: Any) -> list[int]:
-    ids = {b.item_id for s in issue.sections for b in s.blurb}
-    ids.update(i for e in issue.entries for i in e.item_ids)
-    return sorted(ids)
+@main.command()
+@click.argument("number", type=int)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write issue.html, issue.txt, issue.json and sample.eml into.",
+)
+@click.pass_obj
+@_handle_errors
+def render(obj: Context, number: int, out: Path) -> None:
+    """Render an issue to files: the web HTML, the text part, the JSON and a sample email."""
+    from digest.pipeline import run_render
+    from digest.store import utcnow
+
+    settings = obj.settings()
+    with _opened_store(settings) as store:
+        result = run_render(store, settings, number, out, utcnow())
+    note = f", {result.trimmed} entries trimmed to fit" if result.trimmed else ""
+    click.echo(f"issue {number}: {result.html_bytes // 1000} KB of HTML{note}")
+    for path in result.files:
+        click.echo(f"  {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

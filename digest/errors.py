@@ -44,3 +44,11 @@ class FeedError(DigestError):
 
 class DocumentError(DigestError):
     """A document could not be read or decoded."""
+
+
+class RenderError(DigestError):
+    """A template is broken or an issue cannot be rendered within the limits."""
+
+
+class SendError(DigestError):
+    """A message could not be delivered."""

@@ -3,12 +3,17 @@ so any stage can be re-run alone and a crash between stages loses nothing."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-from digest.models import IngestReport, Issue, IssueStatus, SourceReport
+from digest.errors import DigestError
+from digest.mail.identity import list_id
+from digest.mail.message import Recipient
+from digest.models import IngestReport, Issue, IssueStatus, SourceReport, StoredItem
 from digest.settings import Settings
 from digest.store import Store
 from digest.summarize.build import Period, build_issue
@@ -90,3 +95,83 @@ def run_once(
 
     report = run_ingest(settings, store, now, on_done=on_source_done)
     return RunResult(ingest=report, build=run_build(store, settings, now))
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOutput:
+    folder: Path
+    files: tuple[Path, ...]
+    html_bytes: int
+    trimmed: int
+
+
+def load_issue(store: Store, number: int) -> tuple[Issue, dict[int, StoredItem]]:
+    """An issue and the items it cites, or a DigestError naming the issues there are."""
+    issue = store.get_issue(number)
+    if issue is None:
+        known = ", ".join(str(i.number) for i in store.list_issues()) or "none yet"
+        raise DigestError(f"no issue {number} (issues: {known})", hint="digest build makes one")
+    ids = {b.item_id for s in issue.sections for b in s.blurb}
+    ids.update(i for e in issue.entries for i in e.item_ids)
+    return issue, {item.id: item for item in store.items_by_id(sorted(ids))}
+
+
+def run_render(
+    store: Store, settings: Settings, number: int, out: Path, now: datetime
+) -> RenderOutput:
+    """issue.html (the web version), issue.txt, issue.json and sample.eml, written whole or
+    not at all: every file is written beside its final name, then renamed."""
+    from digest.mail.identity import SAMPLE_KEY
+    from digest.mail.message import MessageTemplate, build_message
+    from digest.render import neutral, render_issue
+    from digest.report import issue_json
+
+    issue, items = load_issue(store, number)
+    rendered = render_issue(issue, items, settings)
+    template = MessageTemplate.prepare(
+        rendered,
+        sender=settings.mail.sender,
+        reply_to=settings.mail.reply_to,
+        list_id=list_id(settings),
+        list_name=settings.newsletter.title,
+    )
+    sample = build_message(template, sample_recipient(settings, number, SAMPLE_KEY), now)
+    contents = {
+        "issue.html": neutral(rendered, settings.newsletter.base_url + "/").encode("utf-8"),
+        "issue.txt": rendered.text.encode("utf-8"),
+        "issue.json": json.dumps(issue_json(issue, items), ensure_ascii=False, indent=2).encode(),
+        "sample.eml": sample,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for name, data in contents.items():
+        temporary = out / f".{name}.tmp"
+        temporary.write_bytes(data)
+        staged.append((temporary, out / name))
+    for temporary, final in staged:
+        temporary.replace(final)
+    return RenderOutput(
+        out, tuple(f for _, f in staged), len(rendered.html.encode()), rendered.trimmed
+    )
+
+
+def sample_recipient(settings: Settings, number: int, fallback_key: str) -> Recipient:
+    """A reader as `sample.eml` shows one: a real signed unsubscribe link for subscriber 0."""
+    import os
+
+    from digest.mail.identity import (
+        message_id,
+        unsubscribe_mailto,
+        unsubscribe_token,
+        unsubscribe_url,
+    )
+
+    secret = os.environ.get("DIGEST_SECRET_KEY") or fallback_key
+    token = unsubscribe_token(secret, 0)
+    return Recipient(
+        email="lecteur@example.org",
+        name="Lectrice Exemple",
+        unsubscribe_url=unsubscribe_url(settings, token),
+        unsubscribe_mailto=unsubscribe_mailto(settings, token),
+        message_id=message_id(settings, number, "sample"),
+    )

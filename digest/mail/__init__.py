@@ -1,0 +1,1 @@
+"""Mail: message building (headers, MIME), unsubscribe tokens, transports, the send loop."""

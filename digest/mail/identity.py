@@ -1,0 +1,66 @@
+"""Who a message says it is from: List-Id, Message-IDs, unsubscribe links and tokens.
+
+Tokens are signed with itsdangerous (HMAC-SHA256 with the key of DIGEST_SECRET_KEY): a
+forged or altered token fails verification. Unsubscribe tokens never expire (a reader
+unsubscribing from a two-year-old issue must succeed); confirmation tokens do.
+"""
+
+from __future__ import annotations
+
+import re
+from email.utils import parseaddr
+
+from digest.errors import ConfigError
+from digest.settings import Settings
+
+SAMPLE_KEY = "sample-only-not-a-secret"  # for sample.eml when no key is configured
+UNSUBSCRIBE_SALT = "digest.unsubscribe"
+CONFIRM_SALT = "digest.confirm"
+
+
+def sender_domain(settings: Settings) -> str:
+    address = parseaddr(settings.mail.sender)[1]
+    if "@" not in address:
+        raise ConfigError(
+            str(settings.config_path),
+            ["mail.from: missing or not an address (e.g. Lettre <lettre@example.org>)"],
+        )
+    return address.rsplit("@", 1)[1].lower()
+
+
+def list_id(settings: Settings) -> str:
+    """RFC 2919 List-Id: a dot-atom naming the list within the sender's domain."""
+    slug = re.sub(r"[^a-z0-9]+", "-", settings.newsletter.title.lower()).strip("-") or "digest"
+    return f"{slug}.{sender_domain(settings)}"
+
+
+def message_id(settings: Settings, issue: int, key: str) -> str:
+    """Deterministic per (issue, subscriber): a resend after a crash reuses the same id,
+    so a receiving server or client can recognise the duplicate."""
+    return f"<digest.{issue}.{key}@{sender_domain(settings)}>"
+
+
+def unsubscribe_mailto(settings: Settings, token: str) -> str:
+    address = parseaddr(settings.mail.sender)[1]
+    return f"mailto:{address}?subject=unsubscribe%20{token}"
+
+
+def unsubscribe_url(settings: Settings, token: str) -> str:
+    return f"{settings.newsletter.base_url}/u/{token}"
+
+
+def unsubscribe_token(secret: str, subscriber_id: int) -> str:
+    from itsdangerous import URLSafeSerializer
+
+    return str(URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT).dumps(subscriber_id))
+
+
+def read_unsubscribe_token(secret: str, token: str) -> int | None:
+    """The subscriber id, or None for a forged, altered or foreign token."""
+    from itsdangerous import BadSignature, URLSafeSerializer
+
+    try:
+        value = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT).loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None

@@ -1,0 +1,299 @@
+"""The render stage: an issue becomes an HTML email (CSS inlined) and its plain-text twin.
+
+Takes an `Issue`, the items its blurbs cite and the settings; gives a `RenderedIssue`.
+Jinja2 (autoescape on) fills templates/, premailer inlines the CSS **once per issue**, and
+the per-subscriber values are placeholders replaced afterwards (`personalize`), so a
+personalised message costs a string replace, not a re-render. The preview, the archive
+and the sender all call `render_issue`: there is one render path.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from digest.errors import RenderError
+from digest.models import BRIEF_THEME_ID, Issue, Section, StoredItem
+from digest.settings import Settings
+
+log = logging.getLogger(__name__)
+
+UNSUBSCRIBE_PLACEHOLDER = "__DIGEST_UNSUBSCRIBE_URL__"
+GREETING_PLACEHOLDER = "__DIGEST_GREETING__"
+# Gmail clips a message whose HTML passes ~102 KB and hides the rest — the footer and its
+# unsubscribe link first. Keep a margin for the personalised values.
+MAX_HTML_BYTES = 100_000
+BRIEF_KEEP = 8  # briefs kept when an issue must shrink
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedIssue:
+    number: int
+    subject: str
+    preheader: str
+    html: str  # CSS inlined, placeholders in place
+    text: str
+    web_url: str
+    trimmed: int = 0  # entries moved or dropped to stay under MAX_HTML_BYTES
+
+
+def templates_dir() -> Path:
+    """templates/ in a checkout (beside the package)."""
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def issue_url(settings: Settings, number: int) -> str:
+    return f"{settings.newsletter.base_url}/issues/{number}"
+
+
+def render_issue(
+    issue: Issue,
+    items: Mapping[int, StoredItem],
+    settings: Settings,
+    templates: Path | None = None,
+) -> RenderedIssue:
+    """Render once; shrink the issue (briefs first) if the HTML would be clipped by Gmail."""
+    folder = templates or templates_dir()
+    trimmed = 0
+    while True:
+        rendered = _render(issue, items, settings, folder, trimmed)
+        if len(rendered.html.encode("utf-8")) <= MAX_HTML_BYTES:
+            return rendered
+        smaller = _shrink(issue)
+        if smaller is None:
+            raise RenderError(
+                f"issue {issue.number} renders to {len(rendered.html.encode()) // 1000} KB "
+                "even with no briefs",
+                hint="lower issue.max_entries in the configuration",
+            )
+        removed = len(issue.entries) - len(smaller.entries) or 1
+        issue, trimmed = smaller, trimmed + removed
+        log.info(
+            "issue %d: over %d bytes, trimmed %d entries", issue.number, MAX_HTML_BYTES, trimmed
+        )
+
+
+def personalize(rendered: RenderedIssue, unsubscribe_url: str, name: str | None) -> tuple[str, str]:
+    """The (html, text) one subscriber gets: two string replaces on the rendered issue."""
+    greeting = f"Bonjour {name}," if name else "Bonjour,"
+    body = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, html.escape(unsubscribe_url))
+    body = body.replace(GREETING_PLACEHOLDER, html.escape(greeting))
+    text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
+    return body, text.replace(GREETING_PLACEHOLDER, greeting)
+
+
+def neutral(rendered: RenderedIssue, subscribe_url: str) -> str:
+    """The HTML for the web archive: no subscriber's values in it."""
+    body = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, html.escape(subscribe_url))
+    return body.replace(GREETING_PLACEHOLDER, "Bonjour,")
+
+
+def _render(
+    issue: Issue, items: Mapping[int, StoredItem], settings: Settings, folder: Path, trimmed: int
+) -> RenderedIssue:
+    context = _context(issue, items, settings)
+    environment = _environment(str(folder))
+    css = _read(folder / "styles.css")
+    media_css = _read(folder / "email_media.css")
+    page = _fill(environment, "email.html.j2", context | {"css": css, "media_css": media_css})
+    text = _fill(environment, "email.txt.j2", context)
+    return RenderedIssue(
+        number=issue.number,
+        subject=context["subject"],
+        preheader=context["preheader"],
+        html=_inline(page),
+        text=_tidy_text(text),
+        web_url=context["web_url"],
+        trimmed=trimmed,
+    )
+
+
+@cache
+def _environment(folder: str) -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+        undefined=jinja2.StrictUndefined,  # a typo in a template is an error, not a blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,  # the preview picks up template edits without a restart
+    )
+
+
+def _fill(environment: Any, name: str, context: dict[str, Any]) -> str:
+    import jinja2
+
+    try:
+        return str(environment.get_template(name).render(**context))
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(
+            f"template {exc.filename or name}, line {exc.lineno}: {exc.message}",
+            hint="fix the template; nothing was written",
+        ) from exc
+    except jinja2.UndefinedError as exc:
+        raise RenderError(
+            f"template {name}: {exc.message}", hint="a variable the template uses is not provided"
+        ) from exc
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(
+            f"template {name} is missing from {environment.loader.searchpath[0]}",
+            hint="restore templates/",
+        ) from exc
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RenderError(f"cannot read {path}: {exc.strerror}", hint="restore templates/") from exc
+
+
+def _inline(page: str) -> str:
+    import logging as std_logging
+
+    from premailer import Premailer
+
+    # No network and no files: a template must not make the render fetch anything.
+    return str(
+        Premailer(
+            page,
+            allow_network=False,
+            allow_loading_external_files=False,
+            keep_style_tags=False,
+            remove_classes=False,  # the media queries select on classes
+            strip_important=False,
+            disable_validation=True,
+            cssutils_logging_level=std_logging.CRITICAL,
+        ).transform()
+    )
+
+
+def _tidy_text(text: str) -> str:
+    """Trailing spaces gone and at most two blank lines in a row (templates leave more)."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or len(tidy) < 2 or tidy[-1] or tidy[-2]:
+            tidy.append(line)
+    return "\n".join(tidy).strip() + "\n"
+
+
+def _shrink(issue: Issue) -> Issue | None:
+    """One step smaller: first briefs beyond BRIEF_KEEP, then the last entry of the longest
+    themed section becomes a brief, then briefs go one by one."""
+    sections = list(issue.sections)
+    briefs = next((s for s in sections if s.theme_id == BRIEF_THEME_ID), None)
+    if briefs is not None and len(briefs.entries) > BRIEF_KEEP:
+        return _with(issue, replace(briefs, entries=briefs.entries[:BRIEF_KEEP]))
+    themed = [s for s in sections if s.theme_id != BRIEF_THEME_ID and len(s.entries) > 1]
+    if themed:
+        longest = max(themed, key=lambda s: len(s.entries))
+        moved = longest.entries[-1]
+        issue = _with(issue, replace(longest, entries=longest.entries[:-1]))
+        kept = briefs.entries[: BRIEF_KEEP - 1] if briefs else ()
+        brief = replace(moved, summary="")
+        section = Section(BRIEF_THEME_ID, "En bref", (), (brief, *kept))
+        return (
+            _with(issue, section) if briefs else replace(issue, sections=(*issue.sections, section))
+        )
+    if briefs is not None and briefs.entries:
+        return _with(issue, replace(briefs, entries=briefs.entries[:-1]))
+    return None
+
+
+def _with(issue: Issue, section: Section) -> Issue:
+    return replace(
+        issue,
+        sections=tuple(section if s.theme_id == section.theme_id else s for s in issue.sections),
+    )
+
+
+# -- template context ----------------------------------------------------------------------
+
+
+def french_date(issue: Issue) -> str:
+    day = issue.period_end
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def _context(issue: Issue, items: Mapping[int, StoredItem], settings: Settings) -> dict[str, Any]:
+    sections = [_section_context(i, s, items) for i, s in enumerate(issue.sections)]
+    lead = next((e.title for s in issue.sections for e in s.entries), "")
+    first_blurb = next((b.text for s in issue.sections for b in s.blurb), "")
+    title = settings.newsletter.title
+    return {
+        "newsletter": settings.newsletter,
+        "issue": {"number": issue.number, "date": french_date(issue)},
+        "subject": f"{title} n°{issue.number} — {lead}" if lead else f"{title} n°{issue.number}",
+        "preheader": first_blurb or lead,
+        "sections": sections,
+        "web_url": issue_url(settings, issue.number),
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "greeting": GREETING_PLACEHOLDER,
+        "logo": None,
+        "subscriber_email": None,
+    }
+
+
+def _section_context(
+    index: int, section: Section, items: Mapping[int, StoredItem]
+) -> dict[str, Any]:
+    blurb = []
+    for ref, sentence in enumerate(section.blurb, 1):
+        item = items.get(sentence.item_id)
+        url = (item.url or (item.links[0].url if item.links else None)) if item else None
+        blurb.append(
+            {
+                "text": sentence.text,
+                "ref": ref,
+                "url": url,
+                "source_title": item.title if item else "source",
+            }
+        )
+    return {
+        "anchor": f"s{index + 1}",
+        "title": section.title,
+        "is_brief": section.theme_id == BRIEF_THEME_ID,
+        "blurb": blurb,
+        "blurb_text": " ".join(f"{b['text']} [{b['ref']}]" for b in blurb),
+        "entries": [_entry_context(e) for e in section.entries],
+    }
+
+
+def _entry_context(entry: Any) -> dict[str, Any]:
+    links = [{"url": link.url, "label": _label(link.url)} for link in entry.links[:4]]
+    documents = ", ".join(entry.sources)
+    return {
+        "title": entry.title,
+        "summary": entry.summary,
+        "links": links,
+        "source_word": "Sources" if len(links) > 1 else "Source",
+        "documents": f"documents de la rédaction ({documents})",
+    }
+
+
+def _label(url: str) -> str:
+    host = urlsplit(url).netloc.lower()
+    return host.removeprefix("www.") or url
