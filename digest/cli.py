@@ -235,16 +235,28 @@ def _echo_build(result: Any, settings: Settings) -> None:
 @click.pass_obj
 @_handle_errors
 def run(obj: Context) -> None:
-    """Ingest and build once, as the schedule would (render and send come next)."""
-    from digest.pipeline import run_once
+    """Ingest, build, render and send once, as the schedule would."""
+    from digest.cli_mail import deliver
+    from digest.pipeline import ensure_demo_subscriber, issue_to_send, run_once, run_render
     from digest.report import IngestProgress, print_ingest_report
     from digest.store import utcnow
 
     settings = obj.settings()
-    with _opened_store(settings) as store, IngestProgress(_count_sources(settings)) as progress:
-        result = run_once(store, settings, utcnow(), on_source_done=progress.advance)
-    print_ingest_report(result.ingest)
-    _echo_build(result.build, settings)
+    with _opened_store(settings) as store:
+        with IngestProgress(_count_sources(settings)) as progress:
+            result = run_once(store, settings, utcnow(), on_source_done=progress.advance)
+        print_ingest_report(result.ingest)
+        _echo_build(result.build, settings)
+        number = issue_to_send(store, result.build.issue)
+        if number is None:
+            return
+        folder = settings.mail.outbox_dir / f"issue-{number}"
+        output = run_render(store, settings, number, folder / "rendered", utcnow())
+        click.echo(f"rendered issue {number}: open {output.folder / 'issue.html'}")
+        ensure_demo_subscriber(store, settings, utcnow())
+        report = deliver(store, settings, number)
+    if report.stopped:
+        raise SystemExit(1)
 
 
 @main.command()
@@ -332,6 +344,9 @@ def render(obj: Context, number: int, out: Path) -> None:
     for path in result.files:
         click.echo(f"  {path}")
 
+
+# The mail commands (subscribers, approve, send) live in their own module.
+from digest import cli_mail  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

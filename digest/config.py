@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.errors import ConfigError
+from digest.mail.config import check_mail
 from digest.settings import (
     DEFAULT_USER_AGENT,
     ENV_VARS,
@@ -125,7 +126,7 @@ def _build_settings(
     feeds = _feeds(raw.get("feeds"), check)
     documents = _documents(raw.get("documents"), base, check)
     themes = _themes(raw.get("themes"), check)
-    mail = _mail(raw.get("mail"), base, check)
+    mail = check_mail(raw.get("mail"), base, env, check)
     database_url = _database_url(raw.get("database_url"), base, env, check)
     offline = env.get("DIGEST_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
     issue = _issue(raw.get("issue"), check)
@@ -323,20 +324,6 @@ def _themes(value: Any, check: Checker) -> tuple[Theme, ...]:
             )
         )
     return tuple(themes)
-
-
-def _mail(value: Any, base: Path, check: Checker) -> MailSettings:
-    raw = check.mapping(value, "mail", ("transport", "outbox_dir", "from", "reply_to"))
-    transport = check.text(raw.get("transport"), "mail.transport", "outbox") or "outbox"
-    if transport not in {"outbox", "smtp"}:
-        check.add("mail.transport", f"'{transport}' is not a transport (use outbox or smtp)")
-    outbox = check.text(raw.get("outbox_dir"), "mail.outbox_dir", "outbox") or "outbox"
-    return MailSettings(
-        transport=transport,
-        outbox_dir=(base / outbox).resolve(),
-        sender=check.text(raw.get("from"), "mail.from", "") or "",
-        reply_to=check.text(raw.get("reply_to"), "mail.reply_to", "") or "",
-    )
 
 
 def _database_url(value: Any, base: Path, env: Mapping[str, str], check: Checker) -> str:

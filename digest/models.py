@@ -177,3 +177,49 @@ class Issue:
     @property
     def entries(self) -> tuple[Entry, ...]:
         return tuple(e for s in self.sections for e in s.entries)
+
+
+# -- subscribers and deliveries (mail) -----------------------------------------------------
+
+
+class SubscriberStatus(enum.StrEnum):
+    PENDING = "pending"  # signed up, not confirmed yet (double opt-in)
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"  # a hard bounce (5xx "no such user"): never mailed again
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    id: int
+    email: str
+    name: str | None
+    status: SubscriberStatus
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    bounced_at: datetime | None = None
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"  # created before the first message goes out
+    SENDING = "sending"  # claimed by a worker; a crash leaves it here until reclaimed
+    RETRY = "retry"  # a 4xx answer: tried again after a backoff
+    SENT = "sent"
+    FAILED = "failed"  # a 5xx answer, or too many 4xx
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One (issue, subscriber) row of the ledger, with what sending it needs."""
+
+    id: int
+    issue_number: int
+    subscriber_id: int
+    email: str
+    name: str | None
+    status: DeliveryStatus
+    attempts: int
+    message_id: str | None = None
+    last_error: str | None = None
+    sent_at: datetime | None = None

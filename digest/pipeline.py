@@ -175,3 +175,29 @@ def sample_recipient(settings: Settings, number: int, fallback_key: str) -> Reci
         unsubscribe_mailto=unsubscribe_mailto(settings, token),
         message_id=message_id(settings, number, "sample"),
     )
+
+
+def ensure_demo_subscriber(store: Store, settings: Settings, now: datetime) -> None:
+    """The configured demo subscriber exists (the quick start mails the outbox to them).
+    Someone who unsubscribed stays unsubscribed."""
+    from email.utils import parseaddr
+
+    from digest.models import SubscriberStatus
+
+    if not settings.mail.demo_subscriber:
+        return
+    name, email = parseaddr(settings.mail.demo_subscriber)
+    if email and not store.find_subscribers([email]):
+        store.add_subscribers([(email, name or None)], SubscriberStatus.ACTIVE, now)
+
+
+def issue_to_send(store: Store, built: Issue | None) -> int | None:
+    """What a scheduled send delivers: the issue just built, else one approved or left
+    half-sent by an earlier run."""
+    if built is not None:
+        return built.number
+    for status in (IssueStatus.SENDING, IssueStatus.APPROVED):
+        issue = store.latest_issue(status)
+        if issue is not None:
+            return issue.number
+    return None

@@ -10,7 +10,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from digest.models import (
@@ -249,3 +256,53 @@ def print_issue(issue: Issue, items: dict[int, StoredItem]) -> None:
                 out.print(f"  → {link.url}", markup=False)
             if not sources:
                 out.print(f"  → {', '.join(entry.sources)}", markup=False)
+
+
+class SendProgress:
+    """Messages sent, with rate and ETA, on stderr (silent when it is not a terminal)."""
+
+    def __init__(self) -> None:
+        self._progress = Progress(
+            TextColumn("send"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>6.0f} msg/s"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
+        self._task = self._progress.add_task("", total=None, rate=0.0)
+
+    def __enter__(self) -> SendProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def start_total(self, total: int) -> None:
+        self._progress.update(self._task, total=total)
+
+    def advance(self, count: int) -> None:
+        task = self._progress.tasks[0]
+        self._progress.update(self._task, advance=count, rate=task.speed or 0.0)
+
+
+def print_send_report(report: Any, transport: Any) -> None:
+    where = f" to {transport.folder}" if getattr(transport, "folder", None) else ""
+    out.print(
+        f"issue {report.issue}: {report.sent} sent{where} ({transport.name}), "
+        f"{len(report.failed)} failed, {report.waiting} waiting for a retry, "
+        f"{report.total} in the ledger"
+    )
+    for email, reason in report.failed[:20]:
+        out.print(f"  failed: {email}: {reason}", markup=False)
+    if len(report.failed) > 20:
+        out.print(f"  … and {len(report.failed) - 20} more (digest status --json)")
+    if report.stopped:
+        out.print(
+            f"stopped early: {report.stopped}; run digest send {report.issue} again to resume",
+            markup=False,
+        )

@@ -23,6 +23,12 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("DIGEST_OFFLINE", "1 to skip network sources (feeds); documents are still read"),
     EnvVar("DIGEST_LOG_LEVEL", "DEBUG, INFO, WARNING (default) or ERROR"),
     EnvVar("DIGEST_LLM_API_KEY", "API key of the OpenAI-compatible summarizer backend"),
+    EnvVar("DIGEST_SECRET_KEY", "secret that signs unsubscribe and confirmation links"),
+    EnvVar(
+        "DIGEST_SMTP_URL",
+        "smtp://user:pass@host:587?tls=starttls; selects SMTP, overrides the file",
+    ),
+    EnvVar("DIGEST_SMTP_PASSWORD", "password of mail.smtp.username"),
 )
 
 DEFAULT_USER_AGENT = "digest/0.1 (French AI-news newsletter; +https://github.com/digest-newsletter)"
@@ -104,11 +110,39 @@ class NewsletterSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str = "127.0.0.1"
+    port: int = 587
+    security: str = "starttls"  # starttls, tls (implicit, port 465) or none
+    username: str | None = None
+    password: str | None = None  # DIGEST_SMTP_PASSWORD or DIGEST_SMTP_URL, never the file
+    connections: int = 2
+    rate_per_second: float = 0.0  # 0: as fast as the server takes them
+    window_messages: int = 0  # at most this many per window (0: no window), like listmonk
+    window_seconds: float = 3600.0
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DkimSettings:
+    domain: str
+    selector: str
+    key_file: Path
+
+
+@dataclass(frozen=True, slots=True)
 class MailSettings:
     transport: str = "outbox"
     outbox_dir: Path = Path("outbox")
     sender: str = ""
     reply_to: str = ""
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    max_attempts: int = 5  # 4xx answers before a delivery is given up
+    retry_base_seconds: float = 60.0
+    auto_approve: bool = False  # send drafts without `digest approve`
+    demo_subscriber: str | None = None  # ensured active by `digest run` (the quick start)
+    dkim: DkimSettings | None = None
+    secret_key: str | None = None  # DIGEST_SECRET_KEY: signs unsubscribe links
 
 
 @dataclass(frozen=True, slots=True)

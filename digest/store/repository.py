@@ -27,10 +27,11 @@ from digest.store.convert import (
     stored_item,
     unique_new,
 )
+from digest.store.ledger import LedgerQueries
 from digest.store.schema import IssueRow, ItemRow, SourceRow
 
 
-class Store:
+class Store(LedgerQueries):
     """The queries the stages need, in their own vocabulary."""
 
     def __init__(self, engine: Engine) -> None:

@@ -1,0 +1,168 @@
+"""Mail commands of the command line: subscribers, approve, send. Registered on the main
+group by digest.cli (kept apart so each module stays readable)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from digest.cli import Context, _handle_errors, _opened_store, main
+from digest.settings import Settings
+
+
+def transport_for(settings: Settings, number: int, dry_run: bool = False) -> Any:
+    """The configured transport; the outbox (one folder per issue) for a dry run."""
+    from digest.mail.transport import OutboxTransport, SmtpTransport
+
+    if dry_run or settings.mail.transport == "outbox":
+        folder = settings.mail.outbox_dir / f"issue-{number}" / ("dry-run" if dry_run else "")
+        return OutboxTransport(folder)
+    return SmtpTransport(settings.mail.smtp)
+
+
+@main.group()
+def subscribers() -> None:
+    """Add, import, list and remove subscribers."""
+
+
+@subscribers.command("add")
+@click.argument("email")
+@click.option("--name", help="The subscriber's name (used in the greeting).")
+@click.option("--pending", is_flag=True, help="Add as pending (to be confirmed), not active.")
+@click.pass_obj
+@_handle_errors
+def add(obj: Context, email: str, name: str | None, pending: bool) -> None:
+    """Add one subscriber (active unless --pending)."""
+    from digest.mail.subscribers import add_subscriber
+    from digest.models import SubscriberStatus
+    from digest.store import utcnow
+
+    status = SubscriberStatus.PENDING if pending else SubscriberStatus.ACTIVE
+    with _opened_store(obj.settings()) as store:
+        subscriber = add_subscriber(store, email, name, status, utcnow())
+    click.echo(f"added {subscriber.email} ({subscriber.status.value})")
+
+
+@subscribers.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+@_handle_errors
+def import_(obj: Context, path: Path) -> None:
+    """Import a CSV with a header row (email[,name]): all lines or none."""
+    from digest.mail.subscribers import import_subscribers
+    from digest.store import utcnow
+
+    with _opened_store(obj.settings()) as store:
+        added = import_subscribers(store, path, utcnow())
+    click.echo(f"imported {len(added)} subscribers from {path}")
+
+
+@subscribers.command("list")
+@click.option("--status", type=click.Choice(["pending", "active", "unsubscribed", "bounced"]))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@_handle_errors
+def list_(obj: Context, status: str | None, as_json: bool) -> None:
+    """List subscribers, optionally by status."""
+    from digest.models import SubscriberStatus
+    from digest.report import iso
+
+    with _opened_store(obj.settings()) as store:
+        people = store.list_subscribers(SubscriberStatus(status) if status else None)
+    if as_json:
+        rows = [
+            {
+                "id": p.id,
+                "email": p.email,
+                "name": p.name,
+                "status": p.status.value,
+                "created_at": iso(p.created_at),
+                "confirmed_at": iso(p.confirmed_at),
+                "unsubscribed_at": iso(p.unsubscribed_at),
+                "bounced_at": iso(p.bounced_at),
+            }
+            for p in people
+        ]
+        click.echo(json.dumps({"version": 1, "subscribers": rows}, ensure_ascii=False, indent=2))
+        return
+    for p in people:
+        click.echo(f"{p.email}\t{p.status.value}\t{p.name or ''}")
+    click.echo(f"{len(people)} subscribers", err=True)
+
+
+@subscribers.command("remove")
+@click.argument("email")
+@click.pass_obj
+@_handle_errors
+def remove(obj: Context, email: str) -> None:
+    """Erase a subscriber and their delivery history (to unsubscribe, they click the link)."""
+    from digest.errors import DigestError
+
+    with _opened_store(obj.settings()) as store:
+        if not store.remove_subscriber(email):
+            raise DigestError(f"no subscriber {email}", hint="digest subscribers list")
+    click.echo(f"removed {email}")
+
+
+@main.command()
+@click.argument("number", type=int)
+@click.pass_obj
+@_handle_errors
+def approve(obj: Context, number: int) -> None:
+    """Approve a draft issue for sending."""
+    from digest.store import utcnow
+
+    with _opened_store(obj.settings()) as store:
+        store.approve_issue(number, utcnow())
+    click.echo(f"issue {number} approved; send it with: digest send {number}")
+
+
+@main.command()
+@click.argument("number", type=int)
+@click.option("--dry-run", is_flag=True, help="Write the messages to the outbox; send nothing.")
+@click.option("--connections", type=click.IntRange(min=1), help="SMTP connections at once.")
+@click.pass_obj
+@_handle_errors
+def send(obj: Context, number: int, dry_run: bool, connections: int | None) -> None:
+    """Deliver an approved issue to every active subscriber; safe to re-run."""
+    settings = obj.settings()
+    with _opened_store(settings) as store:
+        if dry_run:
+            _dry_run(store, settings, number)
+            return
+        report = deliver(store, settings, number, connections)
+    if not report.complete:
+        raise SystemExit(1 if report.stopped else 0)
+
+
+def deliver(store: Any, settings: Settings, number: int, connections: int | None = None) -> Any:
+    """Send with a progress bar, then print the summary (shared by send and run)."""
+    from digest.mail.send import send_issue
+    from digest.report import SendProgress, print_send_report
+    from digest.store import utcnow
+
+    transport = transport_for(settings, number)
+    with SendProgress() as progress:
+        report = send_issue(
+            store,
+            settings,
+            number,
+            transport,
+            clock=utcnow,
+            on_progress=progress.advance,
+            on_total=progress.start_total,
+            connections=connections,
+        )
+    print_send_report(report, transport)
+    return report
+
+
+def _dry_run(store: Any, settings: Settings, number: int) -> None:
+    from digest.mail.send import preview_messages
+
+    folder = transport_for(settings, number, dry_run=True).folder
+    count = preview_messages(store, settings, number, folder)
+    click.echo(f"dry run: {count} messages written to {folder}; nothing sent, ledger untouched")

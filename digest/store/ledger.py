@@ -1,0 +1,352 @@
+"""Subscribers and the delivery ledger: the queries that make sending resumable.
+
+A delivery row exists for every (issue, subscriber) before the first message goes out; a
+worker claims rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several `digest send`
+processes share one issue), sends, and marks each row as soon as the server accepted the
+message. A crash leaves at most the in-flight row of each connection claimed but
+unmarked: that is the bound on duplicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from digest.errors import DigestError
+from digest.models import Delivery, DeliveryStatus, IssueStatus, Subscriber, SubscriberStatus
+from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow
+
+
+class _HasSession(Protocol):
+    def session(self) -> AbstractContextManager[Session]: ...
+
+
+class LedgerQueries:
+    """Mixed into Store: subscribers, issue approval, deliveries."""
+
+    # -- subscribers -----------------------------------------------------------------
+
+    def add_subscribers(
+        self: _HasSession,
+        people: Sequence[tuple[str, str | None]],
+        status: SubscriberStatus,
+        now: datetime,
+    ) -> list[Subscriber]:
+        """Insert all of them in one transaction, or none (a duplicate raises DigestError)."""
+        keys = [email.lower() for email, _ in people]
+        with self.session() as s:
+            taken = set(
+                s.scalars(select(SubscriberRow.email_key).where(SubscriberRow.email_key.in_(keys)))
+            )
+            if taken:
+                raise DigestError(
+                    f"already subscribed: {', '.join(sorted(taken))}",
+                    hint="digest subscribers list shows who is there",
+                )
+            rows = [
+                SubscriberRow(
+                    email=email,
+                    email_key=email.lower(),
+                    name=name,
+                    status=status.value,
+                    created_at=now,
+                    updated_at=now,
+                    confirmed_at=now if status is SubscriberStatus.ACTIVE else None,
+                )
+                for email, name in people
+            ]
+            s.add_all(rows)
+            s.flush()
+            return [_subscriber(row) for row in rows]
+
+    def find_subscribers(self: _HasSession, emails: Iterable[str]) -> dict[str, Subscriber]:
+        """Known subscribers by lowercased address."""
+        keys = [e.lower() for e in emails]
+        with self.session() as s:
+            rows = s.scalars(select(SubscriberRow).where(SubscriberRow.email_key.in_(keys)))
+            return {row.email_key: _subscriber(row) for row in rows}
+
+    def get_subscriber(self: _HasSession, subscriber_id: int) -> Subscriber | None:
+        with self.session() as s:
+            row = s.get(SubscriberRow, subscriber_id)
+            return None if row is None else _subscriber(row)
+
+    def list_subscribers(
+        self: _HasSession, status: SubscriberStatus | None = None
+    ) -> list[Subscriber]:
+        with self.session() as s:
+            query = select(SubscriberRow).order_by(SubscriberRow.id)
+            if status is not None:
+                query = query.where(SubscriberRow.status == status.value)
+            return [_subscriber(row) for row in s.scalars(query)]
+
+    def set_subscriber_status(
+        self: _HasSession, subscriber_id: int, status: SubscriberStatus, now: datetime
+    ) -> Subscriber | None:
+        """Idempotent: setting the status a subscriber already has changes nothing."""
+        with self.session() as s:
+            row = s.get(SubscriberRow, subscriber_id)
+            if row is None:
+                return None
+            if row.status != status.value:
+                row.status, row.updated_at = status.value, now
+                stamp = {
+                    SubscriberStatus.ACTIVE: "confirmed_at",
+                    SubscriberStatus.UNSUBSCRIBED: "unsubscribed_at",
+                    SubscriberStatus.BOUNCED: "bounced_at",
+                }.get(status)
+                if stamp:
+                    setattr(row, stamp, now)
+            return _subscriber(row)
+
+    def remove_subscriber(self: _HasSession, email: str) -> bool:
+        """Erase a subscriber and their delivery rows (a removal request, not an unsubscribe)."""
+        with self.session() as s:
+            row = s.scalar(select(SubscriberRow).where(SubscriberRow.email_key == email.lower()))
+            if row is None:
+                return False
+            s.execute(delete(DeliveryRow).where(DeliveryRow.subscriber_id == row.id))
+            s.delete(row)
+            return True
+
+    # -- issues ------------------------------------------------------------------------
+
+    def approve_issue(self: _HasSession, number: int, now: datetime) -> None:
+        with self.session() as s:
+            row = _issue_row(s, number)
+            if row.status == IssueStatus.APPROVED.value:
+                return
+            if row.status != IssueStatus.DRAFT.value:
+                raise DigestError(f"issue {number} is {row.status}; only a draft can be approved")
+            row.status, row.approved_at = IssueStatus.APPROVED.value, now
+
+    def open_deliveries(self: _HasSession, number: int, now: datetime) -> int:
+        """Create the missing delivery rows for every active subscriber, in one transaction,
+        and mark the issue as sending. Returns how many rows were added."""
+        with self.session() as s:
+            issue = _issue_row(s, number)
+            have = select(DeliveryRow.subscriber_id).where(DeliveryRow.issue_id == issue.id)
+            wanted = select(SubscriberRow.id).where(
+                SubscriberRow.status == SubscriberStatus.ACTIVE.value,
+                SubscriberRow.id.not_in(have),
+            )
+            ids = list(s.scalars(wanted))
+            if ids:
+                s.execute(
+                    insert(DeliveryRow),
+                    [
+                        {
+                            "issue_id": issue.id,
+                            "subscriber_id": i,
+                            "status": "pending",
+                            "attempts": 0,
+                        }
+                        for i in ids
+                    ],
+                )
+            if issue.status in (IssueStatus.APPROVED.value, IssueStatus.DRAFT.value):
+                issue.status = IssueStatus.SENDING.value
+            return len(ids)
+
+    def close_issue_if_done(self: _HasSession, number: int, now: datetime) -> bool:
+        """Mark the issue sent when no row is left to send (failed rows count as done)."""
+        with self.session() as s:
+            issue = _issue_row(s, number)
+            left = s.scalar(
+                select(func.count())
+                .select_from(DeliveryRow)
+                .where(DeliveryRow.issue_id == issue.id, DeliveryRow.status.in_(_OPEN))
+            )
+            if left:
+                return False
+            issue.status, issue.sent_at = IssueStatus.SENT.value, issue.sent_at or now
+            return True
+
+    # -- deliveries -----------------------------------------------------------------
+
+    def claim_deliveries(
+        self: _HasSession,
+        number: int,
+        token: str,
+        now: datetime,
+        limit: int,
+        stale_before: datetime,
+        dead_claims: Sequence[str] = (),
+    ) -> list[Delivery]:
+        """Claim up to `limit` rows to send now: pending ones, retries that are due, and
+        rows left in `sending` by a worker that died or whose lease ran out."""
+        claimable = or_(
+            DeliveryRow.status == DeliveryStatus.PENDING.value,
+            and_(
+                DeliveryRow.status == DeliveryStatus.RETRY.value, DeliveryRow.next_attempt_at <= now
+            ),
+            and_(
+                DeliveryRow.status == DeliveryStatus.SENDING.value,
+                or_(
+                    DeliveryRow.claimed_at < stale_before,
+                    DeliveryRow.claimed_by.in_(list(dead_claims)),
+                ),
+            ),
+        )
+        with self.session() as s:
+            issue = _issue_row(s, number)
+            ids = list(
+                s.scalars(
+                    select(DeliveryRow.id)
+                    .where(DeliveryRow.issue_id == issue.id, claimable)
+                    .order_by(DeliveryRow.id)
+                    .limit(limit)
+                    .with_for_update(
+                        skip_locked=True
+                    )  # PostgreSQL: workers never wait on each other
+                )
+            )
+            if not ids:
+                return []
+            # The claim re-checks the condition: on SQLite two processes may have read the
+            # same ids, but only one UPDATE can take a row out of its claimable state.
+            s.execute(
+                update(DeliveryRow)
+                .where(DeliveryRow.id.in_(ids), claimable)
+                .values(status=DeliveryStatus.SENDING.value, claimed_by=token, claimed_at=now)
+            )
+            rows = s.execute(
+                _delivery_query(number).where(
+                    DeliveryRow.claimed_by == token, DeliveryRow.id.in_(ids)
+                )
+            )
+            return [_delivery(number, d, sub) for d, sub in rows]
+
+    def claims_in_progress(self: _HasSession, number: int) -> list[str]:
+        with self.session() as s:
+            issue = _issue_row(s, number)
+            return list(
+                s.scalars(
+                    select(DeliveryRow.claimed_by)
+                    .distinct()
+                    .where(
+                        DeliveryRow.issue_id == issue.id,
+                        DeliveryRow.status == DeliveryStatus.SENDING.value,
+                    )
+                )
+            )
+
+    def mark_sent(self: _HasSession, delivery_id: int, message_id: str, now: datetime) -> None:
+        _mark(
+            self,
+            delivery_id,
+            status=DeliveryStatus.SENT.value,
+            message_id=message_id,
+            sent_at=now,
+            last_error=None,
+            attempts=DeliveryRow.attempts + 1,
+        )
+
+    def mark_retry(self: _HasSession, delivery_id: int, error: str, when: datetime) -> None:
+        _mark(
+            self,
+            delivery_id,
+            status=DeliveryStatus.RETRY.value,
+            last_error=error,
+            next_attempt_at=when,
+            attempts=DeliveryRow.attempts + 1,
+        )
+
+    def mark_failed(self: _HasSession, delivery_id: int, error: str) -> None:
+        _mark(
+            self,
+            delivery_id,
+            status=DeliveryStatus.FAILED.value,
+            last_error=error,
+            attempts=DeliveryRow.attempts + 1,
+        )
+
+    def release(self: _HasSession, delivery_ids: Sequence[int]) -> None:
+        """Give claimed rows back untouched (the server went away before they were tried)."""
+        if not delivery_ids:
+            return
+        with self.session() as s:
+            s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.id.in_(list(delivery_ids)),
+                    DeliveryRow.status == DeliveryStatus.SENDING.value,
+                )
+                .values(status=DeliveryStatus.PENDING.value, claimed_by=None, claimed_at=None)
+            )
+
+    def delivery_counts(self: _HasSession, number: int) -> dict[DeliveryStatus, int]:
+        with self.session() as s:
+            issue = _issue_row(s, number)
+            rows = s.execute(
+                select(DeliveryRow.status, func.count())
+                .where(DeliveryRow.issue_id == issue.id)
+                .group_by(DeliveryRow.status)
+            )
+            return {DeliveryStatus(status): count for status, count in rows}
+
+    def deliveries(self: _HasSession, number: int) -> list[Delivery]:
+        with self.session() as s:
+            rows = s.execute(_delivery_query(number).order_by(DeliveryRow.id))
+            return [_delivery(number, d, sub) for d, sub in rows]
+
+
+_OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value, DeliveryStatus.RETRY.value)
+
+
+def _mark(store: _HasSession, delivery_id: int, **values: object) -> None:
+    with store.session() as s:
+        s.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id == delivery_id)
+            .values(claimed_by=None, claimed_at=None, **values)
+        )
+
+
+def _issue_row(s: Session, number: int) -> IssueRow:
+    row = s.scalar(select(IssueRow).where(IssueRow.number == number))
+    if row is None:
+        raise DigestError(f"no issue {number}", hint="digest build makes one")
+    return row
+
+
+def _delivery_query(number: int):  # type: ignore[no-untyped-def]
+    return (
+        select(DeliveryRow, SubscriberRow)
+        .join(SubscriberRow, DeliveryRow.subscriber_id == SubscriberRow.id)
+        .join(IssueRow, DeliveryRow.issue_id == IssueRow.id)
+        .where(IssueRow.number == number)
+    )
+
+
+def _delivery(number: int, row: DeliveryRow, subscriber: SubscriberRow) -> Delivery:
+    return Delivery(
+        id=row.id,
+        issue_number=number,
+        subscriber_id=row.subscriber_id,
+        email=subscriber.email,
+        name=subscriber.name,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        message_id=row.message_id,
+        last_error=row.last_error,
+        sent_at=row.sent_at,
+    )
+
+
+def _subscriber(row: SubscriberRow) -> Subscriber:
+    return Subscriber(
+        id=row.id,
+        email=row.email,
+        name=row.name,
+        status=SubscriberStatus(row.status),
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
+        unsubscribed_at=row.unsubscribed_at,
+        bounced_at=row.bounced_at,
+    )
