@@ -133,16 +133,18 @@ def _count_sources(settings: Settings) -> int:
 @click.pass_obj
 @_handle_errors
 def status(obj: Context, as_json: bool) -> None:
-    """Sources with their last result and next attempt, and item counts."""
+    """Sources, the schedule and the last job runs, the current issue and its deliveries."""
     from digest.report import print_status, status_json
+    from digest.status import snapshot
+    from digest.store import utcnow
 
     settings = obj.settings()
     with _opened_store(settings) as store:
-        sources = store.list_sources()
+        state = snapshot(store, settings, utcnow())
     if as_json:
-        click.echo(json.dumps(status_json(sources), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(status_json(state), ensure_ascii=False, indent=2))
     else:
-        print_status(sources, settings.database_url)
+        print_status(state, settings.database_url)
 
 
 @main.command()
@@ -163,7 +165,7 @@ def items(obj: Context, source: str | None, as_json: bool) -> None:
         print_items(stored)
 
 
-class _DateParam(click.ParamType):
+class _DateParam(click.ParamType):  # type: ignore[type-arg]  # generic in click 8.2+
     """YYYY-MM-DD or an ISO 8601 date-time; without a zone, in the newsletter's timezone."""
 
     name = "DATE"
@@ -237,6 +239,7 @@ def _echo_build(result: Any, settings: Settings) -> None:
 def run(obj: Context) -> None:
     """Ingest, build, render and send once, as the schedule would."""
     from digest.cli_mail import deliver
+    from digest.mail.transport import outbox_folder
     from digest.pipeline import ensure_demo_subscriber, issue_to_send, run_once, run_render
     from digest.report import IngestProgress, print_ingest_report
     from digest.store import utcnow
@@ -250,8 +253,8 @@ def run(obj: Context) -> None:
         number = issue_to_send(store, result.build.issue)
         if number is None:
             return
-        folder = settings.mail.outbox_dir / f"issue-{number}"
-        output = run_render(store, settings, number, folder / "rendered", utcnow())
+        folder = outbox_folder(settings, number) / "rendered"
+        output = run_render(store, settings, number, folder, utcnow())
         click.echo(f"rendered issue {number}: open {output.folder / 'issue.html'}")
         ensure_demo_subscriber(store, settings, utcnow())
         report = deliver(store, settings, number)
@@ -345,8 +348,9 @@ def render(obj: Context, number: int, out: Path) -> None:
         click.echo(f"  {path}")
 
 
-# The mail commands (subscribers, approve, send) live in their own module.
-from digest import cli_mail  # noqa: E402, F401
+# The mail commands (subscribers, approve, send) and the service (serve) live in their
+# own modules, registered here.
+from digest import cli_mail, cli_ops  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

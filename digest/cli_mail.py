@@ -10,17 +10,8 @@ from typing import Any
 import click
 
 from digest.cli import Context, _handle_errors, _opened_store, main
+from digest.mail.transport import outbox_folder, transport_for
 from digest.settings import Settings
-
-
-def transport_for(settings: Settings, number: int, dry_run: bool = False) -> Any:
-    """The configured transport; the outbox (one folder per issue) for a dry run."""
-    from digest.mail.transport import OutboxTransport, SmtpTransport
-
-    if dry_run or settings.mail.transport == "outbox":
-        folder = settings.mail.outbox_dir / f"issue-{number}" / ("dry-run" if dry_run else "")
-        return OutboxTransport(folder)
-    return SmtpTransport(settings.mail.smtp)
 
 
 @main.group()
@@ -163,6 +154,6 @@ def deliver(store: Any, settings: Settings, number: int, connections: int | None
 def _dry_run(store: Any, settings: Settings, number: int) -> None:
     from digest.mail.send import preview_messages
 
-    folder = transport_for(settings, number, dry_run=True).folder
+    folder = outbox_folder(settings, number, dry_run=True)
     count = preview_messages(store, settings, number, folder)
     click.echo(f"dry run: {count} messages written to {folder}; nothing sent, ledger untouched")

@@ -25,9 +25,9 @@ from digest.models import (
     Issue,
     Outcome,
     SourceReport,
-    SourceState,
     StoredItem,
 )
+from digest.status import Snapshot
 
 JSON_VERSION = 1
 out = Console(highlight=False, soft_wrap=True)
@@ -103,7 +103,7 @@ def database_location(database_url: str) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def print_status(sources: list[SourceState], database_url: str) -> None:
+def print_status(state: Snapshot, database_url: str) -> None:
     table = Table(
         title=f"sources in {database_location(database_url)}",
         title_justify="left",
@@ -111,7 +111,7 @@ def print_status(sources: list[SourceState], database_url: str) -> None:
     )
     for column in ("source", "kind", "last", "items", "failures", "next attempt", "error"):
         table.add_column(column)
-    for s in sources:
+    for s in state.sources:
         table.add_row(
             s.name,
             s.kind.value,
@@ -122,10 +122,31 @@ def print_status(sources: list[SourceState], database_url: str) -> None:
             (s.last_error or "")[:80],
         )
     out.print(table)
-    out.print(f"{len(sources)} sources, {sum(s.item_count for s in sources)} items")
+    failing = [s for s in state.sources if s.last_status == "failed"]
+    out.print(
+        f"{len(state.sources)} sources ({len(failing)} failing), "
+        f"{sum(s.item_count for s in state.sources)} items"
+    )
+    out.print()
+    for job in state.schedule:
+        out.print(f"job {job.job} ({job.cron}): next run {iso(job.next_run) or 'never'}")
+    leader = state.scheduler_leader or "no digest serve running"
+    out.print(f"scheduler: {leader}")
+    for run in state.runs[:5]:
+        out.print(
+            f"  {iso(run.started_at)} {run.job}: {run.outcome} {run.counts or ''} "
+            f"{run.error or ''}",
+            markup=False,
+        )
+    if state.issue is not None:
+        counts = ", ".join(f"{n} {status.value}" for status, n in state.deliveries.items())
+        out.print(
+            f"issue {state.issue.number}: {state.issue.status.value}"
+            f"{'; deliveries: ' + counts if counts else ''}"
+        )
 
 
-def status_json(sources: list[SourceState]) -> dict[str, Any]:
+def status_json(state: Snapshot) -> dict[str, Any]:
     return {
         "version": JSON_VERSION,
         "sources": [
@@ -141,8 +162,32 @@ def status_json(sources: list[SourceState]) -> dict[str, Any]:
                 "next_attempt_at": iso(s.next_attempt_at),
                 "items": s.item_count,
             }
-            for s in sources
+            for s in state.sources
         ],
+        "schedule": [
+            {"job": j.job, "cron": j.cron, "next_run": iso(j.next_run)} for j in state.schedule
+        ],
+        "scheduler_leader": state.scheduler_leader,
+        "runs": [
+            {
+                "job": r.job,
+                "outcome": r.outcome,
+                "scheduled_for": iso(r.scheduled_for),
+                "started_at": iso(r.started_at),
+                "finished_at": iso(r.finished_at),
+                "counts": r.counts,
+                "error": r.error,
+                "runner": r.runner,
+            }
+            for r in state.runs
+        ],
+        "issue": None
+        if state.issue is None
+        else {
+            "number": state.issue.number,
+            "status": state.issue.status.value,
+            "deliveries": {status.value: n for status, n in state.deliveries.items()},
+        },
     }
 
 

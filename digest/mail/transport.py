@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from digest.errors import SendError
-from digest.settings import SmtpSettings
+from digest.settings import Settings, SmtpSettings
 
 log = logging.getLogger(__name__)
 
@@ -158,3 +158,15 @@ def _failure(code: int, answer: bytes | str) -> Exception:
     if code >= 500:
         return PermanentFailure(code, text)
     return ConnectionLost(f"unexpected answer {code} {text}")
+
+
+def transport_for(settings: Settings, number: int, dry_run: bool = False) -> Transport:
+    """The configured transport; the outbox (one folder per issue) for a dry run."""
+    if dry_run or settings.mail.transport == "outbox":
+        return OutboxTransport(outbox_folder(settings, number, dry_run))
+    return SmtpTransport(settings.mail.smtp)
+
+
+def outbox_folder(settings: Settings, number: int, dry_run: bool = False) -> Path:
+    folder = settings.mail.outbox_dir / f"issue-{number}"
+    return folder / "dry-run" if dry_run else folder

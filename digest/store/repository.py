@@ -28,10 +28,11 @@ from digest.store.convert import (
     unique_new,
 )
 from digest.store.ledger import LedgerQueries
+from digest.store.ops import OpsQueries
 from digest.store.schema import IssueRow, ItemRow, SourceRow
 
 
-class Store(LedgerQueries):
+class Store(LedgerQueries, OpsQueries):
     """The queries the stages need, in their own vocabulary."""
 
     def __init__(self, engine: Engine) -> None:

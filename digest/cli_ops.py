@@ -1,0 +1,48 @@
+"""Operations commands: serve. Registered on the main group by digest.cli."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from digest.cli import Context, _handle_errors, main
+from digest.settings import Settings
+
+
+@main.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address of the web endpoints."
+)
+@click.option(
+    "--port", default=8080, show_default=True, type=int, help="Port of the web endpoints."
+)
+@click.option("--no-web", is_flag=True, help="Run the scheduler only.")
+@click.pass_obj
+@_handle_errors
+def serve(obj: Context, host: str, port: int, no_web: bool) -> None:
+    """Run the schedule (and the web endpoints) as a service, until SIGTERM."""
+    from digest.scheduler import serve as run_service
+    from digest.store import open_store
+
+    settings = obj.settings()
+    store = open_store(settings.database_url)
+    app = None if no_web else _web_app(settings)
+    run_service(
+        store,
+        settings,
+        host=host,
+        port=port,
+        app=app,
+        announce=lambda line: click.echo(line, err=True),
+    )
+
+
+def _web_app(settings: Settings) -> Callable[..., Any] | None:
+    """The public web application (archive, feed, unsubscribe, health), if available."""
+    try:
+        from digest.web import make_public_app
+    except ImportError:
+        return None
+    return make_public_app(settings)

@@ -1,0 +1,100 @@
+"""The scheduled jobs: ingest, build, send — each a pipeline stage with its history.
+
+APScheduler stores jobs by reference ("digest.jobs:ingest") with the configuration path
+as their only argument, so a job survives restarts and reads the configuration afresh.
+Each run is recorded in `job_run` (start, end, outcome, counts, error). Errors are
+caught here, recorded and logged with their traceback: the scheduler keeps going.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from digest.config import load_settings
+from digest.settings import Settings
+from digest.store import Store, open_store, utcnow
+
+log = logging.getLogger(__name__)
+
+JOB_NAMES = ("ingest", "build", "send")
+
+
+def runner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def ingest(config_path: str) -> None:
+    _run("ingest", config_path, _ingest)
+
+
+def build(config_path: str) -> None:
+    _run("build", config_path, _build)
+
+
+def send(config_path: str) -> None:
+    _run("send", config_path, _send)
+
+
+def _run(
+    job: str, config_path: str, body: Callable[[Store, Settings, datetime], dict[str, int]]
+) -> None:
+    settings = load_settings(Path(config_path))
+    store = open_store(settings.database_url)
+    run_id = store.start_job_run(job, runner_name(), utcnow())
+    log.info("job %s: started (run %d)", job, run_id)
+    try:
+        counts = body(store, settings, utcnow())
+    except Exception as exc:
+        store.finish_job_run(run_id, utcnow(), "failed", {}, f"{type(exc).__name__}: {exc}")
+        log.exception("job %s: failed (run %d)", job, run_id)
+    else:
+        store.finish_job_run(run_id, utcnow(), "ok", counts)
+        log.info("job %s: done (run %d) %s", job, run_id, counts)
+    finally:
+        store.close()
+
+
+def _ingest(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
+    from digest.ingest.run import run_ingest
+
+    report = run_ingest(settings, store, now)
+    return {
+        "sources": len(report.sources),
+        "new_items": report.new_items,
+        "failed_sources": len(report.failed),
+    }
+
+
+def _build(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
+    from digest.pipeline import run_build
+
+    result = run_build(store, settings, now)
+    if result.issue is None:
+        return {"issue": 0, "entries": 0}
+    return {"issue": result.issue.number, "entries": len(result.issue.entries)}
+
+
+def _send(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
+    from digest.mail.send import send_issue
+    from digest.mail.transport import transport_for
+    from digest.models import IssueStatus
+    from digest.pipeline import issue_to_send
+
+    draft = store.latest_issue(IssueStatus.DRAFT) if settings.mail.auto_approve else None
+    number = issue_to_send(store, draft)
+    if number is None:
+        return {"issue": 0, "sent": 0}
+    report = send_issue(store, settings, number, transport_for(settings, number), clock=utcnow)
+    if report.stopped:
+        raise RuntimeError(f"send of issue {number} stopped: {report.stopped}")
+    return {
+        "issue": number,
+        "sent": report.sent,
+        "failed": len(report.failed),
+        "waiting": report.waiting,
+    }

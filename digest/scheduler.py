@@ -1,0 +1,184 @@
+"""`digest serve`: APScheduler 3.x wiring and the process around it (no business logic).
+
+- Jobs come from the `schedule:` block (cron expressions in the newsletter's timezone) and
+  live in a persistent job store on the same database, so a restart keeps their state.
+- Missed runs are coalesced into one, run on start if missed by less than the job's grace
+  time; beyond it a run is skipped and recorded as "missed" (a Monday 08:00 send is not
+  sent hours late — listmonk #1801). One instance per job at a time.
+- Several `serve` processes may point at one database: only the holder of the
+  "scheduler" lease runs jobs; the others stand by and take over if it dies.
+- SIGTERM / SIGINT: stop taking jobs, let the running one finish, release the lease, exit 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from digest.jobs import JOB_NAMES, runner_name
+from digest.settings import Settings
+from digest.store import Store, utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "scheduler"
+LEASE_SECONDS = 30.0
+HEARTBEAT_SECONDS = 10.0
+# How late a missed run may still start. An hourly ingest late by 50 minutes is still
+# useful; a weekly build or send hours late is not.
+GRACE = {"ingest": timedelta(minutes=50), "build": timedelta(hours=2), "send": timedelta(hours=1)}
+
+
+@dataclass(frozen=True, slots=True)
+class NextRun:
+    job: str
+    cron: str
+    next_run: datetime | None
+
+
+def make_scheduler(store: Store, settings: Settings) -> Any:
+    """A paused BackgroundScheduler on the store's database, with the configured jobs."""
+    from apscheduler.events import EVENT_JOB_MISSED
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=store.engine)},
+        executors={"default": ThreadPoolExecutor(max_workers=len(JOB_NAMES))},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=ZoneInfo(settings.timezone),
+    )
+
+    def missed(event: Any) -> None:
+        log.warning(
+            "job %s: missed its %s run by more than its grace time; skipped",
+            event.job_id,
+            event.scheduled_run_time,
+        )
+        store.record_missed_run(event.job_id, runner_name(), event.scheduled_run_time, utcnow())
+
+    scheduler.add_listener(missed, EVENT_JOB_MISSED)
+    scheduler.start(paused=True)
+    sync_jobs(scheduler, settings)
+    return scheduler
+
+
+def sync_jobs(scheduler: Any, settings: Settings) -> list[NextRun]:
+    """Make the job store match the configuration (a changed cron applies on restart)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    timezone = ZoneInfo(settings.timezone)
+    for job in JOB_NAMES:
+        cron = settings.schedule.get(job)
+        if cron is None:
+            if scheduler.get_job(job):
+                scheduler.remove_job(job)
+            continue
+        scheduler.add_job(
+            f"digest.jobs:{job}",
+            trigger=CronTrigger.from_crontab(cron, timezone=timezone),
+            id=job,
+            name=job,
+            kwargs={"config_path": str(settings.config_path.resolve())},
+            replace_existing=True,
+            misfire_grace_time=int(GRACE[job].total_seconds()),
+        )
+    return next_runs(scheduler, settings)
+
+
+def next_runs(scheduler: Any, settings: Settings) -> list[NextRun]:
+    runs = []
+    for job in JOB_NAMES:
+        if job in settings.schedule:
+            entry = scheduler.get_job(job)
+            runs.append(
+                NextRun(job, settings.schedule[job], entry.next_run_time if entry else None)
+            )
+    return runs
+
+
+class Leader:
+    """Holds the scheduler lease while alive; the scheduler runs only while it does."""
+
+    def __init__(
+        self,
+        store: Store,
+        scheduler: Any,
+        clock: Callable[[], datetime] = utcnow,
+        owner: str | None = None,
+    ) -> None:
+        self.store, self.scheduler, self.clock = store, scheduler, clock
+        self.owner = owner or runner_name()
+        self.leading = False
+
+    def beat(self) -> bool:
+        """Take or renew the lease; start or pause the scheduler to match."""
+        now = self.clock()
+        held = self.store.acquire_lease(
+            LEASE_NAME, self.owner, now, now + timedelta(seconds=LEASE_SECONDS)
+        )
+        if held and not self.leading:
+            log.info("scheduler: %s leads; jobs run here", self.owner)
+            self.scheduler.resume()
+        elif not held and self.leading:
+            log.warning("scheduler: %s lost the lease; standing by", self.owner)
+            self.scheduler.pause()
+        self.leading = held
+        return held
+
+    def resign(self) -> None:
+        self.scheduler.pause()
+        if self.leading:
+            self.store.release_lease(LEASE_NAME, self.owner)
+        self.leading = False
+
+
+def serve(
+    store: Store,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    app: Callable[..., Any] | None,
+    announce: Callable[[str], None],
+) -> None:
+    """Run the scheduler (when leading) and the web endpoints until SIGTERM or SIGINT."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    scheduler = make_scheduler(store, settings)
+    for run in next_runs(scheduler, settings):
+        when = run.next_run.isoformat() if run.next_run else "never"
+        announce(f"job {run.job} ({run.cron}, {settings.timezone}): next run {when}")
+    web = _start_web(app, host, port, announce) if app is not None else None
+    leader = Leader(store, scheduler)
+    try:
+        while not stop.is_set():
+            leader.beat()
+            stop.wait(HEARTBEAT_SECONDS)
+    finally:
+        announce("stopping: the running job, if any, finishes first")
+        if web is not None:
+            web.close()
+        leader.resign()
+        scheduler.shutdown(wait=True)
+        store.close()
+
+
+def _start_web(
+    app: Callable[..., Any], host: str, port: int, announce: Callable[[str], None]
+) -> Any:
+    from waitress.server import create_server
+
+    server = create_server(app, host=host, port=port, threads=4)
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    announce(f"web: http://{host}:{server.effective_port}/")
+    return server

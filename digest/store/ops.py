@@ -1,0 +1,143 @@
+"""Operations: the scheduler's job history and the leader lease."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from digest.store.schema import JobRunRow, LeaseRow
+
+
+class _HasSession(Protocol):
+    def session(self) -> AbstractContextManager[Session]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobRun:
+    id: int
+    job: str
+    scheduled_for: datetime | None
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str
+    counts: dict[str, int]
+    error: str | None
+    runner: str
+
+
+class OpsQueries:
+    """Mixed into Store."""
+
+    def start_job_run(
+        self: _HasSession,
+        job: str,
+        runner: str,
+        now: datetime,
+        scheduled_for: datetime | None = None,
+    ) -> int:
+        with self.session() as s:
+            row = JobRunRow(
+                job=job,
+                runner=runner,
+                started_at=now,
+                scheduled_for=scheduled_for,
+                outcome="running",
+                counts={},
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def finish_job_run(
+        self: _HasSession,
+        run_id: int,
+        now: datetime,
+        outcome: str,
+        counts: dict[str, int],
+        error: str | None = None,
+    ) -> None:
+        with self.session() as s:
+            s.execute(
+                update(JobRunRow)
+                .where(JobRunRow.id == run_id)
+                .values(finished_at=now, outcome=outcome, counts=counts, error=error)
+            )
+
+    def record_missed_run(
+        self: _HasSession, job: str, runner: str, scheduled_for: datetime, now: datetime
+    ) -> None:
+        with self.session() as s:
+            s.add(
+                JobRunRow(
+                    job=job,
+                    runner=runner,
+                    started_at=now,
+                    finished_at=now,
+                    scheduled_for=scheduled_for,
+                    outcome="missed",
+                    counts={},
+                    error="missed by more than the misfire grace time: not run late",
+                )
+            )
+
+    def job_runs(self: _HasSession, limit: int = 20, job: str | None = None) -> list[JobRun]:
+        with self.session() as s:
+            query = select(JobRunRow).order_by(JobRunRow.started_at.desc(), JobRunRow.id.desc())
+            if job is not None:
+                query = query.where(JobRunRow.job == job)
+            return [_job_run(r) for r in s.scalars(query.limit(limit))]
+
+    def acquire_lease(
+        self: _HasSession, name: str, owner: str, now: datetime, until: datetime
+    ) -> bool:
+        """Take or renew the lease; True when `owner` holds it until `until`."""
+        with self.session() as s:
+            taken = s.execute(
+                update(LeaseRow)
+                .where(
+                    LeaseRow.name == name,
+                    or_(LeaseRow.owner == owner, LeaseRow.expires_at < now),
+                )
+                .values(owner=owner, expires_at=until)
+            )
+            if taken.rowcount:  # type: ignore[attr-defined]
+                return True
+            if s.get(LeaseRow, name) is not None:
+                return False
+        try:
+            with self.session() as s:
+                s.add(LeaseRow(name=name, owner=owner, expires_at=until))
+            return True
+        except IntegrityError:  # another process created it first
+            return False
+
+    def release_lease(self: _HasSession, name: str, owner: str) -> None:
+        with self.session() as s:
+            row = s.get(LeaseRow, name)
+            if row is not None and row.owner == owner:
+                s.delete(row)
+
+    def lease_owner(self: _HasSession, name: str, now: datetime) -> str | None:
+        with self.session() as s:
+            row = s.get(LeaseRow, name)
+            return row.owner if row is not None and row.expires_at >= now else None
+
+
+def _job_run(row: JobRunRow) -> JobRun:
+    return JobRun(
+        id=row.id,
+        job=row.job,
+        scheduled_for=row.scheduled_for,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        outcome=row.outcome,
+        counts=dict(row.counts or {}),
+        error=row.error,
+        runner=row.runner,
+    )
