@@ -39,10 +39,8 @@ def serve(obj: Context, host: str, port: int, no_web: bool) -> None:
     )
 
 
-def _web_app(settings: Settings) -> Callable[..., Any] | None:
-    """The public web application (archive, feed, unsubscribe, health), if available."""
-    try:
-        from digest.web import make_public_app
-    except ImportError:
-        return None
+def _web_app(settings: Settings) -> Callable[..., Any]:
+    """The public web application: archive, feed, health, subscribe and unsubscribe."""
+    from digest.public import make_public_app
+
     return make_public_app(settings)

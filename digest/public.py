@@ -1,0 +1,356 @@
+"""The public web endpoints served by `digest serve`: the archive of sent issues, their Atom
+feed, health, and the subscribe / confirm / unsubscribe flows. A plain WSGI application.
+
+Unsubscribing follows RFC 8058: `GET /u/<token>` only shows a page with a button (mail
+scanners prefetch links, and must not unsubscribe anyone); `POST /u/<token>` — the
+one-click request a mail client sends with `List-Unsubscribe=One-Click`, form-encoded or
+multipart, no cookies, no login — unsubscribes and answers 200 without a redirect. Both are
+idempotent. Tokens are signed (digest.mail.identity); a forged or altered one is refused.
+Drafts are never public.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from digest.errors import DigestError
+from digest.mail.identity import SAMPLE_KEY, read_unsubscribe_token
+from digest.models import IssueStatus, SubscriberStatus
+from digest.settings import Settings
+from digest.store import Store
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+MAX_FORM_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: str
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+
+
+class PublicApp:
+    """WSGI callable; `clock` is injectable so tests control time."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings, self.store, self.clock = settings, store, clock
+        self.secret = settings.mail.secret_key or SAMPLE_KEY
+        self.routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
+            ("GET", re.compile(r"^/$"), self.archive),
+            ("GET", re.compile(r"^/issues/(\d+)$"), self.issue),
+            ("GET", re.compile(r"^/feed\.xml$"), self.feed),
+            ("GET", re.compile(r"^/healthz$"), self.health),
+            ("GET", re.compile(r"^/u/([\w.-]+)$"), self.unsubscribe_page),
+            ("POST", re.compile(r"^/u/([\w.-]+)$"), self.unsubscribe),
+            ("GET", re.compile(r"^/subscribe$"), self.subscribe_page),
+            ("POST", re.compile(r"^/subscribe$"), self.subscribe),
+            ("GET", re.compile(r"^/confirm/([\w.-]+)$"), self.confirm_page),
+            ("POST", re.compile(r"^/confirm/([\w.-]+)$"), self.confirm),
+        ]
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+        response = self._dispatch(method, path, environ)
+        headers = [
+            ("Content-Type", response.content_type),
+            ("Content-Length", str(len(response.body))),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        start_response(response.status, headers)
+        return [b"" if method == "HEAD" else response.body]
+
+    def _dispatch(self, method: str, path: str, environ: dict[str, Any]) -> Response:
+        allowed = set()
+        for verb, pattern, handler in self.routes:
+            match = pattern.match(path)
+            if match:
+                allowed.add(verb)
+                if verb == method or (verb == "GET" and method == "HEAD"):
+                    try:
+                        return handler(environ, *match.groups())
+                    except DigestError as exc:
+                        log.warning("web %s %s: %s", method, path, exc)
+                        return self._page("400 Bad Request", "Demande impossible", exc.message)
+        if allowed:
+            return self._page(
+                "405 Method Not Allowed",
+                "Méthode non permise",
+                "Cette adresse ne répond pas à cette méthode.",
+            )
+        return self._page("404 Not Found", "Page introuvable", "Cette page n’existe pas.")
+
+    # -- archive ---------------------------------------------------------------------
+
+    def archive(self, environ: dict[str, Any]) -> Response:
+        from digest.render import french_date
+
+        issues = [
+            {
+                "number": i.number,
+                "date": french_date(i),
+                "lead": next((e.title for e in i.entries), ""),
+            }
+            for i in reversed(self._sent())
+        ]
+        return self._render("200 OK", "archive.html.j2", issues=issues)
+
+    def issue(self, environ: dict[str, Any], number: str) -> Response:
+        from digest.pipeline import load_issue
+        from digest.render import neutral, render_issue
+
+        found = self.store.get_issue(int(number))
+        if found is None or found.status is not IssueStatus.SENT:
+            return self._page(
+                "404 Not Found",
+                "Numéro introuvable",
+                f"Le numéro {number} n’est pas (encore) paru.",
+            )
+        issue, items = load_issue(self.store, found.number)
+        rendered = render_issue(issue, items, self.settings)
+        subscribe = f"{self.settings.newsletter.base_url}/subscribe"
+        return Response("200 OK", neutral(rendered, subscribe).encode("utf-8"))
+
+    def feed(self, environ: dict[str, Any]) -> Response:
+        from digest.feed import atom_feed
+
+        body = atom_feed(self.settings, self._sent(), self.clock())
+        return Response("200 OK", body, "application/atom+xml; charset=utf-8")
+
+    def health(self, environ: dict[str, Any]) -> Response:
+        now = self.clock()
+        try:
+            leader = self.store.lease_owner("scheduler", now)
+            runs = self.store.job_runs(limit=len(("ingest", "build", "send")) * 2)
+        except Exception as exc:  # the point of a health check: report, do not crash
+            failure = {"status": "error", "database": f"unreachable: {type(exc).__name__}"}
+            return Response(
+                "503 Service Unavailable", json.dumps(failure).encode(), "application/json"
+            )
+        latest: dict[str, dict[str, Any]] = {}
+        for run in runs:
+            latest.setdefault(
+                run.job, {"outcome": run.outcome, "started_at": run.started_at.isoformat()}
+            )
+        body: dict[str, Any] = {
+            "status": "ok",
+            "database": "ok",
+            "scheduler": leader or "not running",
+            "jobs": latest,
+        }
+        return Response("200 OK", json.dumps(body).encode(), "application/json")
+
+    def _sent(self) -> list[Any]:
+        return [i for i in self.store.list_issues() if i.status is IssueStatus.SENT]
+
+    # -- unsubscribe (RFC 8058) ------------------------------------------------------
+
+    def unsubscribe_page(self, environ: dict[str, Any], token: str) -> Response:
+        subscriber = self._subscriber_of(token)
+        if subscriber is None:
+            return self._bad_link()
+        if subscriber.status is SubscriberStatus.UNSUBSCRIBED:
+            return self._page(
+                "200 OK",
+                "Déjà désabonné·e",
+                f"{subscriber.email} ne reçoit plus {self.settings.newsletter.title}.",
+            )
+        return self._page(
+            "200 OK",
+            "Se désabonner",
+            f"Ne plus recevoir {self.settings.newsletter.title} à l’adresse {subscriber.email} ?",
+            form_action=f"/u/{token}",
+            button="Me désabonner",
+        )
+
+    def unsubscribe(self, environ: dict[str, Any], token: str) -> Response:
+        _read_body(environ)  # List-Unsubscribe=One-Click: the token is the authority
+        subscriber = self._subscriber_of(token)
+        if subscriber is None:
+            return self._bad_link()
+        if subscriber.status is not SubscriberStatus.UNSUBSCRIBED:
+            self.store.set_subscriber_status(
+                subscriber.id, SubscriberStatus.UNSUBSCRIBED, self.clock()
+            )
+            log.info("web: subscriber %d unsubscribed", subscriber.id)
+        return self._page(
+            "200 OK",
+            "Désabonnement confirmé",
+            f"{subscriber.email} ne recevra plus {self.settings.newsletter.title}.",
+        )
+
+    def _subscriber_of(self, token: str) -> Any:
+        subscriber_id = read_unsubscribe_token(self.secret, token)
+        return None if subscriber_id is None else self.store.get_subscriber(subscriber_id)
+
+    def _bad_link(self) -> Response:
+        return self._page(
+            "404 Not Found",
+            "Lien invalide",
+            "Ce lien n’est pas valide : il a pu être tronqué ou modifié.",
+        )
+
+    # -- subscribe (double opt-in) --------------------------------------------------
+
+    def subscribe_page(self, environ: dict[str, Any]) -> Response:
+        return self._render("200 OK", "subscribe.html.j2", email="", name="", error="")
+
+    def subscribe(self, environ: dict[str, Any]) -> Response:
+        from digest.mail.confirm import request_subscription
+
+        form = _read_body(environ)
+        email, name = form.get("email", "").strip(), form.get("name", "").strip()
+        if form.get("website"):  # the honeypot: only bots fill a field people cannot see
+            log.info("web: subscription refused by the honeypot")
+            return self._check_your_inbox()
+        try:
+            request_subscription(
+                self.store, self.settings, self.secret, email, name or None, self.clock()
+            )
+        except ValueError as exc:
+            return self._render(
+                "400 Bad Request",
+                "subscribe.html.j2",
+                email=email,
+                name=name,
+                error=f"Cette adresse n’est pas valide : {exc}",
+            )
+        return self._check_your_inbox()
+
+    def _check_your_inbox(self) -> Response:
+        # The same answer whether the address was new, pending or already active: the page
+        # must not tell a stranger who subscribes to what.
+        return self._page(
+            "200 OK",
+            "Vérifiez votre boîte aux lettres",
+            "Si l’adresse est valide, un e-mail de confirmation vient de partir. "
+            "Cliquez sur le lien qu’il contient pour confirmer votre abonnement.",
+        )
+
+    def confirm_page(self, environ: dict[str, Any], token: str) -> Response:
+        from digest.mail.confirm import read_confirm_token
+
+        if read_confirm_token(self.secret, token) is None:
+            return self._expired()
+        return self._page(
+            "200 OK",
+            "Confirmer l’abonnement",
+            "Une dernière étape :",
+            form_action=f"/confirm/{token}",
+            button="Confirmer mon abonnement",
+        )
+
+    def confirm(self, environ: dict[str, Any], token: str) -> Response:
+        from digest.mail.confirm import read_confirm_token
+
+        subscriber_id = read_confirm_token(self.secret, token)
+        subscriber = self.store.get_subscriber(subscriber_id) if subscriber_id else None
+        if subscriber is None:
+            return self._expired()
+        if subscriber.status is SubscriberStatus.PENDING:
+            self.store.set_subscriber_status(subscriber.id, SubscriberStatus.ACTIVE, self.clock())
+        return self._page(
+            "200 OK",
+            "Abonnement confirmé",
+            f"Bienvenue ! Le prochain numéro de {self.settings.newsletter.title} "
+            f"arrivera à {subscriber.email}.",
+        )
+
+    def _expired(self) -> Response:
+        return self._page(
+            "404 Not Found",
+            "Lien expiré ou invalide",
+            "Ce lien de confirmation n’est plus valable. Inscrivez-vous à nouveau "
+            "pour en recevoir un autre.",
+        )
+
+    # -- pages -----------------------------------------------------------------------
+
+    def _page(
+        self,
+        status: str,
+        heading: str,
+        message: str,
+        form_action: str | None = None,
+        button: str = "",
+    ) -> Response:
+        return self._render(
+            status,
+            "message.html.j2",
+            heading=heading,
+            message=message,
+            form_action=form_action,
+            button=button,
+        )
+
+    def _render(self, status: str, template: str, **context: Any) -> Response:
+        page = (
+            _environment()
+            .get_template(template)
+            .render(newsletter=self.settings.newsletter, **context)
+        )
+        return Response(status, page.encode("utf-8"))
+
+
+def _environment() -> Any:
+    import jinja2
+
+    from digest.render import templates_dir
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir() / "public")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _read_body(environ: dict[str, Any]) -> dict[str, str]:
+    """Form fields from a urlencoded or multipart body (RFC 8058 allows both)."""
+    try:
+        length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_FORM_BYTES)
+    except ValueError:
+        length = 0
+    raw = environ["wsgi.input"].read(length) if length else b""
+    content_type = environ.get("CONTENT_TYPE", "")
+    if content_type.startswith("multipart/form-data"):
+        return _multipart_fields(raw, content_type)
+    fields = parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return {key: values[0] for key, values in fields.items()}
+
+
+def _multipart_fields(raw: bytes, content_type: str) -> dict[str, str]:
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    fields = {}
+    for part in message.iter_parts() if message.is_multipart() else []:
+        name = part.get_param("name", header="content-disposition")
+        if isinstance(name, str):
+            fields[name] = str(part.get_content()).strip()
+    return fields
+
+
+def make_public_app(settings: Settings, store: Store | None = None) -> PublicApp:
+    from digest.store import open_store
+
+    return PublicApp(settings, store or open_store(settings.database_url))
