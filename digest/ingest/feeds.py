@@ -9,15 +9,24 @@ over frozen dataclasses, so parsing can later move to a process pool.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import hashlib
 import html
 import io
 import logging
+import os
 import random
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,6 +81,7 @@ class FeedUpdate:
 
     result: FetchResult
     items: tuple[ItemDraft, ...] | None
+    malformed: str | None = None  # why feedparser found it malformed, when it still read it
 
 
 # -- orchestration -----------------------------------------------------------------------
@@ -91,10 +101,9 @@ def ingest_feeds(
     rng = rng if rng is not None else random.Random()
     reports: dict[str, SourceReport] = {}
     due: list[tuple[FeedSource, SourceState]] = []
+    states = store.ensure_sources([(f.name, SourceKind.FEED, f.url) for f in feeds], now)
     for feed in feeds:
-        store.ensure_source(feed.name, SourceKind.FEED, feed.url, now)
-        state = store.source_state(feed.name)
-        assert state is not None  # ensure_source just created it
+        state = states[feed.name]
         reason = None if force else _skip_reason(feed, state, now)
         if reason is None:
             due.append((feed, state))
@@ -132,11 +141,11 @@ def _ingest_due(
     reports: list[SourceReport] = []
     bugs: list[Exception] = []
     workers = max(1, min(fetch.concurrency, len(due)))
-    with open_client(fetch) as client:
+    with open_client(fetch) as client, _parser_pool(len(due)) as parsers:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed")
         try:
             futures = {
-                pool.submit(update_feed, client, feed, state, fetch, now): (feed, state)
+                pool.submit(update_feed, client, feed, state, fetch, now, parsers): (feed, state)
                 for feed, state in due
             }
             for future in as_completed(futures):
@@ -209,6 +218,8 @@ def _record_success(
         why = "not modified (HTTP 304)" if result.not_modified else "same content as last time"
         log.info("feed %s unchanged: %s", feed.name, why)
         return SourceReport(feed.name, SourceKind.FEED, Outcome.UNCHANGED, message=why)
+    if update.malformed:
+        _warn_malformed(feed, update.malformed, len(update.items))
     new = store.add_items(feed.name, update.items, now)
     store.record_success(
         feed.name, now, "ok", etag=etag, last_modified=last_modified, content_hash=result.body_hash
@@ -248,12 +259,55 @@ def update_feed(
     state: SourceState | None,
     fetch: FetchSettings,
     now: datetime,
+    parsers: Executor | None = None,
 ) -> FeedUpdate:
-    """Fetch a feed and parse it unless the server or the body hash says it did not change."""
+    """Fetch a feed and parse it unless the server or the body hash says it did not change.
+    With `parsers` (a process pool) the parse runs there, off this process's GIL."""
     result = fetch_feed(client, feed, state, fetch)
     if result.not_modified or (state is not None and result.body_hash == state.content_hash):
         return FeedUpdate(result, None)
-    return FeedUpdate(result, tuple(parse_feed(feed, result, now)))
+    if parsers is None:
+        items, malformed = read_feed(feed, result, now)
+    else:
+        # The worker leaves undeclared languages to this process: one language model
+        # loaded here instead of one per worker, and detection overlaps the parsing.
+        items, malformed = parsers.submit(read_feed, feed, result, now, False).result()
+        items = [_with_language(item) for item in items]
+    return FeedUpdate(result, tuple(items), malformed)
+
+
+def _with_language(item: ItemDraft) -> ItemDraft:
+    if item.language is not None:
+        return item
+    return dataclasses.replace(item, language=detect_language(item.text))
+
+
+PARALLEL_PARSE_MIN_FEEDS = 4  # below this, starting processes costs more than it saves
+
+
+@contextmanager
+def _parser_pool(feeds: int) -> Iterator[Executor | None]:
+    """Processes for parsing: feedparser, ftfy and nh3 are CPU work that threads serialise
+    under the GIL (bench/ingest.py: one core busy of two). forkserver, not fork: fetch
+    threads are running, and forking a threaded process can deadlock the child."""
+    cores = os.cpu_count() or 1
+    if feeds < PARALLEL_PARSE_MIN_FEEDS or cores < 2:
+        yield None
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        max_workers=min(cores, feeds), mp_context=context, initializer=_warm_parser
+    ) as pool:
+        yield pool  # workers start on the first parse: a re-ingest of unchanged feeds spawns none
+
+
+def _warm_parser() -> None:
+    """Import what every parse needs once per worker, not on its first feed."""
+    import feedparser  # noqa: F401
+    import ftfy  # noqa: F401
+    import nh3  # noqa: F401
 
 
 # -- fetching ----------------------------------------------------------------------------
@@ -423,36 +477,53 @@ class _FeedContext:
     site_title: str
     language: str | None
     now: datetime
+    detect: bool = True  # False in worker processes: the parent detects (one model loaded)
 
 
 def parse_feed(feed: FeedSource, result: FetchResult, now: datetime) -> list[ItemDraft]:
     """Items from a fetched feed body; FeedError if the body is not a feed at all."""
+    items, malformed = read_feed(feed, result, now)
+    if malformed:
+        _warn_malformed(feed, malformed, len(items))
+    return items
+
+
+def read_feed(
+    feed: FeedSource, result: FetchResult, now: datetime, detect: bool = True
+) -> tuple[list[ItemDraft], str | None]:
+    """parse_feed without logging, for worker processes: the items, and why feedparser
+    found the body malformed when it could still read entries (the caller logs it)."""
     import feedparser
 
     # BytesIO, not bytes: feedparser treats a bytes argument as a file name first, so a body
-    # reading "/etc/passwd" would be opened from disk. Its own sanitiser is off: nh3 is the
-    # one allow-list (sanitize_html below), and that second sgmllib pass over every
-    # fragment cost a third of the parse time on the shared feeds.
+    # reading "/etc/passwd" would be opened from disk. Its own sanitiser and relative-URI
+    # resolver are off: nh3 is the one allow-list and resolves links in the same pass
+    # (_draft), and those two extra sgmllib passes over every fragment were half the
+    # parse time on the shared feeds (bench/ingest.py).
     parsed = feedparser.parse(
-        io.BytesIO(result.body), response_headers=_parser_headers(result), sanitize_html=False
+        io.BytesIO(result.body),
+        response_headers=_parser_headers(result),
+        sanitize_html=False,
+        resolve_relative_uris=False,
     )
     _check_is_feed(feed, result, parsed)
-    if parsed.get("bozo") and parsed.entries:
-        log.warning(
-            "feed %s (%s) is malformed (%s); keeping its %d entries",
-            feed.name,
-            feed.url,
-            parsed.get("bozo_exception"),
-            len(parsed.entries),
-        )
+    malformed = str(parsed.get("bozo_exception")) if parsed.get("bozo") and parsed.entries else None
     context = _FeedContext(
         base_url=result.url,
         now=now,
         site_title=_text_of(parsed.feed, "title") or feed.name,
         language=normalise_language(parsed.feed.get("language"))
         or normalise_language(feed.language),
+        detect=detect,
     )
-    return [_draft(entry, position, context) for position, entry in enumerate(parsed.entries)]
+    items = [_draft(entry, position, context) for position, entry in enumerate(parsed.entries)]
+    return items, malformed
+
+
+def _warn_malformed(feed: FeedSource, why: str, entries: int) -> None:
+    log.warning(
+        "feed %s (%s) is malformed (%s); keeping its %d entries", feed.name, feed.url, why, entries
+    )
 
 
 def _parser_headers(result: FetchResult) -> dict[str, str]:
@@ -507,8 +578,10 @@ def _looks_like_html(result: FetchResult) -> bool:
 
 def _draft(entry: Any, position: int, context: _FeedContext) -> ItemDraft:
     url = canonical_url(entry.get("link") or "", context.base_url)
-    raw_html = _entry_html(entry)
-    body = sanitize_html(raw_html, url or context.base_url)
+    raw_html, base = _entry_html(entry)
+    # Relative links in the content resolve against its xml:base (Atom), else the entry's
+    # own link: feedparser's resolver is off (see read_feed), nh3 does it in one pass.
+    body = sanitize_html(raw_html, base or url or context.base_url)
     text = repair_text(html_to_text(body))
     title, derived = _entry_title(entry, text, url, position, context)
     return ItemDraft(
@@ -535,8 +608,9 @@ def _entry_key(entry: Any, url: str | None, raw_html: str) -> str:
     return key
 
 
-def _entry_html(entry: Any) -> str:
-    """content[0] (the first HTML one if several), else the summary, as HTML."""
+def _entry_html(entry: Any) -> tuple[str, str | None]:
+    """content[0] (the first HTML one if several), else the summary, as HTML; with the
+    xml:base in effect where it stood."""
     contents = entry.get("content") or []
     chosen = next((c for c in contents if "html" in c.get("type", "")), None)
     if chosen is None and contents:
@@ -544,10 +618,11 @@ def _entry_html(entry: Any) -> str:
     if chosen is None:
         chosen = entry.get("summary_detail") or {"value": entry.get("summary") or ""}
     value = chosen.get("value") or ""
+    base = chosen.get("base") or None
     if chosen.get("type") == "text/plain":  # arXiv summaries: text that may hold a '<'
         paragraphs = (html.escape(p.strip()) for p in value.split("\n\n") if p.strip())
-        return "".join(f"<p>{p}</p>" for p in paragraphs)
-    return str(value)
+        return "".join(f"<p>{p}</p>" for p in paragraphs), base
+    return str(value), base
 
 
 def _text_of(container: Any, field: str) -> str:
@@ -595,6 +670,8 @@ def _language(entry: Any, context: _FeedContext, text: str) -> str | None:
         entry.get("title_detail"),
     ]
     declared = next((d["language"] for d in details if d and d.get("language")), None)
+    if not context.detect:
+        return normalise_language(declared or context.language)
     # Detection reads the text alone: titles are short and full of names (a Hacker News
     # title plus "Comments" came out as Nigerian Pidgin).
     return detect_language(text, declared or context.language)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -51,20 +51,34 @@ class Store(LedgerQueries, OpsQueries):
 
     def ensure_source(self, name: str, kind: SourceKind, location: str, now: datetime) -> None:
         """Create the source row if it is new; keep its location up to date."""
+        self.ensure_sources([(name, kind, location)], now)
+
+    def ensure_sources(
+        self, sources: Sequence[tuple[str, SourceKind, str]], now: datetime
+    ) -> dict[str, SourceState]:
+        """Create the missing source rows and return every source's state, in one
+        transaction (three per feed made the bookkeeping dominate a re-ingest)."""
+        names = [name for name, _, _ in sources]
         with self.session() as s:
-            row = s.scalar(select(SourceRow).where(SourceRow.name == name))
-            if row is None:
-                s.add(
-                    SourceRow(
+            rows = {
+                r.name: r for r in s.scalars(select(SourceRow).where(SourceRow.name.in_(names)))
+            }
+            for name, kind, location in sources:
+                row = rows.get(name)
+                if row is None:
+                    row = SourceRow(
                         name=name,
                         kind=kind.value,
                         location=location,
                         created_at=now,
                         consecutive_failures=0,
                     )
-                )
-            elif row.location != location:
-                row.location = location
+                    s.add(row)
+                    rows[name] = row
+                elif row.location != location:
+                    row.location = location
+            s.flush()
+            return {name: source_state(row, 0) for name, row in rows.items()}
 
     def source_state(self, name: str) -> SourceState | None:
         with self.session() as s:
