@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from digest.store import Store, open_store
 
 from .feedserver import feed_server  # noqa: F401  (a fixture, for every test module)
+from .smtpserver import smtp_server  # noqa: F401  (a fixture, for every test module)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

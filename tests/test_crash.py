@@ -1,0 +1,93 @@
+"""Crash test: `digest send` to 2,000 subscribers is killed (SIGKILL) at random moments
+several times, then re-run until done. The real SMTP server's log must show every
+subscriber, with at most one duplicate per open connection per kill."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from digest.config import load_settings
+from digest.ingest.documents import ingest_documents
+from digest.models import IssueStatus, SubscriberStatus
+from digest.pipeline import run_build
+from digest.store import open_store
+
+from .conftest import DOCUMENTS
+from .smtpserver import SmtpServer
+
+SUBSCRIBERS = 2000
+CONNECTIONS = 2
+KILLS = 3
+
+
+def test_killed_sends_resume_without_losing_or_repeating(
+    tmp_path: Path, database_url: str, smtp_server: SmtpServer
+) -> None:
+    config = tmp_path / "feeds.yaml"
+    docs = tmp_path / "documents"
+    docs.mkdir()
+    shutil.copy(DOCUMENTS / "004_c8bb9166e346ef4b.txt", docs)
+    config.write_text(
+        "newsletter: {title: Test, base_url: 'https://lettre.example.org'}\n"
+        "documents: [documents]\n"
+        f"mail: {{from: 'Test <t@example.org>', auto_approve: true, smtp: {{connections: "
+        f"{CONNECTIONS}}}}}\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "DIGEST_DATABASE_URL": database_url,
+        "DIGEST_SMTP_URL": smtp_server.url,
+        "DIGEST_SECRET_KEY": "crash-test",
+    }
+    settings = load_settings(config, env=env)
+    store = open_store(database_url)
+    now = datetime.now(UTC)
+    ingest_documents(store, [docs / "004_c8bb9166e346ef4b.txt"], now - timedelta(minutes=5))
+    issue = run_build(store, settings, now).issue
+    assert issue is not None
+    people = [(f"reader{i:04d}@example.org", None) for i in range(SUBSCRIBERS)]
+    store.add_subscribers(people, SubscriberStatus.ACTIVE, now)
+
+    command = [
+        str(Path(sys.executable).parent / "digest"),
+        "--config",
+        str(config),
+        "send",
+        str(issue.number),
+    ]
+    rng = random.Random(2026)
+    kills = 0
+    for _ in range(KILLS):
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(rng.uniform(1.5, 4.0))  # start-up is about a second: kill mid-send
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait()
+    assert kills >= 1
+    unsent = sum(
+        n for status, n in store.delivery_counts(issue.number).items() if status.value != "sent"
+    )
+    assert unsent > 0, "every kill came too late: the test proved nothing"
+    for _ in range(3):  # then let it finish (a run may end early only on a server error)
+        if subprocess.run(command, env=env, capture_output=True, timeout=300).returncode == 0:
+            break
+
+    counts = Counter(r.recipient for r in smtp_server.handler.received)
+    assert set(counts) == {address for address, _ in people}  # nobody lost
+    duplicates = sum(n - 1 for n in counts.values())
+    assert duplicates <= kills * CONNECTIONS, (duplicates, kills)
+    assert store.get_issue(issue.number).status is IssueStatus.SENT
+    store.close()
