@@ -18,7 +18,8 @@ import pytest
 import digest.ingest.feeds as feeds_module
 from digest.config import FeedSource, FetchSettings
 from digest.errors import FeedError
-from digest.ingest.feeds import fetch_feed, ingest_feeds, next_attempt_after, open_client
+from digest.ingest.feeds import ingest_feeds, next_attempt_after
+from digest.ingest.fetch import FetchResult, fetch_feed, open_client
 from digest.models import Outcome, SourceReport, StoredItem
 from digest.store import Store
 
@@ -477,7 +478,7 @@ def test_a_bug_in_one_feed_keeps_the_others_and_then_raises(
 ) -> None:
     real_read = feeds_module.read_feed
 
-    def read_with_a_bug(feed: FeedSource, result: feeds_module.FetchResult, at: datetime) -> tuple:  # type: ignore[type-arg]
+    def read_with_a_bug(feed: FeedSource, result: FetchResult, at: datetime) -> tuple:  # type: ignore[type-arg]
         if feed.name == "buggy":
             raise ZeroDivisionError("a bug")
         return real_read(feed, result, at)

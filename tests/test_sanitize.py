@@ -8,10 +8,10 @@ import pytest
 
 from digest.ingest.sanitize import (
     canonical_url,
-    derive_title,
     html_to_text,
     sanitize_html,
 )
+from digest.sentences import derive_title
 
 BASE = "https://blog.example.org/2026/11/post.html"
 

@@ -1,24 +1,19 @@
-"""Fetch RSS / Atom feeds over HTTP and store their entries as items.
+"""Ingest RSS / Atom feeds: pick the due ones, fetch and parse them, store their items.
 
 Takes the configured feed sources, the fetch settings and the store; gives item rows (via
-`Store.add_items`), the sources' HTTP validators and failure counts, and one `SourceReport`
-per feed. Fetching (`fetch_feed`, I/O) and parsing (`parse_feed`, CPU) are separate and hand
-over frozen dataclasses, so parsing can later move to a process pool.
+`Store.add_items`), the sources' HTTP validators, failure counts and backoff, and one
+`SourceReport` per feed. Fetching (`digest.ingest.fetch`, I/O, in threads) and parsing
+(`digest.ingest.parse`, CPU, in processes when there are several feeds) hand over frozen
+dataclasses; only this module writes to the store.
 """
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-import hashlib
-import html
-import io
 import logging
 import os
 import random
-import time
-import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     Executor,
     Future,
@@ -28,51 +23,19 @@ from concurrent.futures import (
 )
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
-from urllib.parse import urljoin
+from datetime import datetime, timedelta
 
 import httpx
 
 from digest.config import FeedSource, FetchSettings
 from digest.errors import FeedError
-from digest.ingest.clean import content_hash, repair_text, url_title
-from digest.ingest.language import detect_language, normalise_language
-from digest.ingest.sanitize import (
-    canonical_url,
-    derive_title,
-    html_to_text,
-    one_line,
-    sanitize_html,
-)
-from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport, SourceState
+from digest.ingest.fetch import FetchResult, fetch_feed, open_client
+from digest.ingest.language import detect_language
+from digest.ingest.parse import read_feed, warn_malformed
+from digest.models import ItemDraft, Outcome, SourceKind, SourceReport, SourceState
 from digest.store import Store
 
 log = logging.getLogger(__name__)
-
-ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
-    "application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
-)
-MAX_KEY_LENGTH = 512  # item.key is String(512); PostgreSQL enforces it, SQLite does not
-FUTURE_TOLERANCE = timedelta(days=1)  # time-zone slop; beyond it a date is a publisher bug
-
-
-@dataclass(frozen=True, slots=True)
-class FetchResult:
-    """What one GET of a feed gave: the decoded body (empty on 304) and its headers."""
-
-    url: str  # the final URL, after redirects
-    status: int
-    headers: Mapping[str, str]  # names lower-cased
-    body: bytes = b""
-    body_hash: str = ""  # sha256 of the body: spots an unchanged feed without validators
-    etag: str | None = None
-    last_modified: str | None = None
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +45,6 @@ class FeedUpdate:
     result: FetchResult
     items: tuple[ItemDraft, ...] | None
     malformed: str | None = None  # why feedparser found it malformed, when it still read it
-
-
-# -- orchestration -----------------------------------------------------------------------
 
 
 def ingest_feeds(
@@ -219,7 +179,7 @@ def _record_success(
         log.info("feed %s unchanged: %s", feed.name, why)
         return SourceReport(feed.name, SourceKind.FEED, Outcome.UNCHANGED, message=why)
     if update.malformed:
-        _warn_malformed(feed, update.malformed, len(update.items))
+        warn_malformed(feed, update.malformed, len(update.items), log)
     new = store.add_items(feed.name, update.items, now)
     store.record_success(
         feed.name, now, "ok", etag=etag, last_modified=last_modified, content_hash=result.body_hash
@@ -308,370 +268,3 @@ def _warm_parser() -> None:
     import feedparser  # noqa: F401
     import ftfy  # noqa: F401
     import nh3  # noqa: F401
-
-
-# -- fetching ----------------------------------------------------------------------------
-
-
-def open_client(fetch: FetchSettings) -> httpx.Client:
-    """One HTTP client for a run, shared by the worker threads (httpx.Client is thread-safe)."""
-    return httpx.Client(
-        # Only the encodings _decoded() can inflate under the cap (httpx would add br and
-        # zstd when their packages happen to be installed).
-        headers={
-            "User-Agent": fetch.user_agent,
-            "Accept": ACCEPT,
-            "Accept-Encoding": "gzip, deflate",
-        },
-        timeout=fetch.timeout_seconds,
-        follow_redirects=True,
-        max_redirects=fetch.max_redirects,
-        limits=httpx.Limits(max_connections=fetch.concurrency),
-    )
-
-
-def fetch_feed(
-    client: httpx.Client, feed: FeedSource, state: SourceState | None, fetch: FetchSettings
-) -> FetchResult:
-    """GET a feed, conditional, time-limited and size-capped; FeedError on any failure."""
-    timeout = feed.timeout_seconds if feed.timeout_seconds is not None else fetch.timeout_seconds
-    deadline = time.monotonic() + timeout
-    try:
-        with client.stream(
-            "GET", feed.url, headers=_conditional_headers(state), timeout=timeout
-        ) as response:
-            _check_status(feed, response)
-            body = (
-                b""
-                if response.status_code == 304
-                else _read_capped(feed, response, fetch.max_bytes, deadline, timeout)
-            )
-    except httpx.TimeoutException as exc:
-        raise _timed_out(feed, timeout) from exc
-    except httpx.TooManyRedirects as exc:
-        raise FeedError(
-            f"{feed.url} redirected more than {fetch.max_redirects} times",
-            hint="open it in a browser and put the final address in url",
-        ) from exc
-    # InvalidURL is not an HTTPError, but it is the feed's fault (a bad url or Location).
-    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-        raise FeedError(
-            f"{feed.url} could not be fetched: {type(exc).__name__}: {exc}",
-            hint="check the address and the network; it will be retried",
-        ) from exc
-    return FetchResult(
-        url=str(response.url),
-        status=response.status_code,
-        headers={name.lower(): value for name, value in response.headers.items()},
-        body=body,
-        body_hash=hashlib.sha256(body).hexdigest(),
-        etag=response.headers.get("etag"),
-        last_modified=response.headers.get("last-modified"),
-    )
-
-
-def _conditional_headers(state: SourceState | None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if state is not None and state.etag:
-        headers["If-None-Match"] = state.etag
-    if state is not None and state.last_modified:
-        headers["If-Modified-Since"] = state.last_modified
-    return headers
-
-
-def _check_status(feed: FeedSource, response: httpx.Response) -> None:
-    code = response.status_code
-    if 200 <= code < 300 or code == 304:
-        return
-    where = "" if str(response.url) == feed.url else f" (redirected to {response.url})"
-    raise FeedError(
-        f"{feed.url} answered HTTP {code} {response.reason_phrase}{where}", hint=_status_hint(code)
-    )
-
-
-def _status_hint(code: int) -> str:
-    if code in {404, 410}:
-        return "the feed moved or was removed: find its new address on the site"
-    if code in {401, 403}:
-        return "the site refuses the fetcher: check the address, or ask the publisher"
-    return "the server is failing; the fetch will be retried with backoff"
-
-
-def _read_capped(
-    feed: FeedSource, response: httpx.Response, max_bytes: int, deadline: float, timeout: float
-) -> bytes:
-    """The decoded body, aborted past max_bytes so a gzip bomb is never inflated in full."""
-    declared = response.headers.get("content-length", "")
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    if encoding in {"", "identity"} and declared.isdigit() and int(declared) > max_bytes:
-        raise _too_large(feed, max_bytes)  # no need to download it to know
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in _decoded(feed, response, encoding):
-        size += len(chunk)
-        if size > max_bytes:
-            raise _too_large(feed, max_bytes)
-        if time.monotonic() > deadline:  # the read timeout is per chunk; a trickle evades it
-            raise _timed_out(feed, timeout)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-INFLATE_STEP = 64 * 1024
-
-
-def _decoded(feed: FeedSource, response: httpx.Response, encoding: str) -> Iterator[bytes]:
-    """The body undone from its Content-Encoding, never more than 64 KiB inflated at once."""
-    # Not iter_bytes(): httpx inflates each network read whole, and one 64 KiB read of a
-    # gzip bomb is 66 MB (deflate reaches 1032:1), twice that while zlib grows its buffer;
-    # measured at 141 MB for a 200 MB bomb. zlib's max_length bounds each step instead.
-    if encoding in {"", "identity"}:
-        yield from response.iter_raw()
-        return
-    if encoding not in {"gzip", "x-gzip", "deflate"}:  # the only ones the client asks for
-        raise FeedError(
-            f"{feed.url} sent an unsupported Content-Encoding: {encoding}",
-            hint="the server ignores Accept-Encoding; ask its owner",
-        )
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | (16 if "gzip" in encoding else 32))
-    try:
-        for raw in response.iter_raw():
-            yield from _inflate(inflater, raw)
-        yield from _inflate(inflater, b"")
-    except zlib.error as exc:
-        raise FeedError(
-            f"{feed.url} sent a corrupt {encoding} body ({exc})",
-            hint="the server's compression is broken; it will be retried",
-        ) from exc
-
-
-def _inflate(inflater: Any, data: bytes) -> Iterator[bytes]:
-    while out := inflater.decompress(data, INFLATE_STEP):
-        yield out
-        data = inflater.unconsumed_tail
-
-
-def _too_large(feed: FeedSource, max_bytes: int) -> FeedError:
-    return FeedError(
-        f"{feed.url} sent a body larger than {max_bytes / 2**20:.1f} MB (cap fetch.max_bytes)",
-        hint="raise fetch.max_bytes if this feed really is that large",
-    )
-
-
-def _timed_out(feed: FeedSource, timeout: float) -> FeedError:
-    return FeedError(
-        f"{feed.url} timed out after {timeout:.1f} s",
-        hint="the server is slow or down; raise the feed's timeout_seconds "
-        "if it is always this slow",
-    )
-
-
-# -- parsing -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _FeedContext:
-    """What every entry of one feed shares."""
-
-    base_url: str
-    site_title: str
-    language: str | None
-    now: datetime
-    detect: bool = True  # False in worker processes: the parent detects (one model loaded)
-
-
-def parse_feed(feed: FeedSource, result: FetchResult, now: datetime) -> list[ItemDraft]:
-    """Items from a fetched feed body; FeedError if the body is not a feed at all."""
-    items, malformed = read_feed(feed, result, now)
-    if malformed:
-        _warn_malformed(feed, malformed, len(items))
-    return items
-
-
-def read_feed(
-    feed: FeedSource, result: FetchResult, now: datetime, detect: bool = True
-) -> tuple[list[ItemDraft], str | None]:
-    """parse_feed without logging, for worker processes: the items, and why feedparser
-    found the body malformed when it could still read entries (the caller logs it)."""
-    import feedparser
-
-    # BytesIO, not bytes: feedparser treats a bytes argument as a file name first, so a body
-    # reading "/etc/passwd" would be opened from disk. Its own sanitiser and relative-URI
-    # resolver are off: nh3 is the one allow-list and resolves links in the same pass
-    # (_draft), and those two extra sgmllib passes over every fragment were half the
-    # parse time on the shared feeds (bench/ingest.py).
-    parsed = feedparser.parse(
-        io.BytesIO(result.body),
-        response_headers=_parser_headers(result),
-        sanitize_html=False,
-        resolve_relative_uris=False,
-    )
-    _check_is_feed(feed, result, parsed)
-    malformed = str(parsed.get("bozo_exception")) if parsed.get("bozo") and parsed.entries else None
-    context = _FeedContext(
-        base_url=result.url,
-        now=now,
-        site_title=_text_of(parsed.feed, "title") or feed.name,
-        language=normalise_language(parsed.feed.get("language"))
-        or normalise_language(feed.language),
-        detect=detect,
-    )
-    items = [_draft(entry, position, context) for position, entry in enumerate(parsed.entries)]
-    return items, malformed
-
-
-def _warn_malformed(feed: FeedSource, why: str, entries: int) -> None:
-    log.warning(
-        "feed %s (%s) is malformed (%s); keeping its %d entries", feed.name, feed.url, why, entries
-    )
-
-
-def _parser_headers(result: FetchResult) -> dict[str, str]:
-    """Response headers as feedparser needs them to pick the encoding and resolve links."""
-    headers = {
-        name: value
-        for name, value in result.headers.items()
-        if name not in {"content-encoding", "content-length", "transfer-encoding"}
-    }
-    # Without a Content-Type feedparser assumes ISO-8859-1 (RFC 3023 for text/*), which
-    # garbles a UTF-8 feed with no XML declaration; application/xml means "trust the
-    # declaration, else UTF-8", the XML default.
-    headers.setdefault("content-type", "application/xml")
-    headers["content-location"] = urljoin(result.url, headers.get("content-location", ""))
-    return headers
-
-
-def _check_is_feed(feed: FeedSource, result: FetchResult, parsed: Any) -> None:
-    if parsed.entries or parsed.get("version"):
-        return  # a feed, perhaps an empty one
-    if not result.body.strip():
-        raise FeedError(
-            f"{feed.url} returned an empty body, not a feed",
-            hint="open the address in a browser; the site may be down or moved",
-        )
-    if _looks_like_html(result):
-        alternates = [
-            link.get("href")
-            for link in parsed.feed.get("links", [])
-            if "xml" in link.get("type", "")
-        ]
-        hint = (
-            f"the page links to a feed at {alternates[0]}: use that as url"
-            if alternates
-            else "find the site's RSS/Atom link and use it as url"
-        )
-        raise FeedError(f"{feed.url} returned an HTML page, not a feed", hint=hint)
-    reason = parsed.get("bozo_exception")
-    raise FeedError(
-        f"{feed.url} is not an RSS or Atom feed" + (f" ({reason})" if reason else ""),
-        hint="open it in a browser: a feed starts with <rss, <feed or <rdf:RDF",
-    )
-
-
-def _looks_like_html(result: FetchResult) -> bool:
-    content_type = result.headers.get("content-type", "").lower()
-    if content_type.startswith(("text/html", "application/xhtml")):
-        return True
-    head = result.body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
-
-
-def _draft(entry: Any, position: int, context: _FeedContext) -> ItemDraft:
-    url = canonical_url(entry.get("link") or "", context.base_url)
-    raw_html, base = _entry_html(entry)
-    # Relative links in the content resolve against its xml:base (Atom), else the entry's
-    # own link: feedparser's resolver is off (see read_feed), nh3 does it in one pass.
-    body = sanitize_html(raw_html, base or url or context.base_url)
-    text = repair_text(html_to_text(body))
-    title, derived = _entry_title(entry, text, url, position, context)
-    return ItemDraft(
-        key=_entry_key(entry, url, raw_html),
-        title=title,
-        text=text,
-        html=body,
-        url=url,
-        links=(Link(url=url, title=context.site_title),) if url else (),
-        author=_author(entry),
-        published_at=_published(entry, context.now),
-        language=_language(entry, context, text),
-        position=position,
-        title_derived=derived,
-    )
-
-
-def _entry_key(entry: Any, url: str | None, raw_html: str) -> str:
-    key = (entry.get("id") or "").strip() or url or (entry.get("link") or "").strip()
-    if not key:
-        key = "sha256:" + content_hash((entry.get("title") or "") + "\n" + raw_html)
-    if len(key) > MAX_KEY_LENGTH:
-        key = "sha256:" + content_hash(key)
-    return key
-
-
-def _entry_html(entry: Any) -> tuple[str, str | None]:
-    """content[0] (the first HTML one if several), else the summary, as HTML; with the
-    xml:base in effect where it stood."""
-    contents = entry.get("content") or []
-    chosen = next((c for c in contents if "html" in c.get("type", "")), None)
-    if chosen is None and contents:
-        chosen = contents[0]
-    if chosen is None:
-        chosen = entry.get("summary_detail") or {"value": entry.get("summary") or ""}
-    value = chosen.get("value") or ""
-    base = chosen.get("base") or None
-    if chosen.get("type") == "text/plain":  # arXiv summaries: text that may hold a '<'
-        paragraphs = (html.escape(p.strip()) for p in value.split("\n\n") if p.strip())
-        return "".join(f"<p>{p}</p>" for p in paragraphs), base
-    return str(value), base
-
-
-def _text_of(container: Any, field: str) -> str:
-    """A title-like field as one line of plain text (Atom type="html" titles carry markup)."""
-    value = container.get(field) or ""
-    kind = (container.get(f"{field}_detail") or {}).get("type", "text/plain")
-    text = html_to_text(value) if "html" in kind else value
-    return one_line(repair_text(text))
-
-
-def _entry_title(
-    entry: Any, text: str, url: str | None, position: int, context: _FeedContext
-) -> tuple[str, bool]:
-    title = _text_of(entry, "title")
-    if title:
-        return title, False
-    derived = derive_title(text) or (url_title(url) if url else "")
-    return derived or f"{context.site_title} #{position + 1}", True
-
-
-def _author(entry: Any) -> str | None:
-    """The author's name; RSS <author> is "email (Name)" and the email is not for print."""
-    name = (entry.get("author_detail") or {}).get("name") or entry.get("author") or ""
-    return one_line(name) or None
-
-
-def _published(entry: Any, now: datetime) -> datetime | None:
-    """published, else updated, as aware UTC; None if absent; clamped to now if future."""
-    # dict.get: FeedParserDict.get("updated_parsed") falls back to published with a warning.
-    parsed = entry.get("published_parsed") or dict.get(entry, "updated_parsed")
-    if not parsed:
-        return None
-    try:
-        when = datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
-    return now if when > now + FUTURE_TOLERANCE else when
-
-
-def _language(entry: Any, context: _FeedContext, text: str) -> str | None:
-    """xml:lang of the entry, else the feed's or the source's, else detected from the text."""
-    details = [
-        *(entry.get("content") or []),
-        entry.get("summary_detail"),
-        entry.get("title_detail"),
-    ]
-    declared = next((d["language"] for d in details if d and d.get("language")), None)
-    if not context.detect:
-        return normalise_language(declared or context.language)
-    # Detection reads the text alone: titles are short and full of names (a Hacker News
-    # title plus "Comments" came out as Nigerian Pidgin).
-    return detect_language(text, declared or context.language)

@@ -1,8 +1,9 @@
 """Make feed and document HTML safe for an email, and derive what the later stages read.
 
 Takes HTML fragments, URLs and text as publishers wrote them; gives an allow-listed HTML
-fragment (nh3), its plain text, canonical URLs without tracking parameters, and a title
-derived from the text. No I/O. (Languages: digest.ingest.language.)
+fragment (nh3), its plain text, one-line text for titles and authors, and canonical URLs
+without tracking parameters. No I/O. (Languages: digest.ingest.language; derived titles:
+digest.sentences.)
 """
 
 from __future__ import annotations
@@ -263,20 +264,6 @@ def html_to_text(fragment: str) -> str:
 def one_line(text: str) -> str:
     """Text on one line with single spaces (titles, authors)."""
     return _SPACES.sub(" ", text.replace("\n", " ")).strip()
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n")
-
-
-def derive_title(text: str, max_words: int = 12) -> str:
-    """A title from the first sentence of a text, cut at `max_words` words with an ellipsis."""
-    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0]
-    words = first.split()
-    if len(words) > max_words:
-        return " ".join(words[:max_words]).rstrip(",;:—-") + "…"
-    title = " ".join(words)
-    # A title does not end with a full stop, but "…", "?" and "!" carry meaning.
-    return title[:-1] if title.endswith(".") and not title.endswith("..") else title
 
 
 # -- URLs --------------------------------------------------------------------------------
