@@ -300,8 +300,11 @@ _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value, DeliverySta
 
 
 def _mark(store: _HasSession, delivery_id: int, **values: object) -> None:
-    with store.session() as s:
-        s.execute(
+    # One Core UPDATE in its own transaction, without an ORM session: the send loop
+    # commits once per message (that is its crash-safety), so this is its hot path.
+    engine = store.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        connection.execute(
             update(DeliveryRow)
             .where(DeliveryRow.id == delivery_id)
             .values(claimed_by=None, claimed_at=None, **values)
