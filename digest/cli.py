@@ -348,6 +348,27 @@ def render(obj: Context, number: int, out: Path) -> None:
         click.echo(f"  {path}")
 
 
+
+@main.command()
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.pass_obj
+@_handle_errors
+def preview(obj: Context, port: int) -> None:
+    """Local web server for editors (127.0.0.1 only): each issue exactly as it is sent."""
+    from digest.web.preview import PreviewApp, serve_preview
+
+    settings = obj.settings()
+    with _opened_store(settings) as store:
+        app = PreviewApp(store, settings.config_path)
+        serve_preview(app, port, announce=lambda line: click.echo(line, err=True))
+
+
 # The mail commands (subscribers, approve, send) and the service (serve) live in their
 # own modules, registered here.
 from digest import cli_mail, cli_ops  # noqa: E402, F401

@@ -150,7 +150,7 @@ def _fill(environment: Any, name: str, context: dict[str, Any]) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(
             f"template {exc.filename or name}, line {exc.lineno}: {exc.message}",
-            hint="fix the template; nothing was written",
+            hint="fix the template (nothing was written or sent)",
         ) from exc
     except jinja2.UndefinedError as exc:
         raise RenderError(

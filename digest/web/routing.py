@@ -1,0 +1,95 @@
+"""The small WSGI layer the web applications share: a request, a response, a router.
+
+An application lists its routes as (method, path pattern, handler); the router picks the
+handler, and `respond` turns its `Response` into the WSGI call with the headers every page
+carries. No framework: a handful of routes do not need one, and a WSGI callable runs
+in-process in tests and under waitress in production alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    query: Mapping[str, str]  # the first value of each parameter
+    host: str  # the Host header without its port, lower-cased
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, Any]) -> Request:
+        fields = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        return cls(
+            method=environ.get("REQUEST_METHOD", "GET").upper(),
+            path=environ.get("PATH_INFO", "/") or "/",
+            query={key: values[0] for key, values in fields.items()},
+            host=_without_port(host).lower(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: str
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+Handler = Callable[..., Response]  # (request, *the pattern's groups) -> Response
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    handler: Handler | None  # None: no route for this method (see `allowed`)
+    groups: tuple[str, ...] = ()
+    allowed: frozenset[str] = frozenset()  # methods the path answers; empty: no such path
+
+
+class Router:
+    """Routes in the order they were added; the first pattern that matches the path wins."""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def add(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method, re.compile(f"^{pattern}$"), handler))
+
+    def match(self, method: str, path: str) -> Match:
+        allowed: set[str] = set()
+        for verb, pattern, handler in self._routes:
+            found = pattern.match(path)
+            if found is None:
+                continue
+            allowed.add(verb)
+            # HEAD is GET without the body (RFC 9110, 9.3.2).
+            if verb == method or (verb == "GET" and method == "HEAD"):
+                return Match(handler, found.groups(), frozenset(allowed))
+        return Match(None, (), frozenset(allowed))
+
+
+def respond(response: Response, method: str, start_response: StartResponse) -> Iterable[bytes]:
+    """Send `response` with the headers every page carries."""
+    headers = [
+        ("Content-Type", response.content_type),
+        ("Content-Length", str(len(response.body))),
+        ("Cache-Control", "no-store"),  # drafts change under the editor's eyes
+        ("X-Content-Type-Options", "nosniff"),
+        *response.headers,
+    ]
+    start_response(response.status, headers)
+    return [b"" if method == "HEAD" else response.body]
+
+
+def _without_port(host: str) -> str:
+    if host.startswith("["):  # [::1]:8000
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
