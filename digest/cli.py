@@ -348,7 +348,6 @@ def render(obj: Context, number: int, out: Path) -> None:
         click.echo(f"  {path}")
 
 
-
 @main.command()
 @click.option(
     "--port",
