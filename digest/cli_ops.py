@@ -41,6 +41,6 @@ def serve(obj: Context, host: str, port: int, no_web: bool) -> None:
 
 def _web_app(settings: Settings) -> Callable[..., Any]:
     """The public web application: archive, feed, health, subscribe and unsubscribe."""
-    from digest.public import make_public_app
+    from digest.web.public import make_public_app
 
     return make_public_app(settings)

@@ -22,9 +22,9 @@ from digest.mail.confirm import confirm_token, read_confirm_token
 from digest.mail.identity import unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.pipeline import run_build
-from digest.public import PublicApp
 from digest.settings import Settings
 from digest.store import Store
+from digest.web.public import PublicApp
 
 from .conftest import DOCUMENTS, REPO
 

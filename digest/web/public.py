@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -25,18 +23,11 @@ from digest.mail.identity import SAMPLE_KEY, read_unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
+from digest.web.routing import Request, Response, Router, StartResponse, respond
 
 log = logging.getLogger(__name__)
 
-StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 MAX_FORM_BYTES = 64 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    status: str
-    body: bytes
-    content_type: str = "text/html; charset=utf-8"
 
 
 class PublicApp:
@@ -50,44 +41,34 @@ class PublicApp:
     ) -> None:
         self.settings, self.store, self.clock = settings, store, clock
         self.secret = settings.mail.secret_key or SAMPLE_KEY
-        self.routes: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = [
-            ("GET", re.compile(r"^/$"), self.archive),
-            ("GET", re.compile(r"^/issues/(\d+)$"), self.issue),
-            ("GET", re.compile(r"^/feed\.xml$"), self.feed),
-            ("GET", re.compile(r"^/healthz$"), self.health),
-            ("GET", re.compile(r"^/u/([\w.-]+)$"), self.unsubscribe_page),
-            ("POST", re.compile(r"^/u/([\w.-]+)$"), self.unsubscribe),
-            ("GET", re.compile(r"^/subscribe$"), self.subscribe_page),
-            ("POST", re.compile(r"^/subscribe$"), self.subscribe),
-            ("GET", re.compile(r"^/confirm/([\w.-]+)$"), self.confirm_page),
-            ("POST", re.compile(r"^/confirm/([\w.-]+)$"), self.confirm),
-        ]
+        self.router = Router()
+        for method, pattern, handler in (
+            ("GET", r"/", self.archive),
+            ("GET", r"/issues/(\d+)", self.issue),
+            ("GET", r"/feed\.xml", self.feed),
+            ("GET", r"/healthz", self.health),
+            ("GET", r"/u/([\w.-]+)", self.unsubscribe_page),
+            ("POST", r"/u/([\w.-]+)", self.unsubscribe),
+            ("GET", r"/subscribe", self.subscribe_page),
+            ("POST", r"/subscribe", self.subscribe),
+            ("GET", r"/confirm/([\w.-]+)", self.confirm_page),
+            ("POST", r"/confirm/([\w.-]+)", self.confirm),
+        ):
+            self.router.add(method, pattern, handler)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
-        response = self._dispatch(method, path, environ)
-        headers = [
-            ("Content-Type", response.content_type),
-            ("Content-Length", str(len(response.body))),
-            ("Cache-Control", "no-store"),
-            ("X-Content-Type-Options", "nosniff"),
-        ]
-        start_response(response.status, headers)
-        return [b"" if method == "HEAD" else response.body]
+        request = Request.from_environ(environ)
+        return respond(self._dispatch(request, environ), request.method, start_response)
 
-    def _dispatch(self, method: str, path: str, environ: dict[str, Any]) -> Response:
-        allowed = set()
-        for verb, pattern, handler in self.routes:
-            match = pattern.match(path)
-            if match:
-                allowed.add(verb)
-                if verb == method or (verb == "GET" and method == "HEAD"):
-                    try:
-                        return handler(environ, *match.groups())
-                    except DigestError as exc:
-                        log.warning("web %s %s: %s", method, path, exc)
-                        return self._page("400 Bad Request", "Demande impossible", exc.message)
-        if allowed:
+    def _dispatch(self, request: Request, environ: dict[str, Any]) -> Response:
+        found = self.router.match(request.method, request.path)
+        if found.handler is not None:
+            try:
+                return found.handler(environ, *found.groups)
+            except DigestError as exc:
+                log.warning("web %s %s: %s", request.method, request.path, exc)
+                return self._page("400 Bad Request", "Demande impossible", exc.message)
+        if found.allowed:
             return self._page(
                 "405 Method Not Allowed",
                 "Méthode non permise",
