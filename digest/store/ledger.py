@@ -136,7 +136,9 @@ class LedgerQueries:
                 SubscriberRow.id.not_in(have),
             )
             ids = list(s.scalars(wanted))
-            if ids:
+            # In chunks: one statement with 100k parameter sets held every row's dict and
+            # its compiled values at once (bench/send.py's peak memory).
+            for start in range(0, len(ids), INSERT_CHUNK):
                 s.execute(
                     insert(DeliveryRow),
                     [
@@ -146,7 +148,7 @@ class LedgerQueries:
                             "status": "pending",
                             "attempts": 0,
                         }
-                        for i in ids
+                        for i in ids[start : start + INSERT_CHUNK]
                     ],
                 )
             if issue.status in (IssueStatus.APPROVED.value, IssueStatus.DRAFT.value):
@@ -193,7 +195,7 @@ class LedgerQueries:
                 ),
             ),
         )
-        with self.session() as s:
+        with self.write_lock, self.session() as s:  # type: ignore[attr-defined]
             issue = _issue_row(s, number)
             ids = list(
                 s.scalars(
@@ -296,6 +298,7 @@ class LedgerQueries:
             return [_delivery(number, d, sub) for d, sub in rows]
 
 
+INSERT_CHUNK = 2000
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value, DeliveryStatus.RETRY.value)
 
 
@@ -303,7 +306,7 @@ def _mark(store: _HasSession, delivery_id: int, **values: object) -> None:
     # One Core UPDATE in its own transaction, without an ORM session: the send loop
     # commits once per message (that is its crash-safety), so this is its hot path.
     engine = store.engine  # type: ignore[attr-defined]
-    with engine.begin() as connection:
+    with store.write_lock, engine.begin() as connection:  # type: ignore[attr-defined]
         connection.execute(
             update(DeliveryRow)
             .where(DeliveryRow.id == delivery_id)
