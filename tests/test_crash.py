@@ -15,9 +15,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
-from digest.models import IssueStatus, SubscriberStatus
+from digest.models import DeliveryStatus, IssueStatus, SubscriberStatus
 from digest.pipeline import run_build
 from digest.store import open_store
 
@@ -90,4 +92,57 @@ def test_killed_sends_resume_without_losing_or_repeating(
     duplicates = sum(n - 1 for n in counts.values())
     assert duplicates <= kills * CONNECTIONS, (duplicates, kills)
     assert store.get_issue(issue.number).status is IssueStatus.SENT
+    store.close()
+
+
+def test_several_send_processes_share_one_issue_on_postgresql(
+    tmp_path: Path, database_url: str, smtp_server: SmtpServer
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip(
+            "several digest send processes share an issue on PostgreSQL only "
+            "(SQLite has one writer); this test runs on the PostgreSQL backend"
+        )
+    config = tmp_path / "feeds.yaml"
+    docs = tmp_path / "documents"
+    docs.mkdir()
+    shutil.copy(DOCUMENTS / "004_c8bb9166e346ef4b.txt", docs)
+    config.write_text(
+        "newsletter: {title: Test, base_url: 'https://lettre.example.org'}\n"
+        "documents: [documents]\n"
+        "mail: {from: 'Test <t@example.org>', auto_approve: true, smtp: {connections: 2}}\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "DIGEST_DATABASE_URL": database_url,
+        "DIGEST_SMTP_URL": smtp_server.url,
+        "DIGEST_SECRET_KEY": "shared-send",
+    }
+    store = open_store(database_url)
+    now = datetime.now(UTC)
+    ingest_documents(store, [docs / "004_c8bb9166e346ef4b.txt"], now - timedelta(minutes=5))
+    issue = run_build(store, load_settings(config, env=env), now).issue
+    assert issue is not None
+    people = [(f"shared{i:04d}@example.org", None) for i in range(600)]
+    store.add_subscribers(people, SubscriberStatus.ACTIVE, now)
+    store.approve_issue(issue.number, now)
+    store.open_deliveries(issue.number, now)  # rows first, so no process races to create them
+    command = [
+        str(Path(sys.executable).parent / "digest"),
+        "--config",
+        str(config),
+        "send",
+        str(issue.number),
+    ]
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(3)
+    ]
+    assert [p.wait(timeout=300) for p in processes] == [0, 0, 0]
+    counts = Counter(r.recipient for r in smtp_server.handler.received)
+    assert set(counts) == {address for address, _ in people}
+    assert max(counts.values()) == 1  # each recipient once, whichever process sent it
+    runners = {d.status for d in store.deliveries(issue.number)}
+    assert runners == {DeliveryStatus.SENT}
     store.close()
