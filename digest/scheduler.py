@@ -77,16 +77,24 @@ def sync_jobs(scheduler: Any, settings: Settings) -> list[NextRun]:
     timezone = ZoneInfo(settings.timezone)
     for job in JOB_NAMES:
         cron = settings.schedule.get(job)
+        existing = scheduler.get_job(job)
         if cron is None:
-            if scheduler.get_job(job):
+            if existing:
                 scheduler.remove_job(job)
+            continue
+        trigger = CronTrigger.from_crontab(cron, timezone=timezone)
+        kwargs = {"config_path": str(settings.config_path.resolve())}
+        if existing and str(existing.trigger) == str(trigger) and existing.kwargs == kwargs:
+            # Unchanged: keep the stored job and its next run time. Replacing it would
+            # recompute that time from now and silently drop a run missed while the
+            # service was down (which must run on start when within grace).
             continue
         scheduler.add_job(
             f"digest.jobs:{job}",
-            trigger=CronTrigger.from_crontab(cron, timezone=timezone),
+            trigger=trigger,
             id=job,
             name=job,
-            kwargs={"config_path": str(settings.config_path.resolve())},
+            kwargs=kwargs,
             replace_existing=True,
             misfire_grace_time=int(GRACE[job].total_seconds()),
         )
@@ -102,6 +110,29 @@ def next_runs(scheduler: Any, settings: Settings) -> list[NextRun]:
                 NextRun(job, settings.schedule[job], entry.next_run_time if entry else None)
             )
     return runs
+
+
+def resume_interrupted_send(store: Store, scheduler: Any) -> bool:
+    """An issue left half-sent (a killed serve, a crash) is finished now, not at the next
+    weekly slot: the ledger makes the resumed send skip everyone already mailed."""
+    from digest.models import IssueStatus
+
+    if store.latest_issue(IssueStatus.SENDING) is None:
+        return False
+    send_job = scheduler.get_job("send")
+    if send_job is None:
+        return False
+    log.info("scheduler: issue left half-sent; resuming the send now")
+    scheduler.add_job(
+        send_job.func,
+        trigger="date",
+        id="send-resume",
+        name="send",
+        kwargs=send_job.kwargs,
+        replace_existing=True,
+        misfire_grace_time=None,
+    )
+    return True
 
 
 class Leader:
@@ -126,6 +157,7 @@ class Leader:
         )
         if held and not self.leading:
             log.info("scheduler: %s leads; jobs run here", self.owner)
+            resume_interrupted_send(self.store, self.scheduler)
             self.scheduler.resume()
         elif not held and self.leading:
             log.warning("scheduler: %s lost the lease; standing by", self.owner)
