@@ -47,6 +47,7 @@ class PublicApp:
             ("GET", r"/issues/(\d+)", self.issue),
             ("GET", r"/feed\.xml", self.feed),
             ("GET", r"/healthz", self.health),
+            ("GET", r"/favicon\.ico", self.no_icon),
             ("GET", r"/u/([\w.-]+)", self.unsubscribe_page),
             ("POST", r"/u/([\w.-]+)", self.unsubscribe),
             ("GET", r"/subscribe", self.subscribe_page),
@@ -135,6 +136,10 @@ class PublicApp:
             "jobs": latest,
         }
         return Response("200 OK", json.dumps(body).encode(), "application/json")
+
+    def no_icon(self, environ: dict[str, Any]) -> Response:
+        # Browsers ask for it on every site; an empty answer beats a logged 404.
+        return Response("204 No Content", b"", "image/x-icon")
 
     def _sent(self) -> list[Any]:
         return [i for i in self.store.list_issues() if i.status is IssueStatus.SENT]
