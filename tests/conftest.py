@@ -14,6 +14,9 @@ from sqlalchemy import create_engine, text
 
 from digest.store import Store, open_store
 
+# One Chromium for the whole session: defined here once, because a fixture imported into
+# two modules is two fixtures, and a second sync_playwright() inside the first fails.
+from .browser import browser_fixture  # noqa: F401  (a fixture, for every test module)
 from .feedserver import feed_server  # noqa: F401  (a fixture, for every test module)
 from .smtpserver import smtp_server  # noqa: F401  (a fixture, for every test module)
 

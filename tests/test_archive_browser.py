@@ -21,7 +21,7 @@ from digest.pipeline import run_build
 from digest.store import open_store
 from digest.web.public import PublicApp
 
-from .browser import browser_fixture, check_readable, opened, served  # noqa: F401
+from .browser import check_readable, opened, served
 from .conftest import REPO
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

@@ -24,7 +24,7 @@ from digest.render import templates_dir
 from digest.store import Store, open_store
 from digest.web.preview import PreviewApp
 
-from .browser import browser_fixture, check_readable, opened, served  # noqa: F401
+from .browser import check_readable, opened, served
 from .conftest import REPO
 
 WIDTHS = [375, 600]
