@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from digest.errors import DigestError
-from digest.mail.identity import list_id
 from digest.mail.message import Recipient
 from digest.models import IngestReport, Issue, IssueStatus, SourceReport, StoredItem
 from digest.settings import Settings
@@ -121,20 +120,14 @@ def run_render(
 ) -> RenderOutput:
     """issue.html (the web version), issue.txt, issue.json and sample.eml, written whole or
     not at all: every file is written beside its final name, then renamed."""
-    from digest.mail.identity import SAMPLE_KEY
-    from digest.mail.message import MessageTemplate, build_message
+    from digest.mail.identity import SAMPLE_KEY, message_template
+    from digest.mail.message import build_message
     from digest.render import neutral, render_issue
     from digest.report import issue_json
 
     issue, items = load_issue(store, number)
     rendered = render_issue(issue, items, settings)
-    template = MessageTemplate.prepare(
-        rendered,
-        sender=settings.mail.sender,
-        reply_to=settings.mail.reply_to,
-        list_id=list_id(settings),
-        list_name=settings.newsletter.title,
-    )
+    template = message_template(rendered, settings)
     sample = build_message(template, sample_recipient(settings, number, SAMPLE_KEY), now)
     contents = {
         "issue.html": neutral(rendered, settings.newsletter.base_url + "/").encode("utf-8"),

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import re
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
 from digest.errors import ConfigError
 from digest.settings import Settings
+
+if TYPE_CHECKING:
+    from digest.mail.message import MessageTemplate
+    from digest.render import RenderedIssue
 
 SAMPLE_KEY = "sample-only-not-a-secret"  # for sample.eml when no key is configured
 UNSUBSCRIBE_SALT = "digest.unsubscribe"
@@ -64,3 +69,16 @@ def read_unsubscribe_token(secret: str, token: str) -> int | None:
     except BadSignature:
         return None
     return value if isinstance(value, int) else None
+
+
+def message_template(rendered: RenderedIssue, settings: Settings) -> MessageTemplate:
+    """The issue's shared message parts, with this newsletter's sender and list identity."""
+    from digest.mail.message import MessageTemplate
+
+    return MessageTemplate.prepare(
+        rendered,
+        sender=settings.mail.sender,
+        reply_to=settings.mail.reply_to,
+        list_id=list_id(settings),
+        list_name=settings.newsletter.title,
+    )

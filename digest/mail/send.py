@@ -25,8 +25,8 @@ from pathlib import Path
 
 from digest.errors import DigestError
 from digest.mail.identity import (
-    list_id,
     message_id,
+    message_template,
     unsubscribe_mailto,
     unsubscribe_token,
     unsubscribe_url,
@@ -140,13 +140,7 @@ def send_issue(
     _check_sendable(store, settings, number, issue.status, clock())
     secret = _secret(settings)
     rendered = render_issue(issue, items, settings)
-    template = MessageTemplate.prepare(
-        rendered,
-        sender=settings.mail.sender,
-        reply_to=settings.mail.reply_to,
-        list_id=list_id(settings),
-        list_name=settings.newsletter.title,
-    )
+    template = message_template(rendered, settings)
     store.open_deliveries(number, clock())
     counts = store.delivery_counts(number)
     report = SendReport(issue=number, total=sum(counts.values()))
@@ -353,13 +347,7 @@ def preview_messages(store: Store, settings: Settings, number: int, folder: Path
     from digest.render import render_issue
 
     issue, items = load_issue(store, number)
-    template = MessageTemplate.prepare(
-        render_issue(issue, items, settings),
-        sender=settings.mail.sender,
-        reply_to=settings.mail.reply_to,
-        list_id=list_id(settings),
-        list_name=settings.newsletter.title,
-    )
+    template = message_template(render_issue(issue, items, settings), settings)
     connection = OutboxTransport(folder).connect()
     secret = _secret(settings)
     people = store.list_subscribers(SubscriberStatus.ACTIVE)
