@@ -152,21 +152,11 @@ def sample_recipient(settings: Settings, number: int, fallback_key: str) -> Reci
     """A reader as `sample.eml` shows one: a real signed unsubscribe link for subscriber 0."""
     import os
 
-    from digest.mail.identity import (
-        message_id,
-        unsubscribe_mailto,
-        unsubscribe_token,
-        unsubscribe_url,
-    )
+    from digest.mail.identity import recipient
 
     secret = os.environ.get("DIGEST_SECRET_KEY") or fallback_key
-    token = unsubscribe_token(secret, 0)
-    return Recipient(
-        email="lecteur@example.org",
-        name="Lectrice Exemple",
-        unsubscribe_url=unsubscribe_url(settings, token),
-        unsubscribe_mailto=unsubscribe_mailto(settings, token),
-        message_id=message_id(settings, number, "sample"),
+    return recipient(
+        settings, secret, number, 0, "lecteur@example.org", "Lectrice Exemple", "sample"
     )
 
 

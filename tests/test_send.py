@@ -196,3 +196,20 @@ def test_rate_limiter_spaces_messages_and_enforces_the_window() -> None:
     assert limiter.acquire()
     spaced = RateLimiter(per_second=1000, window=0, window_seconds=1)
     assert spaced.interval == pytest.approx(0.001)
+
+
+def test_lines_starting_with_a_period_arrive_intact(smtp_server: SmtpServer) -> None:
+    # QP leaves a leading "." alone, and the issue's <style> has lines like ".entry {":
+    # the transport must dot-stuff them (RFC 5321 §4.5.2) and the server un-stuff them.
+    message = (
+        b".first line is a period\r\nSubject: dots\r\n\r\n.entry { color: red }\r\n"
+        b"..two\r\n.\r\nend without newline"
+    )
+    settings = settings_for(smtp_server.url, Path("unused"))
+    connection = SmtpTransport(settings.mail.smtp).connect()
+    try:
+        connection.send("lettre@example.org", "ada@example.org", message, "key")
+    finally:
+        connection.close()
+    (received,) = smtp_server.handler.received
+    assert received.data == message + b"\r\n"  # only the final line end is added

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid
 
-from digest.mail.identity import CONFIRM_SALT, sender_domain
+from digest.mail.identity import CONFIRM_SALT, sender_address, sender_domain
 from digest.models import SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
@@ -80,7 +80,7 @@ def _mail_confirmation(
     connection = transport.connect()
     try:
         connection.send(
-            parseaddr(settings.mail.sender)[1],
+            sender_address(settings.mail.sender),
             email,
             message.as_bytes(),
             f"confirm-{subscriber_id:08d}",

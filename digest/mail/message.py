@@ -104,7 +104,7 @@ def build_message(template: MessageTemplate, recipient: Recipient, date: datetim
     b = template.boundary
     return "".join(
         (
-            f"To: {_address(formataddr((recipient.name or '', recipient.email)))}\r\n",
+            f"To: {_format_address(recipient.name or '', recipient.email)}\r\n",
             f"Date: {format_datetime(date)}\r\n",
             f"Message-ID: {recipient.message_id}\r\n",
             # Folded after the comma: each URL on its own line keeps lines near 78 characters.
@@ -134,7 +134,10 @@ def _encoded(value: str, name: str = "To") -> str:
 
 
 def _address(value: str) -> str:
-    name, address = parseaddr(value)
+    return _format_address(*parseaddr(value))
+
+
+def _format_address(name: str, address: str) -> str:
     if not name:
         return address
     return formataddr((name, address)) if name.isascii() else f"{_encoded(name)} <{address}>"

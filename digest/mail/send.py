@@ -20,19 +20,17 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parseaddr
 from pathlib import Path
 
 from digest.errors import DigestError
 from digest.mail.identity import (
-    message_id,
     message_template,
-    unsubscribe_mailto,
-    unsubscribe_token,
-    unsubscribe_url,
+    recipient,
+    sender_address,
 )
 from digest.mail.message import MessageTemplate, Recipient, build_message
 from digest.mail.transport import (
+    Connection,
     ConnectionLost,
     PermanentFailure,
     ServerUnavailable,
@@ -42,10 +40,14 @@ from digest.mail.transport import (
 from digest.models import Delivery, DeliveryStatus, IssueStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
+from digest.store.ledger import DeliveryMarks
 
 log = logging.getLogger(__name__)
 
-BATCH = 20  # rows claimed at a time per connection
+# Rows claimed at a time per connection. A claim costs three statements, so small batches
+# made claiming a fifth of the send time; unsent claimed rows of a dead worker are taken
+# over at once (see _dead_claims), so a bigger batch does not add duplicates.
+BATCH = 100
 LEASE = timedelta(minutes=10)  # a claim older than this is taken over (its worker is gone)
 MAX_RECONNECTS = 3
 
@@ -111,6 +113,7 @@ class _Run:
     clock: Callable[[], datetime]
     report: SendReport
     secret: str
+    envelope: str  # MAIL FROM
     on_progress: Callable[[int], None]
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -163,6 +166,7 @@ def send_issue(
         clock,
         report,
         secret,
+        _envelope_of(settings),
         on_progress or (lambda n: None),
     )
     workers = connections or (smtp.connections if transport.name == "smtp" else 1)
@@ -191,7 +195,7 @@ def _check_sendable(
                 hint=f"review it (digest preview), then: digest approve {number}",
             )
         store.approve_issue(number, now)
-    if not parseaddr(settings.mail.sender)[1]:
+    if not sender_address(settings.mail.sender):
         raise DigestError("mail.from is not set", hint="set mail.from: Lettre <lettre@example.org>")
 
 
@@ -228,111 +232,115 @@ def _dead_claims(claims: list[str]) -> list[str]:
 
 
 def _work(run: _Run, dead: list[str]) -> None:
-    connection = None
     token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    worker = _Worker(run)
     try:
-        while not run.stop.is_set():
-            now = run.clock()
-            batch = run.store.claim_deliveries(run.number, token, now, BATCH, now - LEASE, dead)
-            if not batch:
-                return
-            connection = _send_batch(run, batch, connection)
+        with run.store.delivery_marks() as worker.marks:
+            while not run.stop.is_set():
+                now = run.clock()
+                batch = run.store.claim_deliveries(run.number, token, now, BATCH, now - LEASE, dead)
+                if not batch:
+                    return
+                worker.send_batch(batch)
     except Exception:
         run.halt("internal error")  # the other workers stop too; the traceback follows
         raise
     finally:
-        if connection is not None:
-            connection.close()
+        if worker.connection is not None:
+            worker.connection.close()
 
 
-def _send_batch(run: _Run, batch: list[Delivery], connection):  # type: ignore[no-untyped-def]
-    pending = list(batch)
-    reconnects = 0
-    while pending:
-        if run.stop.is_set():
-            break
-        if not run.limiter.acquire():
-            run.halt("the sending window is full (mail.smtp.window_messages): run send again later")
-            break
-        delivery = pending[0]
-        message = _message(run, delivery)
-        try:
-            if connection is None:
-                connection = run.transport.connect()
-            connection.send(_envelope(run), delivery.email, message, _key(delivery))
-        except ConnectionLost as exc:
-            connection, reconnects = None, reconnects + 1
-            log.warning("issue %d: connection lost (%s), reconnecting", run.number, exc)
-            if reconnects > MAX_RECONNECTS:
-                run.halt(f"the connection keeps dropping: {exc}")
+class _Worker:
+    """One connection's share of the run: its SMTP connection and its ledger marks."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+        self.connection: Connection | None = None
+        self.marks: DeliveryMarks
+
+    def send_batch(self, batch: list[Delivery]) -> None:
+        run = self.run
+        pending = deque(batch)
+        reconnects = 0
+        while pending:
+            if run.stop.is_set():
                 break
-            continue
-        except ServerUnavailable as exc:
-            run.halt(exc.message)
-            break
-        except TemporaryFailure as exc:
-            _record_temporary(run, delivery, str(exc))
-        except PermanentFailure as exc:
-            _record_permanent(run, delivery, exc)
-        else:
-            run.store.mark_sent(delivery.id, _message_id(run, delivery), run.clock())
+            if not run.limiter.acquire():
+                run.halt(
+                    "the sending window is full (mail.smtp.window_messages): run send again later"
+                )
+                break
+            delivery = pending[0]
+            reader = recipient(
+                run.settings,
+                run.secret,
+                run.number,
+                delivery.subscriber_id,
+                delivery.email,
+                delivery.name,
+            )
+            try:
+                if self.connection is None:
+                    self.connection = run.transport.connect()
+                self.connection.send(
+                    run.envelope, delivery.email, _message(run, reader), _key(delivery)
+                )
+            except ConnectionLost as exc:
+                self.connection, reconnects = None, reconnects + 1
+                log.warning("issue %d: connection lost (%s), reconnecting", run.number, exc)
+                if reconnects > MAX_RECONNECTS:
+                    run.halt(f"the connection keeps dropping: {exc}")
+                    break
+                continue
+            except ServerUnavailable as exc:
+                run.halt(exc.message)
+                break
+            except TemporaryFailure as exc:
+                self.record_temporary(delivery, str(exc))
+            except PermanentFailure as exc:
+                self.record_permanent(delivery, exc)
+            else:
+                self.marks.sent(delivery.id, reader.message_id, run.clock())
+                with run.lock:
+                    run.report.sent += 1
+            pending.popleft()
+            run.on_progress(1)
+        run.store.release([d.id for d in pending])
+
+    def record_temporary(self, delivery: Delivery, error: str) -> None:
+        run = self.run
+        attempts = delivery.attempts + 1
+        if attempts >= run.settings.mail.max_attempts:
+            self.marks.failed(delivery.id, f"gave up after {attempts} tries: {error}")
             with run.lock:
-                run.report.sent += 1
-        pending.pop(0)
-        run.on_progress(1)
-    run.store.release([d.id for d in pending])
-    return connection
-
-
-def _record_temporary(run: _Run, delivery: Delivery, error: str) -> None:
-    attempts = delivery.attempts + 1
-    if attempts >= run.settings.mail.max_attempts:
-        run.store.mark_failed(delivery.id, f"gave up after {attempts} tries: {error}")
-        with run.lock:
-            run.report.failed.append((delivery.email, error))
-        return
-    delay = run.settings.mail.retry_base_seconds * 2 ** (attempts - 1)
-    run.store.mark_retry(delivery.id, error, run.clock() + timedelta(seconds=delay))
-    log.info(
-        "issue %d: %s deferred (%s), retry in %.0f s", run.number, delivery.email, error, delay
-    )
-
-
-def _record_permanent(run: _Run, delivery: Delivery, exc: PermanentFailure) -> None:
-    run.store.mark_failed(delivery.id, str(exc))
-    with run.lock:
-        run.report.failed.append((delivery.email, str(exc)))
-        run.report.bounced += exc.hard_bounce
-    if exc.hard_bounce:
-        run.store.set_subscriber_status(
-            delivery.subscriber_id, SubscriberStatus.BOUNCED, run.clock()
+                run.report.failed.append((delivery.email, error))
+            return
+        delay = run.settings.mail.retry_base_seconds * 2 ** (attempts - 1)
+        self.marks.retry(delivery.id, error, run.clock() + timedelta(seconds=delay))
+        log.info(
+            "issue %d: %s deferred (%s), retry in %.0f s", run.number, delivery.email, error, delay
         )
-    log.warning("issue %d: %s refused: %s", run.number, delivery.email, exc)
+
+    def record_permanent(self, delivery: Delivery, exc: PermanentFailure) -> None:
+        run = self.run
+        self.marks.failed(delivery.id, str(exc))
+        with run.lock:
+            run.report.failed.append((delivery.email, str(exc)))
+            run.report.bounced += exc.hard_bounce
+        if exc.hard_bounce:
+            run.store.set_subscriber_status(
+                delivery.subscriber_id, SubscriberStatus.BOUNCED, run.clock()
+            )
+        log.warning("issue %d: %s refused: %s", run.number, delivery.email, exc)
 
 
-def _message(run: _Run, delivery: Delivery) -> bytes:
-    token = unsubscribe_token(run.secret, delivery.subscriber_id)
-    recipient = Recipient(
-        email=delivery.email,
-        name=delivery.name,
-        unsubscribe_url=unsubscribe_url(run.settings, token),
-        unsubscribe_mailto=unsubscribe_mailto(run.settings, token),
-        message_id=_message_id(run, delivery),
-    )
-    message = build_message(run.template, recipient, run.clock())
+def _message(run: _Run, reader: Recipient) -> bytes:
+    message = build_message(run.template, reader, run.clock())
     if run.settings.mail.dkim is not None:
         from digest.mail.dkim import sign
 
         message = sign(message, run.settings.mail.dkim)
     return message
-
-
-def _message_id(run: _Run, delivery: Delivery) -> str:
-    return message_id(run.settings, run.number, f"s{delivery.subscriber_id}")
-
-
-def _envelope(run: _Run) -> str:
-    return _envelope_of(run.settings)
 
 
 def _key(delivery: Delivery) -> str:
@@ -352,15 +360,8 @@ def preview_messages(store: Store, settings: Settings, number: int, folder: Path
     secret = _secret(settings)
     people = store.list_subscribers(SubscriberStatus.ACTIVE)
     for person in people:
-        token = unsubscribe_token(secret, person.id)
-        recipient = Recipient(
-            email=person.email,
-            name=person.name,
-            unsubscribe_url=unsubscribe_url(settings, token),
-            unsubscribe_mailto=unsubscribe_mailto(settings, token),
-            message_id=message_id(settings, number, f"s{person.id}"),
-        )
-        message = build_message(template, recipient, datetime.now(UTC))
+        reader = recipient(settings, secret, number, person.id, person.email, person.name)
+        message = build_message(template, reader, datetime.now(UTC))
         connection.send(
             _envelope_of(settings), person.email, message, f"{number:04d}-{person.id:08d}"
         )
@@ -368,4 +369,4 @@ def preview_messages(store: Store, settings: Settings, number: int, folder: Path
 
 
 def _envelope_of(settings: Settings) -> str:
-    return parseaddr(settings.mail.sender)[1]
+    return sender_address(settings.mail.sender)
