@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from .needs import missing_tool
+
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
     "--headless",
@@ -72,7 +74,7 @@ _WIDTHS_JS = "() => [document.scrollingElement.scrollWidth, window.innerWidth]"
 def browser_fixture() -> Iterator[Any]:
     """Chromium, launched once for the session."""
     if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+        missing_tool(f"no Chromium at {CHROMIUM}: apt-get install chromium")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -30,7 +30,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DIGEST_TEST_DATABASE_
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway database on the real server, dropped at the end of the session."""
-    admin_url = os.environ["DIGEST_TEST_DATABASE_URL"]
+    admin_url = os.environ.get("DIGEST_TEST_DATABASE_URL")
+    if not admin_url:
+        pytest.fail("this test needs PostgreSQL: set DIGEST_TEST_DATABASE_URL (make test does)")
     name = f"digest_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -46,9 +48,19 @@ def postgres_url() -> Iterator[str]:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'digest.db'}"
-    url: str = request.getfixturevalue("postgres_url")
+    return _emptied(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def postgresql_database_url(postgres_url: str) -> str:
+    """For the tests of what only PostgreSQL does (several writers at once)."""
+    return _emptied(postgres_url)
+
+
+def _emptied(url: str) -> str:
+    """The database at `url` with an empty schema: each test starts from nothing."""
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:  # each test starts from an empty schema
+    with engine.connect() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()

@@ -15,8 +15,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
 from digest.models import DeliveryStatus, IssueStatus, SubscriberStatus
@@ -98,13 +96,11 @@ def test_killed_sends_resume_without_losing_or_repeating(
 
 
 def test_several_send_processes_share_one_issue_on_postgresql(
-    tmp_path: Path, database_url: str, smtp_server: SmtpServer
+    tmp_path: Path, postgresql_database_url: str, smtp_server: SmtpServer
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip(
-            "several digest send processes share an issue on PostgreSQL only "
-            "(SQLite has one writer); this test runs on the PostgreSQL backend"
-        )
+    # PostgreSQL only: FOR UPDATE SKIP LOCKED lets several processes share an issue;
+    # SQLite has one writer, and its claims are tested by the crash test above.
+    database_url = postgresql_database_url
     config = tmp_path / "feeds.yaml"
     docs = tmp_path / "documents"
     docs.mkdir()

@@ -17,11 +17,13 @@ from digest.mail.message import MessageTemplate, Recipient, build_message
 from digest.render import RenderedIssue
 from digest.settings import DkimSettings
 
+from .needs import missing_tool
+
 
 @pytest.fixture
 def key_pair(tmp_path: Path) -> tuple[Path, str]:
     if shutil.which("openssl") is None:
-        pytest.skip("openssl is missing (apt-get install openssl)")
+        missing_tool("openssl is missing: apt-get install openssl")
     private = tmp_path / "dkim.pem"
     subprocess.run(
         ["openssl", "genrsa", "-out", str(private), "2048"], check=True, capture_output=True

@@ -27,6 +27,7 @@ from digest.settings import Settings
 from digest.store import Store, open_store
 
 from .conftest import REPO
+from .needs import missing_tool
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(1)>'
@@ -159,7 +160,7 @@ def test_sample_eml_is_one_message_with_both_parts(seed, settings: Settings) -> 
 
 def test_spamassassin_scores_the_sample_low(seed) -> None:  # type: ignore[no-untyped-def]
     if shutil.which("spamassassin") is None:
-        pytest.skip("spamassassin is missing: apt-get install spamassassin")
+        missing_tool("spamassassin is missing: apt-get install spamassassin")
     _, _, out = seed
     report = subprocess.run(
         ["spamassassin", "-L", "-t"],
