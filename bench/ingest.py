@@ -12,7 +12,8 @@ marked seen in its data file):
 - rss2email first run and re-run: `r2e run --no-send` in a subprocess (start-up included),
   from a venv cached at ~/.cache/digest-bench/r2e-venv (created on first use, from PyPI).
 
-Read each line as entries/s, with CPU = CPU time / wall time (2.0: both cores busy), then the
+Read each line as entries/s, with CPU = CPU time / wall time (2.0: both cores busy; for
+digest, of its main process only: its feed parsers are forkserver workers, not counted), then the
 ratios and whether each target is met: re-ingest >= 20x digest's first ingest, digest's first
 ingest >= 2x rss2email's. Only the ratios mean much on a shared machine. A report, not a
 test: it exits 0 whatever the figures. Run `.venv/bin/python bench/ingest.py` from the root.

@@ -9,7 +9,6 @@ dataclasses; only this module writes to the store.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import random
@@ -30,7 +29,6 @@ import httpx
 from digest.config import FeedSource, FetchSettings
 from digest.errors import FeedError
 from digest.ingest.fetch import FetchResult, fetch_feed, open_client
-from digest.ingest.language import detect_language
 from digest.ingest.parse import read_feed, warn_malformed
 from digest.models import ItemDraft, Outcome, SourceKind, SourceReport, SourceState
 from digest.store import Store
@@ -101,7 +99,11 @@ def _ingest_due(
     reports: list[SourceReport] = []
     bugs: list[Exception] = []
     workers = max(1, min(fetch.concurrency, len(due)))
-    with open_client(fetch) as client, _parser_pool(len(due)) as parsers:
+    # Feeds never read before will need parsing: start the parsers now, while the first
+    # feeds are fetched. A re-ingest (all feeds known, most unchanged) starts them only
+    # if a feed turns out to have changed.
+    first_reads = any(state.content_hash is None for _, state in due)
+    with open_client(fetch) as client, _parser_pool(len(due), eager=first_reads) as parsers:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed")
         try:
             futures = {
@@ -229,27 +231,19 @@ def update_feed(
     if parsers is None:
         items, malformed = read_feed(feed, result, now)
     else:
-        # The worker leaves undeclared languages to this process: one language model
-        # loaded here instead of one per worker, and detection overlaps the parsing.
-        items, malformed = parsers.submit(read_feed, feed, result, now, False).result()
-        items = [_with_language(item) for item in items]
+        items, malformed = parsers.submit(read_feed, feed, result, now).result()
     return FeedUpdate(result, tuple(items), malformed)
-
-
-def _with_language(item: ItemDraft) -> ItemDraft:
-    if item.language is not None:
-        return item
-    return dataclasses.replace(item, language=detect_language(item.text))
 
 
 PARALLEL_PARSE_MIN_FEEDS = 4  # below this, starting processes costs more than it saves
 
 
 @contextmanager
-def _parser_pool(feeds: int) -> Iterator[Executor | None]:
+def _parser_pool(feeds: int, *, eager: bool = False) -> Iterator[Executor | None]:
     """Processes for parsing: feedparser, ftfy and nh3 are CPU work that threads serialise
     under the GIL (bench/ingest.py: one core busy of two). forkserver, not fork: fetch
-    threads are running, and forking a threaded process can deadlock the child."""
+    threads are running, and forking a threaded process can deadlock the child. The
+    forkserver imports the parsing modules once, so each worker forks ready to parse."""
     cores = os.cpu_count() or 1
     if feeds < PARALLEL_PARSE_MIN_FEEDS or cores < 2:
         yield None
@@ -257,14 +251,24 @@ def _parser_pool(feeds: int) -> Iterator[Executor | None]:
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
+    # The forkserver outlives this pool (a service's next ingest reuses it), and the
+    # preload is read when it starts: the language model loads once per process tree.
+    context.set_forkserver_preload([PARSER_PRELOAD])
+    workers = min(cores, feeds)
     with ProcessPoolExecutor(
-        max_workers=min(cores, feeds), mp_context=context, initializer=_warm_parser
+        max_workers=workers, mp_context=context, initializer=_warm_parser
     ) as pool:
-        yield pool  # workers start on the first parse: a re-ingest of unchanged feeds spawns none
+        if eager:  # one no-op task per worker makes the pool start them all now
+            for _ in range(workers):
+                pool.submit(int)
+        yield pool  # otherwise workers start on the first parse: none for unchanged feeds
+
+
+PARSER_PRELOAD = "digest.ingest.parser_preload"
 
 
 def _warm_parser() -> None:
-    """Import what every parse needs once per worker, not on its first feed."""
-    import feedparser  # noqa: F401
-    import ftfy  # noqa: F401
-    import nh3  # noqa: F401
+    """What the forkserver preloads, in case it could not (a no-op when it did)."""
+    import importlib
+
+    importlib.import_module(PARSER_PRELOAD)

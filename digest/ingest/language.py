@@ -30,6 +30,11 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     return str(language)
 
 
+def load_model() -> None:
+    """Load the model now rather than on the first detection."""
+    _classifier()
+
+
 _LOADING = threading.Lock()
 _classify: Any = None
 

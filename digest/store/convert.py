@@ -103,26 +103,28 @@ def unique_new(drafts: Iterable[ItemDraft], known: set[str]) -> list[ItemDraft]:
     return fresh
 
 
-def item_row(source_id: int, d: ItemDraft, now: datetime) -> ItemRow:
-    return ItemRow(
-        source_id=source_id,
-        key=d.key,
-        kind=d.kind.value,
-        title=d.title,
-        title_derived=d.title_derived,
-        url=d.url,
-        author=d.author,
-        published_at=d.published_at or now,
-        fetched_at=now,
-        language=d.language,
-        html=d.html,
-        text=d.text,
-        enjeux=d.enjeux,
-        section=d.section,
-        position=d.position,
-        links=_links_json(d.links),
-        content_hash=content_hash(d.title + "\n" + d.text),
-    )
+def item_values(source_id: int, d: ItemDraft, now: datetime) -> dict[str, Any]:
+    """An item row's column values, for one bulk INSERT: ORM objects cost 0.85 ms an item
+    in the unit of work, the main process's largest cost in a first ingest."""
+    return {
+        "source_id": source_id,
+        "key": d.key,
+        "kind": d.kind.value,
+        "title": d.title,
+        "title_derived": d.title_derived,
+        "url": d.url,
+        "author": d.author,
+        "published_at": d.published_at or now,
+        "fetched_at": now,
+        "language": d.language,
+        "html": d.html,
+        "text": d.text,
+        "enjeux": d.enjeux,
+        "section": d.section,
+        "position": d.position,
+        "links": _links_json(d.links),
+        "content_hash": content_hash(d.title + "\n" + d.text),
+    }
 
 
 def source_state(row: SourceRow, item_count: int) -> SourceState:

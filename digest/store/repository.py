@@ -8,7 +8,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest.errors import StoreError
@@ -23,7 +23,7 @@ from digest.models import (
 from digest.store.convert import (
     issue_from_row,
     issue_query,
-    item_row,
+    item_values,
     section_row,
     source_state,
     stored_item,
@@ -150,7 +150,7 @@ class Store(LedgerQueries, OpsQueries):
             source = self._source(s, source_name)
             known = set(s.scalars(select(ItemRow.key).where(ItemRow.source_id == source.id)))
             fresh = unique_new(drafts, known)
-            s.add_all(item_row(source.id, d, now) for d in fresh)
+            _insert_items(s, source.id, fresh, now)
             return len(fresh)
 
     def replace_items(
@@ -161,7 +161,7 @@ class Store(LedgerQueries, OpsQueries):
             source = self._source(s, source_name)
             s.execute(delete(ItemRow).where(ItemRow.source_id == source.id))
             fresh = unique_new(drafts, set())
-            s.add_all(item_row(source.id, d, now) for d in fresh)
+            _insert_items(s, source.id, fresh, now)
             source.content_hash = content_hash
             source.last_status, source.last_error = "ok", None
             source.consecutive_failures = 0
@@ -245,3 +245,8 @@ class Store(LedgerQueries, OpsQueries):
             s.flush()
             s.refresh(row)
             return issue_from_row(row)
+
+
+def _insert_items(s: Session, source_id: int, drafts: Sequence[ItemDraft], now: datetime) -> None:
+    if drafts:
+        s.execute(insert(ItemRow), [item_values(source_id, d, now) for d in drafts])
