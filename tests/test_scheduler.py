@@ -18,7 +18,7 @@ import pytest
 from digest.config import load_settings
 from digest.scheduler import Leader, make_scheduler
 from digest.status import next_fire_times
-from digest.store import Store
+from digest.store import Store, open_store
 
 from .conftest import DOCUMENTS
 
@@ -88,6 +88,25 @@ def test_missed_runs_within_grace_run_once_and_beyond_are_recorded(
     assert [r.outcome for r in missed] == ["missed"] and "grace" in (missed[0].error or "")
     ingest = next(r for r in runs if r.job == "ingest")
     assert ingest.counts["new_items"] == 1 and ingest.finished_at is not None
+
+
+def test_a_run_due_at_shutdown_is_kept_for_the_next_start(
+    tmp_path: Path, database_url: str, store: Store
+) -> None:
+    settings = _settings(tmp_path, database_url, "{ingest: '0 * * * *'}")
+    scheduler = make_scheduler(store, settings)  # paused: standing by, or just resigned
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    scheduler.modify_job("ingest", next_run_time=due)
+    scheduler.shutdown(wait=True)  # its loop wakes once more as it stops
+    store.close()
+    again = open_store(database_url)
+    restarted = make_scheduler(again, settings)
+    try:
+        # Not consumed: the restarted service runs it (it is within the job's grace).
+        assert restarted.get_job("ingest").next_run_time == due
+    finally:
+        restarted.shutdown(wait=False)
+        again.close()
 
 
 def test_only_one_leader_runs_jobs(store: Store, tmp_path: Path, database_url: str) -> None:
