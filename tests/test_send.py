@@ -213,3 +213,14 @@ def test_lines_starting_with_a_period_arrive_intact(smtp_server: SmtpServer) -> 
         connection.close()
     (received,) = smtp_server.handler.received
     assert received.data == message + b"\r\n"  # only the final line end is added
+
+
+def test_more_connections_than_the_database_pool_holds(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    # Each connection's worker keeps a database connection for its marks: 20 of them are
+    # more than SQLAlchemy's default pool (5 + 10 overflow) would hand out.
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    report = send(store, settings, number, now, connections=20)
+    assert report.sent == 3 and report.complete and report.stopped is None

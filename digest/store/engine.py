@@ -58,7 +58,12 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
         # pre_ping guards against a server that closed idle connections (PostgreSQL);
         # SQLite has no server, and the extra round trip doubled the cost of the send
         # loop's one small commit per message (bench/send.py).
-        engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+        # No cap on overflow connections: how many threads use the store at once is set
+        # by the configuration (a send keeps one per SMTP connection for its marks), and
+        # a capped pool made the 16th wait; on SQLite, while holding the write lock the
+        # others waited for, which deadlocked until the pool's timeout.
+        pool = {} if _in_memory(url) else {"max_overflow": -1}
+        engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"), **pool)
     except (SQLAlchemyError, ImportError) as exc:
         raise StoreError(
             f"cannot use database URL {_redact(url)}: {exc}",
@@ -75,6 +80,11 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
                 hint="is the server running and the URL right?",
             ) from exc
     return Store(engine)
+
+
+def _in_memory(url: str) -> bool:
+    """SQLite in memory: SQLAlchemy gives it a single-connection pool, with no overflow."""
+    return url.startswith("sqlite") and (url in ("sqlite://", "sqlite:///") or ":memory:" in url)
 
 
 def _redact(url: str) -> str:
