@@ -4,6 +4,8 @@ server down, the dry run and the rate limiter."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -224,3 +226,31 @@ def test_more_connections_than_the_database_pool_holds(
     number, _ = issue_with_readers(store, settings, now)
     report = send(store, settings, number, now, connections=20)
     assert report.sent == 3 and report.complete and report.stopped is None
+
+
+@pytest.mark.parametrize("smtputf8", [False, True])
+def test_an_internationalised_address_needs_smtputf8(
+    store: Store, now: datetime, tmp_path: Path, smtputf8: bool
+) -> None:
+    server = SmtpServer(smtputf8=smtputf8).start()
+    try:
+        settings = settings_for(server.url, tmp_path)
+        number, _ = issue_with_readers(store, settings, now)
+        store.add_subscribers([("josé@exemple.fr", "José")], SubscriberStatus.ACTIVE, now)
+        report = send(store, settings, number, now)
+    finally:
+        server.stop()
+    got = {r.recipient for r in server.handler.received}
+    assert report.stopped is None  # the others are mailed either way
+    assert {"ada@example.org", "bob@example.org", "chloe@example.org"} <= got
+    if smtputf8:
+        assert "josé@exemple.fr" in got and report.sent == 4 and not report.failed
+        (received,) = server.handler.to("josé@exemple.fr")
+        # RFC 6532: the header is UTF-8 (BytesParser would read it as ASCII).
+        message = email.message_from_string(received.data.decode(), policy=email.policy.default)
+        assert message["To"].addresses[0].addr_spec == "josé@exemple.fr"
+    else:
+        assert "josé@exemple.fr" not in got and report.sent == 3
+        assert [(email, "SMTPUTF8" in why) for email, why in report.failed] == [
+            ("josé@exemple.fr", True)
+        ]

@@ -118,7 +118,7 @@ def build_message(template: MessageTemplate, recipient: Recipient, date: datetim
             template.html.fill(values),
             f"\r\n--{b}--\r\n",
         )
-    ).encode("ascii")
+    ).encode("utf-8")  # ASCII but for an internationalised To address (RFC 6532)
 
 
 def _qp(content: str) -> str:

@@ -163,10 +163,20 @@ class SmtpConnection:
         """One transaction: MAIL, RCPT, DATA. Not smtplib's sendmail, which parses both
         addresses again for every message (a tenth of the send time): ours are bare."""
         smtp = self.smtp
-        size = f" SIZE={len(message)}" if smtp.has_extn("size") else ""
+        options = f" SIZE={len(message)}" if smtp.has_extn("size") else ""
+        # An internationalised address (josé@exemple.fr, which email-validator accepts)
+        # needs SMTPUTF8 (RFC 6531). Without it, this one recipient fails, not the run.
+        smtp.command_encoding = "ascii"
+        if not (sender + recipient).isascii():
+            if not smtp.has_extn("smtputf8"):
+                raise PermanentFailure(
+                    553, "5.6.7 non-ASCII address, and the server does not offer SMTPUTF8"
+                )
+            options += " SMTPUTF8"
+            smtp.command_encoding = "utf-8"
         try:
             for verb, argument, accepted in (
-                ("mail", f"FROM:<{sender}>{size}", (250,)),
+                ("mail", f"FROM:<{sender}>{options}", (250,)),
                 ("rcpt", f"TO:<{recipient}>", (250, 251)),
             ):
                 code, answer = smtp.docmd(verb, argument)
