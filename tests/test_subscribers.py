@@ -3,22 +3,29 @@ import, list, the operator lifecycle, tokens bound to their row, names that cann
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import logging
 from datetime import datetime, timedelta
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from digest.cli import main
 from digest.errors import SubscriberError
 from digest.mail.confirm import confirm_token, subscriber_for_confirm_token
 from digest.mail.identity import subscriber_for_unsubscribe_token, unsubscribe_token
-from digest.models import Subscriber, SubscriberStatus
+from digest.mail.message import to_field
+from digest.models import NAME_MAX, Subscriber, SubscriberStatus
 from digest.store import Store, open_store
 from digest.store.schema import SubscriberRow, SuppressionRow
+
+from .smtpserver import SmtpServer
+from .test_send import issue_with_readers, send, settings_for
 
 SECRET = "test-secret"
 
@@ -276,3 +283,123 @@ def test_the_migration_keeps_deliveries_and_old_links_of_existing_rows(
         assert subscriber_for_unsubscribe_token(store, SECRET, forged_old) is None
     finally:
         store.close()
+
+
+# -- issue 10, item 7: names cannot inject headers ---------------------------------------
+
+HOSTILE_NAMES = [
+    "Eve\r\nBcc: x@evil.example",
+    "Eve\nX-Injected: 1",
+    "Eve\x00",
+    "Zoë\u2028Bcc: x@evil.example",
+    "Eve\u0085",
+    "Eve\tTab",
+    "x" * 201,
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_name_with_control_characters_is_refused_by_add(
+    run, database_url: str, name: str
+) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run("subscribers", "add", "eve@example.org", "--name", name)
+    assert code == 1 and ("control characters" in err or "at most 200" in err)
+    assert status_of(database_url, "eve@example.org") is None
+
+
+def test_csv_fields_keep_their_line_breaks_and_lines_are_physical(
+    run, tmp_path: Path, database_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "\ufeffemail;name\r\n"
+        'ada@example.org;"Ada\r\nBcc: x@evil.example"\r\n'  # one record on lines 2 and 3
+        "nope;Bad\r\n"
+        "zoe@example.org;Zoë\u2028Bcc: x@evil.example\r\n"
+        "\r\n"
+        'bob@example.org;"Bob; Jr."\r\n',
+        encoding="utf-8",
+        newline="",
+    )
+    code, _, err = run("subscribers", "import", str(people))
+    assert code == 1 and "3 bad line(s), nothing imported" in err
+    assert "line 2: ada@example.org: name 'Ada\\r\\nBcc: x@evil.example' contains control" in err
+    assert "line 4: nope: invalid" in err
+    assert "line 5: zoe@example.org: name 'Zoë\\u2028Bcc: x@evil.example' contains" in err
+    assert status_of(database_url, "bob@example.org") is None
+    good = tmp_path / "good.csv"  # a French spreadsheet's export: BOM, ';', commas in names
+    good.write_text(
+        '\ufeffNom;Email\r\nDupont, Jean;jean@example.org\r\n"Bob; Jr.";bob@example.org\r\n',
+        encoding="utf-8",
+        newline="",
+    )
+    code, out, _ = run("subscribers", "import", str(good))
+    assert code == 0 and "imported 2 subscribers" in out
+    assert status_of(database_url, "jean@example.org").name == "Dupont, Jean"  # type: ignore[union-attr]
+    assert status_of(database_url, "bob@example.org").name == "Bob; Jr."  # type: ignore[union-attr]
+    broken = tmp_path / "broken.csv"
+    broken.write_text('email,name\na@example.org,"unclosed\n', encoding="utf-8")
+    code, _, err = run("subscribers", "import", str(broken))
+    assert code == 1 and "broken.csv: line 2:" in err and "Traceback" not in err
+
+
+def test_a_hostile_row_already_stored_cannot_inject_headers(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    """A name stored before names were checked (or by hand) goes through the real send:
+    the server receives one message for Eve, with a To: that holds the whole name, and no
+    Bcc:, no X-Injected:, and the real headers still above the body."""
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    hostile = "Eve\r\nBcc: x@evil.example\r\nX-Injected: 1\r\n\r\nbody"
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(SubscriberRow).values(
+                email="eve@example.org",
+                email_key="eve@example.org",
+                name=hostile,
+                status=SubscriberStatus.ACTIVE.value,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    report = send(store, settings, number, now)
+    assert report.sent == 4 and not report.failed
+    assert "x@evil.example" not in {r.recipient for r in smtp_server.handler.received}
+    (received,) = smtp_server.handler.to("eve@example.org")
+    message = received.message
+    assert message["Bcc"] is None and message["X-Injected"] is None
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["To"].addresses[0].addr_spec == "eve@example.org"
+    assert message["To"].addresses[0].display_name == "Eve Bcc: x@evil.example X-Injected: 1 body"
+
+
+@pytest.mark.parametrize(
+    "name, address",
+    [
+        ("Éloïse " + "é" * 183, "eloise@example.org"),  # 190 characters, none of them ASCII-only
+        ("José " * 38, "josé@exemple.fr"),  # an internationalised address: sent with SMTPUTF8
+        ('Ada "the Countess" Lovelace, ' * 6, "ada@example.org"),  # quoted, folded
+        ("y" * 500, "y@example.org"),  # no space to fold at, and over NAME_MAX
+    ],
+)
+def test_the_to_field_is_encoded_and_folded(name: str, address: str) -> None:
+    field = to_field(name, address)
+    lines = field.removesuffix("\r\n").split("\r\n")
+    assert all(len(line.encode()) <= 998 for line in lines)
+    assert all(line.startswith(" ") for line in lines[1:])  # continuation lines only
+    if " " in name:
+        assert all(len(line) <= 78 for line in lines)
+    # SMTPUTF8 messages are UTF-8 throughout (RFC 6532): parsed as text, as a server would.
+    parsed = email.message_from_string(field + "\r\n", policy=email.policy.SMTPUTF8)
+    (to,) = parsed["To"].addresses
+    assert to.addr_spec == address
+    shown = " ".join(name.split())[:NAME_MAX].rstrip()
+    if name.isascii():
+        assert to.display_name == shown
+    else:  # RFC 2047 §6.2: the fold between two encoded-words is not part of the text
+        # (email.policy's parser keeps it as a space, even for what its own generator
+        # writes; decode_header follows the RFC, as mail clients do).
+        assert field.isascii() or not address.isascii()  # the name is always encoded
+        phrase = field[4:].rpartition(" <")[0]
+        assert str(make_header(decode_header(phrase))) == shown

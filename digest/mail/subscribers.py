@@ -180,12 +180,12 @@ def _read(path: Path) -> tuple[list[_Person], list[Problem]]:
 
 
 def _parse(path: Path, handle: TextIO) -> tuple[list[_Person], list[Problem]]:
-    reader = csv.reader(handle, delimiter=_delimiter(handle))
-    header = [f.strip().lower() for f in next(reader, [])]
+    reader = csv.reader(handle, delimiter=_delimiter(handle), strict=True)  # bad quotes: an error
+    header = [_COLUMNS.get(f.strip().lower(), "") for f in next(reader, [])]
     if "email" not in header:
         raise DigestError(
             f"{path}: the first line must be a header with an 'email' column",
-            hint="e.g. email,name (or email;name)",
+            hint="e.g. email,name (or email;nom)",
         )
     columns = (header.index("email"), header.index("name") if "name" in header else None)
     people: list[_Person] = []
@@ -201,6 +201,17 @@ def _parse(path: Path, handle: TextIO) -> tuple[list[_Person], list[Problem]]:
             continue
         people.append(person)
     return people, problems
+
+
+# Header names, English or French (a spreadsheet kept by a French team), to their column.
+_COLUMNS = {
+    "email": "email",
+    "e-mail": "email",
+    "courriel": "email",
+    "adresse": "email",
+    "name": "name",
+    "nom": "name",
+}
 
 
 def _delimiter(handle: TextIO) -> str:
