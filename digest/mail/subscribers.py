@@ -208,7 +208,6 @@ _COLUMNS = {
     "email": "email",
     "e-mail": "email",
     "courriel": "email",
-    "adresse": "email",
     "name": "name",
     "nom": "name",
 }
