@@ -16,7 +16,7 @@ from digest.settings import Settings
 
 @main.group()
 def subscribers() -> None:
-    """Add, import, list and remove subscribers."""
+    """Add, import, list, unsubscribe, reactivate and remove subscribers."""
 
 
 @subscribers.command("add")
@@ -26,7 +26,7 @@ def subscribers() -> None:
 @click.pass_obj
 @_handle_errors
 def add(obj: Context, email: str, name: str | None, pending: bool) -> None:
-    """Add one subscriber (active unless --pending)."""
+    """Add one subscriber (active unless --pending); never re-adds a suppressed address."""
     from digest.mail.subscribers import add_subscriber
     from digest.models import SubscriberStatus
     from digest.store import utcnow
@@ -42,13 +42,18 @@ def add(obj: Context, email: str, name: str | None, pending: bool) -> None:
 @click.pass_obj
 @_handle_errors
 def import_(obj: Context, path: Path) -> None:
-    """Import a CSV with a header row (email[,name]): all lines or none."""
+    """Import a CSV with a header row (email[,name], or ; separated): all lines or none.
+    Known and suppressed (unsubscribed, bounced, erased) addresses are skipped."""
     from digest.mail.subscribers import import_subscribers
     from digest.store import utcnow
 
     with _opened_store(obj.settings()) as store:
-        added = import_subscribers(store, path, utcnow())
-    click.echo(f"imported {len(added)} subscribers from {path}")
+        report = import_subscribers(store, path, utcnow())
+    click.echo(f"imported {len(report.added)} subscribers from {path}")
+    if report.skipped:
+        click.echo(f"skipped {len(report.skipped)}:", err=True)
+        for problem in report.skipped:
+            click.echo(f"  {problem}", err=True)
 
 
 @subscribers.command("list")
@@ -74,6 +79,7 @@ def list_(obj: Context, status: str | None, as_json: bool) -> None:
                 "confirmed_at": iso(p.confirmed_at),
                 "unsubscribed_at": iso(p.unsubscribed_at),
                 "bounced_at": iso(p.bounced_at),
+                "status_reason": p.status_reason,
             }
             for p in people
         ]
@@ -84,18 +90,62 @@ def list_(obj: Context, status: str | None, as_json: bool) -> None:
     click.echo(f"{len(people)} subscribers", err=True)
 
 
+@subscribers.command("unsubscribe")
+@click.argument("email")
+@click.pass_obj
+@_handle_errors
+def unsubscribe(obj: Context, email: str) -> None:
+    """Unsubscribe someone for them; their row stays as the record not to mail them."""
+    from digest.mail.subscribers import unsubscribe as unsubscribe_person
+    from digest.store import utcnow
+
+    with _opened_store(obj.settings()) as store:
+        person = unsubscribe_person(store, email, utcnow(), _operator())
+    click.echo(f"{person.email} is unsubscribed ({person.status_reason})")
+
+
+@subscribers.command("reactivate")
+@click.argument("email")
+@click.pass_obj
+@_handle_errors
+def reactivate(obj: Context, email: str) -> None:
+    """Make a wrongly bounced or unsubscribed address active again (not a pending one:
+    only their own confirmation does that). For an erased address, lift its suppression."""
+    from digest.mail.subscribers import reactivate as reactivate_person
+    from digest.store import utcnow
+
+    with _opened_store(obj.settings()) as store:
+        person = reactivate_person(store, email, utcnow(), _operator())
+    if person is None:
+        click.echo(f"{email}: suppression lifted; add them again with: digest subscribers add")
+        return
+    click.echo(f"{person.email} is {person.status.value}")
+
+
 @subscribers.command("remove")
 @click.argument("email")
 @click.pass_obj
 @_handle_errors
 def remove(obj: Context, email: str) -> None:
-    """Erase a subscriber and their delivery history (to unsubscribe, they click the link)."""
-    from digest.errors import DigestError
+    """Erase a subscriber and their delivery history (a right-to-erasure request). To stop
+    mailing someone, prefer `unsubscribe`: it keeps the record."""
+    from digest.mail.subscribers import remove as remove_person
+    from digest.store import utcnow
 
     with _opened_store(obj.settings()) as store:
-        if not store.remove_subscriber(email):
-            raise DigestError(f"no subscriber {email}", hint="digest subscribers list")
-    click.echo(f"removed {email}")
+        person = remove_person(store, email, utcnow())
+    kept = "; a hash of the address is kept so no import re-adds it" if person.suppressed else ""
+    click.echo(f"removed {person.email}{kept}")
+
+
+def _operator() -> str:
+    """Who runs the command, for the subscriber's record and the log."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without an /etc/passwd entry)
+        return "unknown"
 
 
 @main.command()

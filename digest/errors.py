@@ -52,3 +52,7 @@ class RenderError(DigestError):
 
 class SendError(DigestError):
     """A message could not be delivered."""
+
+
+class SubscriberError(DigestError):
+    """A subscriber's address or name is refused, or an operation does not apply to them."""

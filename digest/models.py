@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from digest.errors import SubscriberError
+
 
 class ItemKind(enum.StrEnum):
     """What an item is to the summarizer."""
@@ -189,6 +191,35 @@ class SubscriberStatus(enum.StrEnum):
     BOUNCED = "bounced"  # a hard bounce (5xx "no such user"): never mailed again
 
 
+NAME_MAX = 200  # characters; a name is a greeting and a display name, not a document
+
+# Control characters (Unicode category Cc: C0, DEL, C1 including NEL) and the Unicode line
+# and paragraph separators: a name holding one could end a header line (issue 10, item 7).
+_NAME_BREAKERS = frozenset(
+    [*map(chr, range(0x20)), *map(chr, range(0x7F, 0xA0)), "\u2028", "\u2029"]
+)
+
+
+def validate_name(raw: str | None) -> str | None:
+    """A subscriber's name, stripped (None when empty); SubscriberError when it holds a
+    control character or line separator, or is longer than NAME_MAX characters. Every way
+    in (CLI, CSV import, the public form, the store itself) calls this one function."""
+    raw = raw or ""
+    bad = sorted({f"U+{ord(c):04X}" for c in raw if c in _NAME_BREAKERS})
+    if bad:  # checked before stripping: a trailing CR/LF is refused too, not hidden
+        raise SubscriberError(
+            f"name {raw[:40]!r} contains control characters ({', '.join(bad)})",
+            hint="a name is one line of text: remove line breaks, tabs and other controls",
+        )
+    name = raw.strip()
+    if len(name) > NAME_MAX:
+        raise SubscriberError(
+            f"name {name[:40]!r}… is {len(name)} characters long (at most {NAME_MAX})",
+            hint="shorten the name",
+        )
+    return name or None
+
+
 @dataclass(frozen=True, slots=True)
 class Subscriber:
     id: int
@@ -199,6 +230,21 @@ class Subscriber:
     confirmed_at: datetime | None = None
     unsubscribed_at: datetime | None = None
     bounced_at: datetime | None = None
+    status_reason: str | None = None  # why: "unsubscribed by the operator", a bounce, …
+    token_nonce: str = ""  # bound into every token signed for this row (issue 10, item 6)
+
+    @property
+    def suppressed(self) -> bool:
+        """Unsubscribed or bounced: only the person (or an operator's reactivate) undoes it."""
+        return self.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED)
+
+
+@dataclass(frozen=True, slots=True)
+class Signup:
+    """What a public sign-up found or made: a new pending row, or the existing one as is."""
+
+    subscriber: Subscriber
+    created: bool
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -223,3 +269,4 @@ class Delivery:
     message_id: str | None = None
     last_error: str | None = None
     sent_at: datetime | None = None
+    subscriber_nonce: str = ""  # the subscriber's token nonce, for their unsubscribe link

@@ -156,7 +156,14 @@ def sample_recipient(settings: Settings, number: int, fallback_key: str) -> Reci
 
     secret = os.environ.get("DIGEST_SECRET_KEY") or fallback_key
     return recipient(
-        settings, secret, number, 0, "lecteur@example.org", "Lectrice Exemple", "sample"
+        settings,
+        secret,
+        number,
+        0,
+        "lecteur@example.org",
+        "Lectrice Exemple",
+        "sample",
+        nonce="sample",  # id 0 is no subscriber's: the sample link unsubscribes no one
     )
 
 

@@ -48,7 +48,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     store.close_issue_if_done(issue.number, NOW)  # published: no subscriber left to mail
     reader = store.add_subscribers([("ada@example.org", "Ada")], SubscriberStatus.ACTIVE, NOW)[0]
     with served(PublicApp(settings, store, clock=lambda: NOW)) as url:
-        yield Site(url, issue.number, unsubscribe_token("archive", reader.id))
+        yield Site(url, issue.number, unsubscribe_token("archive", reader.id, reader.token_nonce))
     store.close()
 
 

@@ -19,7 +19,7 @@ import pytest
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
 from digest.mail.confirm import confirm_token, read_confirm_token
-from digest.mail.identity import unsubscribe_token
+from digest.mail.identity import TokenClaim, unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.pipeline import run_build
 from digest.settings import Settings
@@ -71,9 +71,14 @@ def subscriber(store: Store, now, address: str = "ada@example.org") -> int:
     return store.add_subscribers([(address, "Ada")], SubscriberStatus.ACTIVE, now)[0].id
 
 
+def link_token(store: Store, sid: int) -> str:
+    """The token of subscriber `sid`'s unsubscribe link, as their mails carry it."""
+    return unsubscribe_token(SECRET, sid, store.get_subscriber(sid).token_nonce)
+
+
 def test_get_shows_a_button_and_never_unsubscribes(app: PublicApp, store: Store, now) -> None:
     sid = subscriber(store, now)
-    status, headers, page = call(app, "GET", f"/u/{unsubscribe_token(SECRET, sid)}")
+    status, headers, page = call(app, "GET", f"/u/{link_token(store, sid)}")
     assert status == "200 OK" and '<form method="post"' in page and "Me désabonner" in page
     assert "Set-Cookie" not in headers
     assert store.get_subscriber(sid).status is SubscriberStatus.ACTIVE  # a scanner's GET
@@ -94,7 +99,7 @@ def test_one_click_post_unsubscribes_without_redirect(
     app: PublicApp, store: Store, now, body: bytes, content_type: str
 ) -> None:
     sid = subscriber(store, now)
-    token = unsubscribe_token(SECRET, sid)
+    token = link_token(store, sid)
     status, headers, page = call(app, "POST", f"/u/{token}", body, content_type)
     assert status == "200 OK" and "Location" not in headers and "Set-Cookie" not in headers
     assert "Désabonnement confirmé" in page
@@ -106,10 +111,11 @@ def test_one_click_post_unsubscribes_without_redirect(
 
 def test_forged_and_altered_tokens_are_refused(app: PublicApp, store: Store, now) -> None:
     sid = subscriber(store, now)
-    token = unsubscribe_token(SECRET, sid)
+    token = link_token(store, sid)
+    nonce = store.get_subscriber(sid).token_nonce
     altered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
-    forged = unsubscribe_token("not-our-secret", sid)
-    other = unsubscribe_token(SECRET, sid + 1000)  # valid signature, no such subscriber
+    forged = unsubscribe_token("not-our-secret", sid, nonce)
+    other = unsubscribe_token(SECRET, sid + 1000, nonce)  # valid signature, no such subscriber
     for bad in (altered, forged, other):
         status, _, page = call(app, "POST", f"/u/{bad}", b"List-Unsubscribe=One-Click")
         assert status == "404 Not Found" and "Lien invalide" in page
@@ -146,8 +152,8 @@ def test_honeypot_and_invalid_addresses(app: PublicApp, store: Store) -> None:
 
 
 def test_confirmation_tokens_expire_and_resist_forgery(store: Store, now) -> None:
-    token = confirm_token(SECRET, 7)
-    assert read_confirm_token(SECRET, token) == 7
+    token = confirm_token(SECRET, 7, "nonce")
+    assert read_confirm_token(SECRET, token) == TokenClaim(7, "nonce")
     assert read_confirm_token(SECRET, token, max_age=-1) is None  # older than allowed
     assert read_confirm_token("other", token) is None
     assert read_confirm_token(SECRET, token + "x") is None

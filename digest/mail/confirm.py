@@ -7,8 +7,14 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from digest.mail.identity import CONFIRM_SALT, sender_address, sender_domain
-from digest.models import SubscriberStatus
+from digest.mail.identity import (
+    CONFIRM_SALT,
+    TokenClaim,
+    sender_address,
+    sender_domain,
+    token_claim,
+)
+from digest.models import Subscriber, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
 
@@ -17,21 +23,33 @@ log = logging.getLogger(__name__)
 CONFIRM_MAX_AGE = 2 * 24 * 3600  # seconds a confirmation link stays valid
 
 
-def confirm_token(secret: str, subscriber_id: int) -> str:
+def confirm_token(secret: str, subscriber_id: int, nonce: str) -> str:
+    """Bound to the row's token nonce as well as its id: it dies with the row."""
     from itsdangerous import URLSafeTimedSerializer
 
-    return str(URLSafeTimedSerializer(secret, salt=CONFIRM_SALT).dumps(subscriber_id))
+    return str(URLSafeTimedSerializer(secret, salt=CONFIRM_SALT).dumps([subscriber_id, nonce]))
 
 
-def read_confirm_token(secret: str, token: str, max_age: int = CONFIRM_MAX_AGE) -> int | None:
-    """The subscriber id, or None when forged, altered or older than `max_age` seconds."""
+def read_confirm_token(
+    secret: str, token: str, max_age: int = CONFIRM_MAX_AGE
+) -> TokenClaim | None:
+    """What the token claims, or None when forged, altered or older than `max_age` seconds."""
     from itsdangerous import BadSignature, URLSafeTimedSerializer
 
     try:
         value = URLSafeTimedSerializer(secret, salt=CONFIRM_SALT).loads(token, max_age=max_age)
     except BadSignature:  # SignatureExpired is a BadSignature too
         return None
-    return value if isinstance(value, int) else None
+    return token_claim(value)
+
+
+def subscriber_for_confirm_token(
+    store: Store, secret: str, token: str, max_age: int = CONFIRM_MAX_AGE
+) -> Subscriber | None:
+    """The subscriber a confirmation link is for; None when forged, expired or their row
+    is gone (a token signed for a removed row never confirms whoever comes next)."""
+    claim = read_confirm_token(secret, token, max_age)
+    return None if claim is None else store.subscriber_by_token(claim.subscriber_id, claim.nonce)
 
 
 def request_subscription(
@@ -51,7 +69,8 @@ def request_subscription(
     else:  # pending (asked again), unsubscribed or bounced: this person asks again
         store.set_subscriber_status(existing.id, SubscriberStatus.PENDING, now)
         subscriber = existing
-    _mail_confirmation(settings, subscriber.id, email, confirm_token(secret, subscriber.id), now)
+    token = confirm_token(secret, subscriber.id, subscriber.token_nonce)
+    _mail_confirmation(settings, subscriber.id, email, token, now)
 
 
 def _mail_confirmation(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
     from itsdangerous import URLSafeSerializer
 
     from digest.mail.message import MessageTemplate, Recipient
+    from digest.models import Subscriber
     from digest.render import RenderedIssue
+    from digest.store import Store
 
 SAMPLE_KEY = "sample-only-not-a-secret"  # for sample.eml when no key is configured
 UNSUBSCRIBE_SALT = "digest.unsubscribe"
@@ -64,19 +67,44 @@ def unsubscribe_url(settings: Settings, token: str) -> str:
     return f"{settings.newsletter.base_url}/u/{token}"
 
 
-def unsubscribe_token(secret: str, subscriber_id: int) -> str:
-    return str(_unsubscribe_serializer(secret).dumps(subscriber_id))
+@dataclass(frozen=True, slots=True)
+class TokenClaim:
+    """What a correctly signed token says: a subscriber id and that row's token nonce."""
+
+    subscriber_id: int
+    nonce: str | None  # None: an id-only token signed before tokens carried a nonce
 
 
-def read_unsubscribe_token(secret: str, token: str) -> int | None:
-    """The subscriber id, or None for a forged, altered or foreign token."""
+def unsubscribe_token(secret: str, subscriber_id: int, nonce: str) -> str:
+    """Bound to the row's nonce as well as its id: it dies with the row (issue 10, item 6)."""
+    return str(_unsubscribe_serializer(secret).dumps([subscriber_id, nonce]))
+
+
+def read_unsubscribe_token(secret: str, token: str) -> TokenClaim | None:
+    """What the token claims, or None for a forged, altered or foreign token."""
     from itsdangerous import BadSignature
 
     try:
         value = _unsubscribe_serializer(secret).loads(token)
     except BadSignature:
         return None
-    return value if isinstance(value, int) else None
+    return token_claim(value)
+
+
+def token_claim(value: object) -> TokenClaim | None:
+    """A signed payload read back: `[id, nonce]`, or a bare id from before nonces."""
+    if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
+        claim = token_claim(value[0])
+        return None if claim is None else TokenClaim(claim.subscriber_id, value[1])
+    if isinstance(value, int) and not isinstance(value, bool):
+        return TokenClaim(value, None)
+    return None
+
+
+def subscriber_for_unsubscribe_token(store: Store, secret: str, token: str) -> Subscriber | None:
+    """The subscriber an unsubscribe link is for; None when forged or their row is gone."""
+    claim = read_unsubscribe_token(secret, token)
+    return None if claim is None else store.subscriber_by_token(claim.subscriber_id, claim.nonce)
 
 
 def recipient(
@@ -87,12 +115,15 @@ def recipient(
     email: str,
     name: str | None,
     message_key: str | None = None,
+    *,
+    nonce: str,
 ) -> Recipient:
-    """One reader's values for the message template: their signed unsubscribe links and
-    the issue's Message-ID for them (keyed by subscriber unless `message_key` is given)."""
+    """One reader's values for the message template: their signed unsubscribe links (bound
+    to their row's token `nonce`) and the issue's Message-ID for them (keyed by subscriber
+    unless `message_key` is given)."""
     from digest.mail.message import Recipient
 
-    token = unsubscribe_token(secret, subscriber_id)
+    token = unsubscribe_token(secret, subscriber_id, nonce)
     return Recipient(
         email=email,
         name=name,

@@ -21,6 +21,7 @@ from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 
+from digest.models import NAME_MAX
 from digest.render import GREETING_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
 
 _PLACEHOLDER = re.compile(
@@ -104,7 +105,7 @@ def build_message(template: MessageTemplate, recipient: Recipient, date: datetim
     b = template.boundary
     return "".join(
         (
-            f"To: {_format_address(recipient.name or '', recipient.email)}\r\n",
+            to_field(recipient.name, recipient.email),
             f"Date: {format_datetime(date)}\r\n",
             f"Message-ID: {recipient.message_id}\r\n",
             # Folded after the comma: each URL on its own line keeps lines near 78 characters.
@@ -141,3 +142,50 @@ def _format_address(name: str, address: str) -> str:
     if not name:
         return address
     return formataddr((name, address)) if name.isascii() else f"{_encoded(name)} <{address}>"
+
+
+def to_field(name: str | None, address: str) -> str:
+    """The whole `To:` field with its CRLF, safe whatever the store holds (issue 10, item 7):
+    line breaks and other controls in a name or address become spaces (they could end the
+    field and start `Bcc:`), the name is cut at NAME_MAX, a non-ASCII name is RFC 2047
+    encoded, and the field is folded at spaces, so no line nears RFC 5322's 998 octets.
+    An internationalised address stays UTF-8: it is only ever sent with SMTPUTF8 (RFC 6532).
+    """
+    address = _HEADER_BREAKERS.sub("", address)
+    # split/join: runs of whitespace become one space, so no folded line is blank.
+    name = " ".join(_HEADER_BREAKERS.sub(" ", name or "").split())[:NAME_MAX].rstrip()
+    if not name:
+        return f"To: {address}\r\n"
+    return f"{_fold(f'To: {_phrase(name)} <{address}>')}\r\n"
+
+
+def _phrase(name: str) -> str:
+    """A display name as RFC 5322 wants it: as is, quoted when it holds specials, or
+    RFC 2047 encoded-words (at most 76 characters each, folded) when it is not ASCII."""
+    if not name.isascii():
+        return Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
+    if _SPECIALS.search(name):
+        return '"' + _QUOTED_SPECIALS.sub(r"\\\g<0>", name) + '"'
+    return name
+
+
+# What needs care in a header: ASCII controls, DEL, C1 controls (NEL), U+2028 and U+2029.
+_HEADER_BREAKERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')  # RFC 5322 specials: the phrase is quoted
+_QUOTED_SPECIALS = re.compile(r'[\\"]')  # escaped inside a quoted-string
+_FOLD_WIDTH = 78  # RFC 5322 §2.1.1: lines SHOULD stay under 78 characters
+
+
+def _fold(field: str) -> str:
+    """Fold each line of a header field at its last space before _FOLD_WIDTH (RFC 5322
+    §2.2.3: a fold is CRLF before whitespace, which unfolding removes)."""
+    lines: list[str] = []
+    for line in field.split("\r\n"):
+        while len(line) > _FOLD_WIDTH:
+            cut = line.rfind(" ", 4, _FOLD_WIDTH)  # past "To: ", and never at a fold’s own space
+            if cut <= 0:
+                break  # no space to fold at: a long word stays whole
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return "\r\n".join(lines)

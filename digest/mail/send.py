@@ -278,6 +278,7 @@ class _Worker:
                 delivery.subscriber_id,
                 delivery.email,
                 delivery.name,
+                nonce=delivery.subscriber_nonce,
             )
             try:
                 if self.connection is None:
@@ -360,7 +361,9 @@ def preview_messages(store: Store, settings: Settings, number: int, folder: Path
     secret = _secret(settings)
     people = store.list_subscribers(SubscriberStatus.ACTIVE)
     for person in people:
-        reader = recipient(settings, secret, number, person.id, person.email, person.name)
+        reader = recipient(
+            settings, secret, number, person.id, person.email, person.name, nonce=person.token_nonce
+        )
         message = build_message(template, reader, datetime.now(UTC))
         connection.send(
             _envelope_of(settings), person.email, message, f"{number:04d}-{person.id:08d}"

@@ -32,8 +32,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from digest.errors import DigestError
-from digest.models import Delivery, DeliveryStatus, IssueStatus, Subscriber, SubscriberStatus
+from digest.models import (
+    Delivery,
+    DeliveryStatus,
+    IssueStatus,
+    Subscriber,
+    SubscriberStatus,
+    validate_name,
+)
 from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow
+from digest.store.suppression import SUPPRESSED as _SUPPRESSED
+from digest.store.suppression import keep_suppressed
 
 
 class _HasSession(Protocol):
@@ -51,7 +60,9 @@ class LedgerQueries:
         status: SubscriberStatus,
         now: datetime,
     ) -> list[Subscriber]:
-        """Insert all of them in one transaction, or none (a duplicate raises DigestError)."""
+        """Insert all of them in one transaction, or none (a duplicate raises DigestError,
+        a name with a control character SubscriberError: nothing gets past validate_name)."""
+        people = [(email, validate_name(name)) for email, name in people]
         keys = [email.lower() for email, _ in people]
         with self.session() as s:
             taken = set(
@@ -100,15 +111,20 @@ class LedgerQueries:
             return [_subscriber(row) for row in s.scalars(query)]
 
     def set_subscriber_status(
-        self: _HasSession, subscriber_id: int, status: SubscriberStatus, now: datetime
+        self: _HasSession,
+        subscriber_id: int,
+        status: SubscriberStatus,
+        now: datetime,
+        reason: str | None = None,
     ) -> Subscriber | None:
-        """Idempotent: setting the status a subscriber already has changes nothing."""
+        """Idempotent: setting the status a subscriber already has changes nothing.
+        `reason` is kept on the row for an operator (why it is unsubscribed, bounced…)."""
         with self.session() as s:
             row = s.get(SubscriberRow, subscriber_id)
             if row is None:
                 return None
             if row.status != status.value:
-                row.status, row.updated_at = status.value, now
+                row.status, row.updated_at, row.status_reason = status.value, now, reason
                 stamp = {
                     SubscriberStatus.ACTIVE: "confirmed_at",
                     SubscriberStatus.UNSUBSCRIBED: "unsubscribed_at",
@@ -118,12 +134,16 @@ class LedgerQueries:
                     setattr(row, stamp, now)
             return _subscriber(row)
 
-    def remove_subscriber(self: _HasSession, email: str) -> bool:
-        """Erase a subscriber and their delivery rows (a removal request, not an unsubscribe)."""
+    def remove_subscriber(self: _HasSession, email: str, now: datetime) -> bool:
+        """Erase a subscriber and their delivery rows (a removal request, not an unsubscribe).
+        An unsubscribed or bounced address leaves only its hash in `suppression`, so no
+        import brings it back; an active or pending one leaves nothing."""
         with self.session() as s:
             row = s.scalar(select(SubscriberRow).where(SubscriberRow.email_key == email.lower()))
             if row is None:
                 return False
+            if row.status in _SUPPRESSED:
+                keep_suppressed(s, row.email_key, row.status, now)
             s.execute(delete(DeliveryRow).where(DeliveryRow.subscriber_id == row.id))
             s.delete(row)
             return True
@@ -374,6 +394,7 @@ def _delivery_query(number: int):  # type: ignore[no-untyped-def]  # Select[...]
             DeliveryRow.subscriber_id,
             SubscriberRow.email,
             SubscriberRow.name,
+            SubscriberRow.token_nonce,
             DeliveryRow.status,
             DeliveryRow.attempts,
             DeliveryRow.message_id,
@@ -398,6 +419,7 @@ def _delivery(number: int, row: Row[Any]) -> Delivery:
         message_id=row.message_id,
         last_error=row.last_error,
         sent_at=row.sent_at,
+        subscriber_nonce=row.token_nonce,
     )
 
 
@@ -411,4 +433,6 @@ def _subscriber(row: SubscriberRow) -> Subscriber:
         confirmed_at=row.confirmed_at,
         unsubscribed_at=row.unsubscribed_at,
         bounced_at=row.bounced_at,
+        status_reason=row.status_reason,
+        token_nonce=row.token_nonce,
     )

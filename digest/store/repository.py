@@ -32,9 +32,10 @@ from digest.store.convert import (
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
 from digest.store.schema import IssueRow, ItemRow, SourceRow
+from digest.store.subscribers import SubscriberQueries
 
 
-class Store(LedgerQueries, OpsQueries):
+class Store(LedgerQueries, OpsQueries, SubscriberQueries):
     """The queries the stages need, in their own vocabulary."""
 
     def __init__(self, engine: Engine) -> None:

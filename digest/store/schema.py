@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -155,8 +156,22 @@ class EntryRow(Base):
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
+# A subscriber's token nonce, from the row's birth to its deletion: every unsubscribe and
+# confirm token carries it, so a token dies with its row (issue 10, item 6). Rows that
+# existed before tokens carried a nonce got one starting with LEGACY_NONCE_PREFIX: only
+# they still accept the old id-only tokens of the mails already out there.
+LEGACY_NONCE_PREFIX = "legacy-"
+
+
+def new_token_nonce() -> str:
+    return secrets.token_urlsafe(12)  # 96 random bits, 16 characters
+
+
 class SubscriberRow(Base):
     __tablename__ = "subscriber"
+    # AUTOINCREMENT: SQLite otherwise hands a removed subscriber's id to the next one, and
+    # old links signed for that id would act on a stranger. PostgreSQL never reuses ids.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320))  # as given, for display and sending
@@ -169,6 +184,20 @@ class SubscriberRow(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the status is what it is, for an operator: "unsubscribed by the operator", …
+    status_reason: Mapped[str | None] = mapped_column(String(300))
+    token_nonce: Mapped[str] = mapped_column(String(32), default=new_token_nonce)
+
+
+class SuppressionRow(Base):
+    """An erased unsubscriber or bounced address, kept as a SHA-256 of the lowercased
+    address only: no import or operator `add` brings them back (issue 10, item 4)."""
+
+    __tablename__ = "suppression"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DeliveryRow(Base):

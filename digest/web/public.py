@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from digest.errors import DigestError
-from digest.mail.identity import SAMPLE_KEY, read_unsubscribe_token
+from digest.mail.identity import SAMPLE_KEY, subscriber_for_unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
@@ -181,8 +181,7 @@ class PublicApp:
         )
 
     def _subscriber_of(self, token: str) -> Any:
-        subscriber_id = read_unsubscribe_token(self.secret, token)
-        return None if subscriber_id is None else self.store.get_subscriber(subscriber_id)
+        return subscriber_for_unsubscribe_token(self.store, self.secret, token)
 
     def _bad_link(self) -> Response:
         return self._page(
@@ -229,9 +228,9 @@ class PublicApp:
         )
 
     def confirm_page(self, environ: dict[str, Any], token: str) -> Response:
-        from digest.mail.confirm import read_confirm_token
+        from digest.mail.confirm import subscriber_for_confirm_token
 
-        if read_confirm_token(self.secret, token) is None:
+        if subscriber_for_confirm_token(self.store, self.secret, token) is None:
             return self._expired()
         return self._page(
             "200 OK",
@@ -242,10 +241,9 @@ class PublicApp:
         )
 
     def confirm(self, environ: dict[str, Any], token: str) -> Response:
-        from digest.mail.confirm import read_confirm_token
+        from digest.mail.confirm import subscriber_for_confirm_token
 
-        subscriber_id = read_confirm_token(self.secret, token)
-        subscriber = self.store.get_subscriber(subscriber_id) if subscriber_id else None
+        subscriber = subscriber_for_confirm_token(self.store, self.secret, token)
         if subscriber is None:
             return self._expired()
         if subscriber.status is SubscriberStatus.PENDING:
