@@ -52,3 +52,7 @@ class RenderError(DigestError):
 
 class SendError(DigestError):
     """A message could not be delivered."""
+
+
+class OutputError(DigestError):
+    """A file or folder the service writes (outbox, rendered issue) cannot be written."""

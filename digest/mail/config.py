@@ -53,10 +53,13 @@ def check_mail(value: Any, base: Path, env: Mapping[str, str], check: Checker) -
     if transport not in {"outbox", "smtp"}:
         check.add("mail.transport", f"'{transport}' is not a transport (use outbox or smtp)")
     outbox = check.text(raw.get("outbox_dir"), "mail.outbox_dir", "outbox") or "outbox"
+    outbox_dir = (base / outbox).resolve()
+    if outbox_dir.exists() and not outbox_dir.is_dir():
+        check.add("mail.outbox_dir", f"'{outbox}' is a file, not a folder (point it at a folder)")
     default = MailSettings()
     return MailSettings(
         transport=transport,
-        outbox_dir=(base / outbox).resolve(),
+        outbox_dir=outbox_dir,
         sender=check.text(raw.get("from"), "mail.from", "") or "",
         reply_to=check.text(raw.get("reply_to"), "mail.reply_to", "") or "",
         smtp=smtp,
