@@ -102,3 +102,11 @@ def test_the_shipped_seeds_all_pass_the_guard(store: Store, now: datetime) -> No
     reports = ingest_folder(store, DOCUMENTS, now)
     assert len(reports) == 5  # one of them is double-encoded UTF-8 on purpose
     assert all(r.outcome is Outcome.NEW and r.new_items for r in reports.values()), reports
+
+
+def test_a_file_name_that_is_not_utf8_is_recorded_not_fatal(
+    store: Store, now: datetime, docs: Path
+) -> None:
+    os.close(os.open(os.fsencode(docs) + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY))
+    reports = ingest_folder(store, docs, now)
+    assert_refused(store, reports, "caf\ufffd.txt", "not valid UTF-8")

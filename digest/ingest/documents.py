@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import escape
@@ -81,9 +82,13 @@ def ingest_documents(
 
 def _ingest_guarded(store: Store, path: Path, now: datetime, bugs: list[Exception]) -> SourceReport:
     """The one catch per document (issue 10: a NUL byte used to abort the whole ingest)."""
-    name = path.name
+    name, location = _as_text(path.name), _as_text(str(path))
     try:
-        store.ensure_source(name, SourceKind.DOCUMENT, str(path), now)
+        store.ensure_source(name, SourceKind.DOCUMENT, location, now)
+        if name != path.name:
+            raise DocumentError(
+                f"the name of {location} is not valid UTF-8", hint="rename the file"
+            )
         return _ingest_one(store, path, now)
     except DocumentError as exc:
         log.warning("document %s failed: %s", path, exc)
@@ -97,6 +102,12 @@ def _ingest_guarded(store: Store, path: Path, now: datetime, bugs: list[Exceptio
         bugs.append(exc)
     store.record_failure(name, now, message, next_attempt_at=now)
     return SourceReport(name, SourceKind.DOCUMENT, Outcome.FAILED, message=message)
+
+
+def _as_text(name: str) -> str:
+    """A file name as the database can hold it: bytes that are not UTF-8 (which Python
+    keeps as lone surrogates, and no database encodes) shown as U+FFFD."""
+    return os.fsencode(name).decode("utf-8", errors="replace")
 
 
 def _ingest_one(store: Store, path: Path, now: datetime) -> SourceReport:
