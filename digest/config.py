@@ -62,15 +62,7 @@ def resolve_config_path(cli_value: str | None, env: Mapping[str, str]) -> Path:
 def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read, validate and return the settings; raise ConfigError listing every problem."""
     env = os.environ if env is None else env
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            str(path), ["file not found: pass --config PATH or set DIGEST_CONFIG"]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from exc
-    raw = _parse_yaml(path, text)
+    raw = _parse_yaml(path, _read_config(path))
     checker = Checker()
     settings = _build_settings(path, raw, env, checker)
     if checker.problems:
@@ -79,11 +71,46 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+# The shipped feeds.yaml is about 7 KB; a megabyte is thousands of feeds and themes. A 20 MB
+# file took 92 s and 2.1 GB to parse (issue 10, item 12): refused before parsing.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _read_config(path: Path) -> str:
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(
+            str(path), ["file not found: pass --config PATH or set DIGEST_CONFIG"]
+        ) from None
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc}"]) from exc
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            str(path),
+            [f"larger than {MAX_CONFIG_BYTES // 1024} KB: is this the configuration file?"],
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), [f"not UTF-8 text (byte {exc.start}): save it as UTF-8"]
+        ) from exc
+
+
 def _parse_yaml(path: Path, text: str) -> dict[str, Any]:
     import yaml
 
+    from digest.config_yaml import RefusedYaml, StrictLoader
+
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass: no Python objects
+    except RefusedYaml as exc:
+        mark = exc.problem_mark
+        raise ConfigError(
+            str(path), [f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"]
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -188,8 +215,22 @@ def _schedule(value: Any, check: Checker) -> dict[str, str]:
         fields = text.split()
         if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
             check.add(f"schedule.{job}", "not a 5-field cron expression (e.g. '0 8 * * mon')")
+        else:
+            _check_cron_values(text, f"schedule.{job}", check)
         schedule[job] = text
     return schedule
+
+
+def _check_cron_values(expression: str, path: str, check: Checker) -> None:
+    """Parse with the scheduler's own parser: `99 99 * * *` and `*/0` crashed `serve`."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone="UTC")
+    except ValueError as exc:
+        check.add(
+            path, f"'{expression}': {exc} (e.g. '0 8 * * mon': minute hour day month weekday)"
+        )
 
 
 def _fetch(value: Any, check: Checker) -> FetchSettings:
@@ -319,8 +360,13 @@ def _themes(value: Any, check: Checker) -> tuple[Theme, ...]:
             Theme(
                 id=theme_id or "",
                 title=title or "",
-                description=check.text(raw.get("description"), f"{path}.description", "") or "",
-                keywords=tuple(k.strip() for k in keywords),
+                description=check.text(
+                    raw.get("description"), f"{path}.description", "", multiline=True
+                )
+                or "",
+                keywords=tuple(
+                    check.text(k, f"{path}.keywords[{j}]") or "" for j, k in enumerate(keywords)
+                ),
             )
         )
     return tuple(themes)

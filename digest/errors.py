@@ -56,3 +56,7 @@ class SendError(DigestError):
 
 class SubscriberError(DigestError):
     """A subscriber's address or name is refused, or an operation does not apply to them."""
+
+
+class OutputError(DigestError):
+    """A file or folder the service writes (outbox, rendered issue) cannot be written."""

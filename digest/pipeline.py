@@ -13,6 +13,7 @@ from pathlib import Path
 from digest.errors import DigestError
 from digest.mail.message import Recipient
 from digest.models import IngestReport, Issue, IssueStatus, SourceReport, StoredItem
+from digest.output import make_folder, write_whole
 from digest.settings import Settings
 from digest.store import Store
 from digest.summarize.build import Period, build_issue
@@ -135,17 +136,10 @@ def run_render(
         "issue.json": json.dumps(issue_json(issue, items), ensure_ascii=False, indent=2).encode(),
         "sample.eml": sample,
     }
-    out.mkdir(parents=True, exist_ok=True)
-    staged = []
-    for name, data in contents.items():
-        temporary = out / f".{name}.tmp"
-        temporary.write_bytes(data)
-        staged.append((temporary, out / name))
-    for temporary, final in staged:
-        temporary.replace(final)
-    return RenderOutput(
-        out, tuple(f for _, f in staged), len(rendered.html.encode()), rendered.trimmed
-    )
+    make_folder(out, "--out")
+    files = {out / name: data for name, data in contents.items()}
+    write_whole(files, "--out")
+    return RenderOutput(out, tuple(files), len(rendered.html.encode()), rendered.trimmed)
 
 
 def sample_recipient(settings: Settings, number: int, fallback_key: str) -> Recipient:

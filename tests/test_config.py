@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from digest.cli import main
 from digest.config import ENV_VARS, load_settings
 from digest.errors import ConfigError
 
-from .conftest import REPO
+from .conftest import DOCUMENTS, REPO
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -144,3 +147,56 @@ pins: [{theme: zz, keyword: x}, {theme: a}]
     assert "summarizer.backend: 'gpt' is not a backend" in text
     assert "pins[0].theme: unknown theme 'zz'" in text
     assert "pins[1]: give exactly one of source: or keyword:" in text
+
+
+# Issue 10, item 12: values that crashed (exit 1, a traceback) instead of naming the key.
+VALID = "newsletter: {title: T}\ndocuments: [docs]\n"
+HOSTILE_CONFIGS = {
+    "inf": (VALID + "fetch: {timeout_seconds: .inf}\n", "fetch.timeout_seconds: must be"),
+    "nan": (VALID + "issue: {max_entries: .nan}\n", "issue.max_entries: must be"),
+    "huge-int": (VALID + f"fetch: {{max_bytes: {10**400}}}\n", "fetch.max_bytes: must be"),
+    "port": (VALID + "mail: {smtp: {port: 70000}}\n", "mail.smtp.port: must be"),
+    "cron-range": (VALID + "schedule: {ingest: '99 99 * * *'}\n", "schedule.ingest: '99 99"),
+    "cron-step": (VALID + "schedule: {build: '*/0 8 * * *'}\n", "schedule.build: '*/0"),
+    "deep": (VALID + "themes: " + "[" * 50_000 + "]" * 50_000 + "\n", "nested deeper than 32"),
+    "huge-file": (VALID + "# padding\n" * 2_200_000, "larger than 1024 KB"),
+    "duplicate": (
+        "newsletter:\n  title: T\n  title: U\ndocuments: [docs]\n",
+        "line 3, column 3: duplicate key 'title' (first on line 2)",
+    ),
+    "crlf-title": (
+        'newsletter: {title: "T\\r\\nBcc: x@example.org"}\ndocuments: [docs]\n',
+        "newsletter.title: holds a line break",
+    ),
+    "lf-from": (VALID + 'mail: {from: "a@example.org\\nX-Injected: 1"}\n', "mail.from: holds"),
+    "nul-keyword": (
+        VALID + 'themes: [{id: a, title: A, keywords: ["x\\0y"]}]\n',
+        "themes[0].keywords[0]: holds a control character",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_CONFIGS))
+@pytest.mark.parametrize("command", ["status", "ingest"])
+def test_hostile_values_exit_2_naming_the_key_and_nothing_is_applied(
+    tmp_path: Path, case: str, command: str
+) -> None:
+    text, expected = HOSTILE_CONFIGS[case]
+    (tmp_path / "docs").mkdir()
+    shutil.copy(DOCUMENTS / "004_c8bb9166e346ef4b.txt", tmp_path / "docs")
+    path = write(tmp_path, text)
+    env = {"DIGEST_DATABASE_URL": None, "DIGEST_CONFIG": None, "DIGEST_SMTP_URL": None}
+    result = CliRunner().invoke(main, ["--config", str(path), command], env=env)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert expected in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "digest.db").exists()  # no store opened, nothing ingested
+
+
+def test_a_multi_line_theme_description_is_still_accepted(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "newsletter: {title: T}\nthemes:\n  - id: a\n    title: A\n    description: |\n"
+        "      Première ligne.\n      Seconde ligne.\n",
+    )
+    assert load_settings(path, env={}).themes[0].description == "Première ligne.\nSeconde ligne."

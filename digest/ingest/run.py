@@ -47,7 +47,10 @@ def run_ingest(
             raise ConfigError(
                 str(settings.config_path), [f"--source {only}: no such source (known: {known})"]
             )
-    reports = ingest_documents(store, files, now, on_done=on_done)
+    # A bug in one document is raised only after the feeds are in (as the feeds do among
+    # themselves): it shows its traceback without costing every feed its items.
+    document_bugs: list[Exception] = []
+    reports = ingest_documents(store, files, now, on_done=on_done, bugs=document_bugs)
     if settings.offline:
         skipped = [
             SourceReport(f.name, SourceKind.FEED, Outcome.SKIPPED, message="offline") for f in feeds
@@ -62,4 +65,6 @@ def run_ingest(
         reports += ingest_feeds(
             store, feeds, settings.fetch, now, force=only is not None, on_done=on_done
         )
+    if document_bugs:
+        raise document_bugs[0]
     return IngestReport(sources=tuple(reports))

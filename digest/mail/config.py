@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from digest.settings import DkimSettings, MailSettings, SmtpSettings
-from digest.validation import Checker
+from digest.validation import MAX_NUMBER, Checker
+
+MAX_PORT = 65535
 
 _MAIL_KEYS = (
     "transport",
@@ -51,10 +53,13 @@ def check_mail(value: Any, base: Path, env: Mapping[str, str], check: Checker) -
     if transport not in {"outbox", "smtp"}:
         check.add("mail.transport", f"'{transport}' is not a transport (use outbox or smtp)")
     outbox = check.text(raw.get("outbox_dir"), "mail.outbox_dir", "outbox") or "outbox"
+    outbox_dir = (base / outbox).resolve()
+    if outbox_dir.exists() and not outbox_dir.is_dir():
+        check.add("mail.outbox_dir", f"'{outbox}' is a file, not a folder (point it at a folder)")
     default = MailSettings()
     return MailSettings(
         transport=transport,
-        outbox_dir=(base / outbox).resolve(),
+        outbox_dir=outbox_dir,
         sender=check.text(raw.get("from"), "mail.from", "") or "",
         reply_to=check.text(raw.get("reply_to"), "mail.reply_to", "") or "",
         smtp=smtp,
@@ -78,12 +83,13 @@ def _smtp(value: Any, env: Mapping[str, str], check: Checker) -> SmtpSettings:
     if security not in _SECURITY:
         check.add("mail.smtp.security", f"'{security}' is not one of {', '.join(_SECURITY)}")
 
-    def number(key: str, minimum: float = 0.0) -> float:
-        return check.number(raw.get(key), f"mail.smtp.{key}", getattr(default, key), minimum)
+    def number(key: str, minimum: float = 0.0, maximum: float = MAX_NUMBER) -> float:
+        value = raw.get(key)
+        return check.number(value, f"mail.smtp.{key}", getattr(default, key), minimum, maximum)
 
     return SmtpSettings(
         host=check.text(raw.get("host"), "mail.smtp.host", default.host) or default.host,
-        port=int(number("port")),
+        port=int(number("port", maximum=MAX_PORT)),
         security=security or default.security,
         username=check.text(raw.get("username"), "mail.smtp.username"),
         password=env.get("DIGEST_SMTP_PASSWORD") or None,

@@ -12,7 +12,8 @@ import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from digest.errors import SendError
+from digest.errors import OutputError, SendError
+from digest.output import make_folder, write_whole
 from digest.settings import Settings, SmtpSettings
 
 if TYPE_CHECKING:
@@ -70,7 +71,10 @@ class OutboxTransport:
         self.folder = folder
 
     def connect(self) -> OutboxConnection:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            make_folder(self.folder, "mail.outbox_dir")
+        except OutputError as exc:  # the run stops cleanly; a re-run resumes
+            raise ServerUnavailable(exc.message, exc.hint) from exc
         return OutboxConnection(self.folder)
 
 
@@ -79,10 +83,10 @@ class OutboxConnection:
         self.folder = folder
 
     def send(self, sender: str, recipient: str, message: bytes, key: str) -> None:
-        path = self.folder / f"{key}.eml"
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(message)
-        temporary.replace(path)
+        try:
+            write_whole({self.folder / f"{key}.eml": message}, "mail.outbox_dir")
+        except OutputError as exc:  # a full disk: the run stops cleanly; a re-run resumes
+            raise ServerUnavailable(exc.message, exc.hint) from exc
 
     def close(self) -> None:
         pass

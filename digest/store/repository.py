@@ -26,6 +26,7 @@ from digest.store.convert import (
     item_values,
     section_row,
     source_state,
+    storable,
     stored_item,
     unique_new,
 )
@@ -130,7 +131,7 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries):
         """A fetch failed: count it and set when to try again; returns the failure count."""
         with self.session() as s:
             row = self._source(s, name)
-            row.last_status, row.last_error = "failed", error
+            row.last_status, row.last_error = "failed", storable(error)
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
             row.last_attempt_at = now
             row.next_attempt_at = next_attempt_at

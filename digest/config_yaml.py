@@ -1,0 +1,61 @@
+"""A stricter YAML loader for feeds.yaml: safe, no duplicate keys, bounded nesting.
+
+Takes the configuration text (through `yaml.load(text, Loader=StrictLoader)`); gives plain
+Python data or raises `RefusedYaml` with the line and column of the offending node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.error import Mark, MarkedYAMLError
+from yaml.nodes import MappingNode, Node
+
+# The deepest key of the configuration is four levels down (feeds[0].timeout_seconds);
+# PyYAML composes nodes recursively, so 50,000 nested brackets ended in a RecursionError
+# traceback (issue 10, item 12). Refused long before Python's recursion limit.
+MAX_YAML_DEPTH = 32
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class RefusedYaml(MarkedYAMLError):
+    """Valid YAML that the configuration refuses (a duplicate key, nesting too deep)."""
+
+    def __init__(self, problem: str, mark: Mark) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys and nesting past MAX_YAML_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                mark = self.peek_event().start_mark
+                raise RefusedYaml(f"nested deeper than {MAX_YAML_DEPTH} levels", mark)
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        # A duplicate key silently wins in PyYAML: `title:` written twice, the first lost.
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE:
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                seen = first_line.get(key)
+            except TypeError:  # an unhashable key: SafeLoader refuses it with its own message
+                continue
+            if seen is not None:
+                raise RefusedYaml(
+                    f"duplicate key '{key}' (first on line {seen + 1}): keep only one",
+                    key_node.start_mark,
+                )
+            first_line[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
