@@ -52,3 +52,9 @@ class RenderError(DigestError):
 
 class SendError(DigestError):
     """A message could not be delivered."""
+
+
+class UsageError(DigestError):
+    """An option or environment value that cannot work as given (exit 2, like ConfigError)."""
+
+    exit_code = 2

@@ -6,7 +6,9 @@ cleanly and leaves the history consistent."""
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +16,8 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import httpx
 
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
@@ -108,7 +112,7 @@ def test_a_killed_serve_finishes_the_send_on_restart(
         **os.environ,
         "DIGEST_DATABASE_URL": database_url,
         "DIGEST_SMTP_URL": smtp_server.url,
-        "DIGEST_SECRET_KEY": "service-test",
+        "DIGEST_SECRET_KEY": "service-test-key-0123456789",
     }
     store = open_store(database_url)
     now = datetime.now(UTC)
@@ -155,3 +159,88 @@ def test_sigterm_during_an_ingest_exits_cleanly(
     assert run.outcome == "ok" and run.finished_at is not None  # nothing left half-recorded
     assert store.lease_owner("scheduler", datetime.now(UTC)) is None
     store.close()
+
+
+REAL_KEY = "a-real-secret-key-for-tests-0123456789"
+
+
+def digest(config: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DIGEST, "--config", str(config), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def without_key(database_url: str, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DIGEST_DATABASE_URL": database_url}
+    env.pop("DIGEST_SECRET_KEY", None)
+    return {**env, **extra}
+
+
+def test_serve_refuses_the_sample_or_a_short_key(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "{}")
+    database = f"sqlite:///{tmp_path / 'digest.db'}"
+    for env in (
+        without_key(database),
+        without_key(database, DIGEST_SECRET_KEY="sample-only-not-a-secret"),
+        without_key(database, DIGEST_SECRET_KEY="short"),
+    ):
+        result = digest(config, env, "serve", "--port", "0")
+        assert result.returncode == 2, result.stderr
+        assert "DIGEST_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+        assert "secrets.token_urlsafe(32)" in result.stderr  # the fix, ready to paste
+
+
+def test_an_smtp_send_refuses_to_start_without_a_key(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    config = write_config(tmp_path, "{}")
+    env = without_key(f"sqlite:///{tmp_path / 'digest.db'}", DIGEST_SMTP_URL=smtp_server.url)
+    for command in (["send", "1"], ["run"], ["serve", "--no-web"]):
+        result = digest(config, env, *command)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "needs DIGEST_SECRET_KEY" in result.stderr and "over SMTP" in result.stderr
+    assert smtp_server.handler.received == []
+
+
+def test_the_outbox_and_the_preview_still_work_with_the_sample_key(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "{}", "")
+    text = config.read_text().replace(
+        "auto_approve: true", "auto_approve: true, demo_subscriber: 'ed@example.org'"
+    )
+    config.write_text(text)
+    env = without_key(f"sqlite:///{tmp_path / 'digest.db'}", DIGEST_OFFLINE="1")
+    result = digest(config, env, "run")
+    assert result.returncode == 0, result.stderr
+    assert list((tmp_path / "outbox").rglob("*.eml"))  # signed with the sample key, offline
+    preview = subprocess.Popen(
+        [DIGEST, "--config", str(config), "preview", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert preview.stderr is not None
+        line = preview.stderr.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url, line
+        assert httpx.get(url.group(0), timeout=10).status_code == 200
+    finally:
+        preview.send_signal(signal.SIGINT)
+        preview.wait(timeout=30)
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "{}")
+    env = without_key(f"sqlite:///{tmp_path / 'digest.db'}", DIGEST_SECRET_KEY=REAL_KEY)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = digest(config, env, "serve", "--port", str(port))
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is in use; pick another with --port" in result.stderr
+    assert "Traceback" not in result.stderr
