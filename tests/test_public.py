@@ -24,7 +24,7 @@ from digest.models import IssueStatus, SubscriberStatus
 from digest.pipeline import run_build
 from digest.settings import Settings
 from digest.store import Store
-from digest.web.public import PublicApp
+from digest.web.public import PublicApp, mask_address
 
 from .conftest import DOCUMENTS, REPO
 
@@ -191,5 +191,48 @@ def test_health_reports_database_scheduler_and_jobs(app: PublicApp, store: Store
 
 def test_unknown_pages_and_methods(app: PublicApp) -> None:
     assert call(app, "GET", "/nope")[0] == "404 Not Found"
-    assert call(app, "DELETE", "/subscribe")[0] == "405 Method Not Allowed"
+    status, headers, _ = call(app, "DELETE", "/subscribe")
+    assert status == "405 Method Not Allowed" and headers["Allow"] == "GET, HEAD, POST"
     assert call(app, "GET", "/issues/999")[0] == "404 Not Found"
+
+
+@pytest.mark.parametrize("number", ["9" * 40, "2147483648", "99999999999", "0", "007"])
+def test_issue_numbers_out_of_range_are_not_found(app: PublicApp, number: str) -> None:
+    # On PostgreSQL a number past the integer column was a DataError, and a 500.
+    status, _, page = call(app, "GET", f"/issues/{number}")
+    assert status == "404 Not Found" and "Numéro introuvable" in page
+
+
+def test_the_unsubscribe_pages_mask_the_address(app: PublicApp, store: Store, now) -> None:
+    sid = subscriber(store, now, "jeanne.martin@exemple.fr")
+    token = unsubscribe_token(SECRET, sid)
+    for method in ("GET", "POST", "GET"):  # the button, the one-click, already unsubscribed
+        _, _, page = call(app, method, f"/u/{token}", b"List-Unsubscribe=One-Click")
+        assert "j•••@e•••.fr" in page and "jeanne" not in page and "exemple" not in page
+
+
+@pytest.mark.parametrize(
+    "address, masked",
+    [
+        ("jeanne@exemple.fr", "j•••@e•••.fr"),
+        ("a@b.co.uk", "a•••@b•••.uk"),
+        ("x@localhost", "x•••@l•••"),
+        ("josé@exemple.fr", "j•••@e•••.fr"),
+    ],
+)
+def test_mask_address(address: str, masked: str) -> None:
+    assert mask_address(address) == masked
+
+
+def test_a_failure_shows_a_generic_french_page(
+    settings: Settings, store: Store, now, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> list[Any]:
+        raise RuntimeError("connection to smtp.internal.example:587 refused")
+
+    app = PublicApp(settings, store, clock=lambda: now)
+    app._sent = broken  # type: ignore[method-assign]  # a real fault inside a handler
+    status, _, page = call(app, "GET", "/")
+    assert status == "500 Internal Server Error" and "indisponible" in page
+    assert "smtp.internal" not in page and "Traceback" not in page
+    assert "smtp.internal.example" in caplog.text  # the operator still sees why

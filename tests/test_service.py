@@ -28,7 +28,7 @@ from digest.store import Store, open_store
 
 from .conftest import DOCUMENTS
 from .feedserver import FeedServer, Route
-from .smtpserver import SmtpServer
+from .smtpserver import SmtpServer, free_port
 
 DIGEST = str(Path(sys.executable).parent / "digest")
 
@@ -244,3 +244,51 @@ def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"port {port} on 127.0.0.1 is in use; pick another with --port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def serve_web(config: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """A real `digest serve` with its web endpoints, once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [DIGEST, "--config", str(config), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return process.poll() is not None  # exited: stop waiting, the test will say
+
+    wait_for(answers)
+    return process, base
+
+
+def test_public_responses_are_hardened(tmp_path: Path, database_url: str) -> None:
+    config = write_config(tmp_path, "{}")
+    env = without_key(database_url, DIGEST_SECRET_KEY=REAL_KEY)
+    process, base = serve_web(config, env)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            pages = {
+                path: client.get(path)
+                for path in ("/", "/subscribe", "/feed.xml", "/nope", "/u/forged.token")
+            }
+            huge = [client.get(f"/issues/{n}") for n in ("9" * 30, "2147483648", "0")]
+            odd = [client.get(f"/issues/{n}") for n in ("-1", "abc", "1e9")]
+            wrong_method = client.delete("/subscribe")
+    finally:
+        assert stop(process) == 0
+    for response in [*pages.values(), *huge, *odd, wrong_method]:
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
+        assert "script-src" not in policy  # no script may run on a public page
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert [r.status_code for r in huge + odd] == [404] * 6
+    assert all("Numéro introuvable" in r.text or "Page introuvable" in r.text for r in huge)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "GET, HEAD, POST"

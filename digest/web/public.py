@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from digest.errors import DigestError
 from digest.mail.identity import SAMPLE_KEY, read_unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.settings import Settings
@@ -28,6 +28,23 @@ from digest.web.routing import Request, Response, Router, StartResponse, respond
 log = logging.getLogger(__name__)
 
 MAX_FORM_BYTES = 64 * 1024
+MAX_ISSUE_NUMBER = 2**31 - 1  # the column is a 32-bit integer; beyond it, no such issue
+
+# On every public response (issue 10, item 9). No page runs a script, loads a font or
+# frames anything. Styles are inline: the pages carry one <style> block and the archived
+# issue is the email's HTML, whose CSS premailer inlined into style="" attributes (mail
+# clients need that), so style-src needs 'unsafe-inline'; CSS cannot run code, and with
+# no script allowed an injected style can at worst restyle the page. Images: the email's
+# logo may be on any https host.
+SECURITY_HEADERS = (
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    ("X-Frame-Options", "DENY"),  # frame-ancestors for browsers that predate CSP 2
+    ("Referrer-Policy", "no-referrer"),  # /u/<token> must not leak to a linked site
+)
 
 
 class PublicApp:
@@ -59,23 +76,33 @@ class PublicApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request = Request.from_environ(environ)
-        return respond(self._dispatch(request, environ), request.method, start_response)
+        response = self._dispatch(request, environ)
+        return respond(response, request.method, start_response, SECURITY_HEADERS)
 
     def _dispatch(self, request: Request, environ: dict[str, Any]) -> Response:
         found = self.router.match(request.method, request.path)
         if found.handler is not None:
             try:
                 return found.handler(environ, *found.groups)
-            except DigestError as exc:
-                log.warning("web %s %s: %s", request.method, request.path, exc)
-                return self._page("400 Bad Request", "Demande impossible", exc.message)
+            except Exception:  # logged for the operator; the visitor gets a generic page
+                log.exception("web %s %s: failed", request.method, request.path)
+                return self._unavailable()
         if found.allowed:
-            return self._page(
+            page = self._page(
                 "405 Method Not Allowed",
                 "Méthode non permise",
                 "Cette adresse ne répond pas à cette méthode.",
             )
+            return replace(page, headers=(("Allow", found.allow_header),))
         return self._page("404 Not Found", "Page introuvable", "Cette page n’existe pas.")
+
+    def _unavailable(self) -> Response:
+        # Never the exception's text: it may name the SMTP host or the database.
+        return self._page(
+            "500 Internal Server Error",
+            "Service momentanément indisponible",
+            "Votre demande n’a pas pu aboutir. Réessayez dans quelques minutes.",
+        )
 
     # -- archive ---------------------------------------------------------------------
 
@@ -96,12 +123,13 @@ class PublicApp:
         from digest.pipeline import load_issue
         from digest.render import neutral, render_issue
 
-        found = self.store.get_issue(int(number))
+        wanted = int(number) if len(number) <= 10 else MAX_ISSUE_NUMBER + 1
+        found = self.store.get_issue(wanted) if 0 < wanted <= MAX_ISSUE_NUMBER else None
         if found is None or found.status is not IssueStatus.SENT:
             return self._page(
                 "404 Not Found",
                 "Numéro introuvable",
-                f"Le numéro {number} n’est pas (encore) paru.",
+                "Ce numéro n’est pas (encore) paru.",
             )
         issue, items = load_issue(self.store, found.number)
         rendered = render_issue(issue, items, self.settings)
@@ -154,12 +182,14 @@ class PublicApp:
             return self._page(
                 "200 OK",
                 "Déjà désabonné·e",
-                f"{subscriber.email} ne reçoit plus {self.settings.newsletter.title}.",
+                f"{mask_address(subscriber.email)} ne reçoit plus "
+                f"{self.settings.newsletter.title}.",
             )
         return self._page(
             "200 OK",
             "Se désabonner",
-            f"Ne plus recevoir {self.settings.newsletter.title} à l’adresse {subscriber.email} ?",
+            f"Ne plus recevoir {self.settings.newsletter.title} à l’adresse "
+            f"{mask_address(subscriber.email)}\u202f?",
             form_action=f"/u/{token}",
             button="Me désabonner",
         )
@@ -177,7 +207,7 @@ class PublicApp:
         return self._page(
             "200 OK",
             "Désabonnement confirmé",
-            f"{subscriber.email} ne recevra plus {self.settings.newsletter.title}.",
+            f"{mask_address(subscriber.email)} ne recevra plus {self.settings.newsletter.title}.",
         )
 
     def _subscriber_of(self, token: str) -> Any:
@@ -188,7 +218,7 @@ class PublicApp:
         return self._page(
             "404 Not Found",
             "Lien invalide",
-            "Ce lien n’est pas valide : il a pu être tronqué ou modifié.",
+            "Ce lien n’est pas valide\u202f: il a pu être tronqué ou modifié.",
         )
 
     # -- subscribe (double opt-in) --------------------------------------------------
@@ -214,7 +244,7 @@ class PublicApp:
                 "subscribe.html.j2",
                 email=email,
                 name=name,
-                error=f"Cette adresse n’est pas valide : {exc}",
+                error=f"Cette adresse n’est pas valide\u202f: {exc}",
             )
         return self._check_your_inbox()
 
@@ -236,7 +266,7 @@ class PublicApp:
         return self._page(
             "200 OK",
             "Confirmer l’abonnement",
-            "Une dernière étape :",
+            "Une dernière étape\u202f:",
             form_action=f"/confirm/{token}",
             button="Confirmer mon abonnement",
         )
@@ -253,8 +283,8 @@ class PublicApp:
         return self._page(
             "200 OK",
             "Abonnement confirmé",
-            f"Bienvenue ! Le prochain numéro de {self.settings.newsletter.title} "
-            f"arrivera à {subscriber.email}.",
+            f"Bienvenue\u202f! Le prochain numéro de {self.settings.newsletter.title} "
+            f"arrivera à {mask_address(subscriber.email)}.",
         )
 
     def _expired(self) -> Response:
@@ -334,6 +364,15 @@ def _multipart_fields(raw: bytes, content_type: str) -> dict[str, str]:
         if isinstance(name, str):
             fields[name] = str(part.get_content()).strip()
     return fields
+
+
+def mask_address(address: str) -> str:
+    """« j•••@e•••.fr »: enough for its owner to recognise, too little for whoever holds a
+    leaked unsubscribe link to learn the address (issue 10, item 6)."""
+    local, _, domain = address.rpartition("@")
+    name, dot, suffix = domain.rpartition(".")
+    masked_domain = f"{name[:1]}•••{dot}{suffix}" if dot else f"{domain[:1]}•••"
+    return f"{local[:1]}•••@{masked_domain}"
 
 
 def make_public_app(settings: Settings, store: Store | None = None) -> PublicApp:
