@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from digest.cli import Context, _handle_errors, main
+from digest.cli import Context, _handle_errors, _opened_store, main
 from digest.settings import Settings
 
 
@@ -45,6 +45,24 @@ def serve(obj: Context, host: str, port: int, no_web: bool) -> None:
         app=app,
         announce=lambda line: click.echo(line, err=True),
     )
+
+
+@main.command("send-confirmations")
+@click.pass_obj
+@_handle_errors
+def send_confirmations(obj: Context) -> None:
+    """Mail the queued subscription confirmations now (serve does it every few seconds)."""
+    from digest.mail.confirm import send_confirmations as send_queued
+    from digest.store import utcnow
+
+    settings = obj.settings()
+    with _opened_store(settings) as store:
+        report = send_queued(store, settings, utcnow())
+    click.echo(f"{report.sent} confirmation(s) sent, {len(report.failed)} failed")
+    for failure in report.failed:
+        click.echo(f"  {failure}", err=True)
+    if report.failed:
+        raise SystemExit(1)
 
 
 def _web_app(settings: Settings) -> Callable[..., Any]:

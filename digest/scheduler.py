@@ -64,7 +64,7 @@ def make_scheduler(store: Store, settings: Settings) -> Any:
 
     scheduler = StoppingScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=store.engine)},
-        executors={"default": ThreadPoolExecutor(max_workers=len(JOB_NAMES))},
+        executors={"default": ThreadPoolExecutor(max_workers=len(JOB_NAMES) + 1)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=ZoneInfo(settings.timezone),
     )
@@ -80,7 +80,23 @@ def make_scheduler(store: Store, settings: Settings) -> Any:
     scheduler.add_listener(missed, EVENT_JOB_MISSED)
     scheduler.start(paused=True)
     sync_jobs(scheduler, settings)
+    add_confirmation_worker(scheduler, settings)
     return scheduler
+
+
+def add_confirmation_worker(scheduler: Any, settings: Settings) -> None:
+    """The worker that mails queued confirmations: the web only queues them (issue 10,
+    item 8). Run by the leader like every job, however late (a confirmation is awaited)."""
+    scheduler.add_job(
+        "digest.jobs:confirmations",
+        trigger="interval",
+        seconds=settings.web.confirm_every_seconds,
+        id="confirmations",
+        name="confirmations",
+        kwargs={"config_path": str(settings.config_path.resolve())},
+        replace_existing=True,
+        misfire_grace_time=None,
+    )
 
 
 def sync_jobs(scheduler: Any, settings: Settings) -> list[NextRun]:

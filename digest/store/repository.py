@@ -20,6 +20,7 @@ from digest.models import (
     SourceState,
     StoredItem,
 )
+from digest.store.confirmations import ConfirmationQueries
 from digest.store.convert import (
     issue_from_row,
     issue_query,
@@ -34,7 +35,7 @@ from digest.store.ops import OpsQueries
 from digest.store.schema import IssueRow, ItemRow, SourceRow
 
 
-class Store(LedgerQueries, OpsQueries):
+class Store(LedgerQueries, OpsQueries, ConfirmationQueries):
     """The queries the stages need, in their own vocabulary."""
 
     def __init__(self, engine: Engine) -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,11 +24,14 @@ from digest.mail.identity import SAMPLE_KEY, read_unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
+from digest.web.limits import ClientLimiter, client_address
 from digest.web.routing import Request, Response, Router, StartResponse, respond
 
 log = logging.getLogger(__name__)
 
 MAX_FORM_BYTES = 64 * 1024
+MAX_NAME_LENGTH = 200
+_BAD_ADDRESS = "Cette adresse n’est pas valide\u202f: vérifiez-la (par exemple prenom@exemple.fr)."
 MAX_ISSUE_NUMBER = 2**31 - 1  # the column is a 32-bit integer; beyond it, no such issue
 
 # On every public response (issue 10, item 9). No page runs a script, loads a font or
@@ -58,6 +62,9 @@ class PublicApp:
     ) -> None:
         self.settings, self.store, self.clock = settings, store, clock
         self.secret = settings.mail.secret_key or SAMPLE_KEY
+        self.limiter = ClientLimiter(
+            settings.web.subscribes_per_client_per_hour, timedelta(hours=1)
+        )
         self.router = Router()
         for method, pattern, handler in (
             ("GET", r"/", self.archive),
@@ -230,23 +237,36 @@ class PublicApp:
         from digest.mail.confirm import request_subscription
 
         form = _read_body(environ)
-        email, name = form.get("email", "").strip(), form.get("name", "").strip()
+        now = self.clock()
+        client = client_address(environ, self.settings.web.trusted_proxies)
+        if not self.limiter.allow(client, now):
+            log.warning("web: subscribe requests from %s over the hourly cap", client)
+            return self._too_many()
         if form.get("website"):  # the honeypot: only bots fill a field people cannot see
             log.info("web: subscription refused by the honeypot")
             return self._check_your_inbox()
+        email, raw_name = form.get("email", "").strip(), form.get("name", "")
         try:
-            request_subscription(
-                self.store, self.settings, self.secret, email, name or None, self.clock()
-            )
+            name = form_name(raw_name)
+            request_subscription(self.store, self.secret, email, name, now)
         except ValueError as exc:
             return self._render(
                 "400 Bad Request",
                 "subscribe.html.j2",
-                email=email,
-                name=name,
-                error=f"Cette adresse n’est pas valide\u202f: {exc}",
+                email=email[:320],
+                name=raw_name[:MAX_NAME_LENGTH],
+                error=str(exc) if isinstance(exc, RefusedName) else _BAD_ADDRESS,
             )
         return self._check_your_inbox()
+
+    def _too_many(self) -> Response:
+        page = self._page(
+            "429 Too Many Requests",
+            "Trop de demandes",
+            "Trop de demandes d’abonnement sont parties de cette connexion. "
+            "Réessayez dans une heure.",
+        )
+        return replace(page, headers=(("Retry-After", "3600"),))
 
     def _check_your_inbox(self) -> Response:
         # The same answer whether the address was new, pending or already active: the page
@@ -278,7 +298,9 @@ class PublicApp:
         subscriber = self.store.get_subscriber(subscriber_id) if subscriber_id else None
         if subscriber is None:
             return self._expired()
-        if subscriber.status is SubscriberStatus.PENDING:
+        # The person's own click: the only way back in after an unsubscribe. A bounced
+        # address stays bounced until an operator reactivates it.
+        if subscriber.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
             self.store.set_subscriber_status(subscriber.id, SubscriberStatus.ACTIVE, self.clock())
         return self._page(
             "200 OK",
@@ -364,6 +386,24 @@ def _multipart_fields(raw: bytes, content_type: str) -> dict[str, str]:
         if isinstance(name, str):
             fields[name] = str(part.get_content()).strip()
     return fields
+
+
+class RefusedName(ValueError):
+    """A name the form refuses; its message is French, for the visitor."""
+
+
+def form_name(raw: str) -> str | None:
+    """The name typed in the form, or None; RefusedName for control characters (CR/LF would
+    inject mail headers, issue 10 item 7) or a name past MAX_NAME_LENGTH. One function so
+    the subscribers' own validation can replace it."""
+    name = raw.strip()
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in name):
+        raise RefusedName(
+            "Le nom ne peut pas contenir de retour à la ligne ni de caractère de contrôle."
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise RefusedName(f"Le nom est trop long ({MAX_NAME_LENGTH} caractères au plus).")
+    return name or None
 
 
 def mask_address(address: str) -> str:
