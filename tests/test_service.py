@@ -5,22 +5,27 @@ cleanly and leaves the history consistent."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
+from digest.mail.identity import unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.pipeline import run_build
 from digest.scheduler import make_scheduler
@@ -28,9 +33,10 @@ from digest.store import Store, open_store
 
 from .conftest import DOCUMENTS
 from .feedserver import FeedServer, Route
-from .smtpserver import SmtpServer, free_port
+from .smtpserver import Handler, SmtpServer, free_port
 
 DIGEST = str(Path(sys.executable).parent / "digest")
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def write_config(tmp_path: Path, schedule: str, extra: str = "") -> Path:
@@ -292,3 +298,59 @@ def test_public_responses_are_hardened(tmp_path: Path, database_url: str) -> Non
     assert all("Numéro introuvable" in r.text or "Page introuvable" in r.text for r in huge)
     assert wrong_method.status_code == 405
     assert wrong_method.headers["Allow"] == "GET, HEAD, POST"
+
+
+@dataclass
+class SlowHandler(Handler):
+    """Holds the DATA of one recipient for `delay` seconds: a hanging SMTP server."""
+
+    slow: str = ""
+    delay: float = 0.0
+    holding: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.slow in envelope.rcpt_tos:
+            self.holding.set()
+            await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def timed_post(url: str, data: dict[str, str]) -> tuple[int, float]:
+    started = time.monotonic()
+    response = httpx.post(url, data=data, timeout=60)
+    return response.status_code, time.monotonic() - started
+
+
+def test_a_hanging_smtp_server_no_longer_delays_the_web(tmp_path: Path, database_url: str) -> None:
+    handler = SlowHandler(slow="slow@example.org", delay=8.0)
+    smtp = SmtpServer()
+    smtp.handler = smtp.controller.handler = handler
+    smtp.start()
+    config = write_config(tmp_path, "{}", "web: {confirm_every_seconds: 1}\n")
+    env = without_key(database_url, DIGEST_SECRET_KEY=REAL_KEY, DIGEST_SMTP_URL=smtp.url)
+    store = open_store(database_url)
+    (reader,) = store.add_subscribers([("reader@example.org", None)], SubscriberStatus.ACTIVE, NOW)
+    process, base = serve_web(config, env)
+    try:
+        first = timed_post(f"{base}/subscribe", {"email": "slow@example.org"})
+        assert handler.holding.wait(30), "the worker never picked up the confirmation"
+        # The worker is stuck in DATA: the web must not be.
+        second = timed_post(f"{base}/subscribe", {"email": "fast@example.org"})
+        token = unsubscribe_token(REAL_KEY, reader.id)
+        third = timed_post(f"{base}/u/{token}", {"List-Unsubscribe": "One-Click"})
+        wait_for(lambda: len(handler.to("fast@example.org")) == 1, 60)  # next tick
+    finally:
+        assert stop(process) == 0
+        smtp.stop()
+    print(f"POST timings with SMTP holding DATA for {handler.delay} s:", first, second, third)
+    for status, seconds in (first, second, third):
+        # Before: each POST waited for the server (8 s here, up to the SMTP timeout).
+        # The margin is for a loaded test machine (first requests import modules).
+        assert status == 200 and seconds < 3.0, (status, seconds)
+    assert store.get_subscriber(reader.id).status is SubscriberStatus.UNSUBSCRIBED
+    (mail,) = handler.to("fast@example.org")
+    assert "/confirm/" in mail.message.get_content()
+    assert store.find_subscribers(["slow@example.org"])["slow@example.org"].status is (
+        SubscriberStatus.PENDING  # until the person clicks
+    )
+    store.close()
