@@ -194,6 +194,7 @@ def test_health_reports_database_scheduler_and_jobs(app: PublicApp, store: Store
     assert status == "200 OK" and headers["Content-Type"] == "application/json"
     assert '"database": "ok"' in body and '"ingest": {"outcome": "ok"' in body
     assert '"scheduler": "not running"' in body
+    assert '"confirmations": {"waiting": 0, "given_up": 0}' in body
 
 
 def test_unknown_pages_and_methods(app: PublicApp) -> None:
@@ -376,5 +377,6 @@ def test_the_worker_records_failures_and_retries(
     failed = next(c for c in store.list_confirmations() if c.email_key == "nobody@example.org")
     assert failed.attempts == 1 and failed.sent_at is None and "550" in (failed.last_error or "")
     assert send_confirmations(store, over_smtp, now).failed == []  # waits its retry time
+    assert store.confirmation_backlog(5) == {"waiting": 1, "given_up": 0}
     del smtp_server.handler.rcpt_answers["nobody@example.org"]
     assert send_confirmations(store, over_smtp, now + timedelta(minutes=2)).sent == 1

@@ -191,6 +191,18 @@ class ConfirmationQueries:
             claimed_until=None,
         )
 
+    def confirmation_backlog(self: _HasStore, max_attempts: int) -> dict[str, int]:
+        """Unsent confirmations: still to try, and given up after `max_attempts`."""
+        given_up = ConfirmationRow.attempts >= max_attempts
+        with self.session() as s:
+            rows = s.execute(
+                select(given_up, func.count())
+                .where(ConfirmationRow.sent_at.is_(None))
+                .group_by(given_up)
+            ).all()
+        counts = {bool(flag): int(n) for flag, n in rows}
+        return {"waiting": counts.get(False, 0), "given_up": counts.get(True, 0)}
+
     def list_confirmations(self: _HasStore) -> list[ConfirmationState]:
         with self.session() as s:
             return [

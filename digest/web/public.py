@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+from digest.mail.confirm import MAX_ATTEMPTS
 from digest.mail.identity import SAMPLE_KEY, read_unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.settings import Settings
@@ -154,6 +155,7 @@ class PublicApp:
         try:
             leader = self.store.lease_owner("scheduler", now)
             runs = self.store.job_runs(limit=len(("ingest", "build", "send")) * 2)
+            backlog = self.store.confirmation_backlog(MAX_ATTEMPTS)
         except Exception as exc:  # the point of a health check: report, do not crash
             failure = {"status": "error", "database": f"unreachable: {type(exc).__name__}"}
             return Response(
@@ -169,6 +171,7 @@ class PublicApp:
             "database": "ok",
             "scheduler": leader or "not running",
             "jobs": latest,
+            "confirmations": backlog,  # a growing "waiting": the worker cannot send
         }
         return Response("200 OK", json.dumps(body).encode(), "application/json")
 
