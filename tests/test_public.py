@@ -377,6 +377,7 @@ def test_the_worker_records_failures_and_retries(
     failed = next(c for c in store.list_confirmations() if c.email_key == "nobody@example.org")
     assert failed.attempts == 1 and failed.sent_at is None and "550" in (failed.last_error or "")
     assert send_confirmations(store, over_smtp, now).failed == []  # waits its retry time
-    assert store.confirmation_backlog(5) == {"waiting": 1, "given_up": 0}
+    assert store.confirmation_backlog(5, now - timedelta(days=2)) == {"waiting": 1, "given_up": 0}
+    assert store.confirmation_backlog(5, now) == {"waiting": 0, "given_up": 1}  # link expired
     del smtp_server.handler.rcpt_answers["nobody@example.org"]
     assert send_confirmations(store, over_smtp, now + timedelta(minutes=2)).sent == 1

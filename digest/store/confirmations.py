@@ -191,9 +191,14 @@ class ConfirmationQueries:
             claimed_until=None,
         )
 
-    def confirmation_backlog(self: _HasStore, max_attempts: int) -> dict[str, int]:
-        """Unsent confirmations: still to try, and given up after `max_attempts`."""
-        given_up = ConfirmationRow.attempts >= max_attempts
+    def confirmation_backlog(
+        self: _HasStore, max_attempts: int, not_before: datetime
+    ) -> dict[str, int]:
+        """Unsent confirmations: still to try, and given up (after `max_attempts`, or made
+        before `not_before`: their link has expired)."""
+        given_up = or_(
+            ConfirmationRow.attempts >= max_attempts, ConfirmationRow.created_at <= not_before
+        )
         with self.session() as s:
             rows = s.execute(
                 select(given_up, func.count())

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from digest.mail.confirm import MAX_ATTEMPTS
+from digest.mail.confirm import CONFIRM_MAX_AGE, MAX_ATTEMPTS
 from digest.mail.identity import SAMPLE_KEY, read_unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.settings import Settings
@@ -155,7 +155,8 @@ class PublicApp:
         try:
             leader = self.store.lease_owner("scheduler", now)
             runs = self.store.job_runs(limit=len(("ingest", "build", "send")) * 2)
-            backlog = self.store.confirmation_backlog(MAX_ATTEMPTS)
+            expired = now - timedelta(seconds=CONFIRM_MAX_AGE)
+            backlog = self.store.confirmation_backlog(MAX_ATTEMPTS, expired)
         except Exception as exc:  # the point of a health check: report, do not crash
             failure = {"status": "error", "database": f"unreachable: {type(exc).__name__}"}
             return Response(
