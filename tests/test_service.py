@@ -354,3 +354,28 @@ def test_a_hanging_smtp_server_no_longer_delays_the_web(tmp_path: Path, database
         SubscriberStatus.PENDING  # until the person clicks
     )
     store.close()
+
+
+def test_twenty_posts_for_one_victim_mail_one_confirmation(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = write_config(
+        tmp_path, "{}", "web: {confirm_every_seconds: 1, subscribes_per_client_per_hour: 30}\n"
+    )
+    env = without_key(database_url, DIGEST_SECRET_KEY=REAL_KEY)  # the outbox transport
+    process, base = serve_web(config, env)
+    outbox = tmp_path / "outbox" / "confirmations"
+    try:
+        answers = {
+            (r.status_code, r.text)
+            for r in (
+                httpx.post(f"{base}/subscribe", data={"email": "victim@example.org"}, timeout=30)
+                for _ in range(20)
+            )
+        }
+        wait_for(lambda: len(list(outbox.glob("*.eml"))) >= 1)
+        time.sleep(3)  # three more worker runs: room for any extra mail
+    finally:
+        assert stop(process) == 0
+    assert len(answers) == 1 and next(iter(answers))[0] == 200  # one answer for all
+    assert len(list(outbox.glob("*.eml"))) == 1
