@@ -239,12 +239,14 @@ def _echo_build(result: Any, settings: Settings) -> None:
 def run(obj: Context) -> None:
     """Ingest, build, render and send once, as the schedule would."""
     from digest.cli_mail import deliver
+    from digest.mail.identity import require_key_to_send
     from digest.mail.transport import outbox_folder
     from digest.pipeline import ensure_demo_subscriber, issue_to_send, run_once, run_render
     from digest.report import IngestProgress, print_ingest_report
     from digest.store import utcnow
 
     settings = obj.settings()
+    require_key_to_send(settings, "digest run")
     with _opened_store(settings) as store:
         with IngestProgress(_count_sources(settings)) as progress:
             result = run_once(store, settings, utcnow(), on_source_done=progress.advance)

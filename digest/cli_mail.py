@@ -169,7 +169,11 @@ def approve(obj: Context, number: int) -> None:
 @_handle_errors
 def send(obj: Context, number: int, dry_run: bool, connections: int | None) -> None:
     """Deliver an approved issue to every active subscriber; safe to re-run."""
+    from digest.mail.identity import require_key_to_send
+
     settings = obj.settings()
+    if not dry_run:
+        require_key_to_send(settings, "digest send")
     with _opened_store(settings) as store:
         if dry_run:
             _dry_run(store, settings, number)

@@ -33,6 +33,7 @@ from digest.settings import (
     Theme,
 )
 from digest.validation import Checker
+from digest.web.config import check_web
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -135,6 +136,7 @@ _TOP_KEYS = (
     "issue",
     "summarizer",
     "pins",
+    "web",
 )
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -159,6 +161,7 @@ def _build_settings(
     issue = _issue(raw.get("issue"), check)
     summarizer = _summarizer(raw.get("summarizer"), env, check)
     pins = _pins(raw.get("pins"), {t.id for t in themes}, check)
+    web = check_web(raw.get("web"), check)
     if check.problems:
         return None
     return Settings(
@@ -176,6 +179,7 @@ def _build_settings(
         issue=issue,
         summarizer=summarizer,
         pins=pins,
+        web=web,
     )
 
 

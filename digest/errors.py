@@ -60,3 +60,9 @@ class SubscriberError(DigestError):
 
 class OutputError(DigestError):
     """A file or folder the service writes (outbox, rendered issue) cannot be written."""
+
+
+class UsageError(DigestError):
+    """An option or environment value that cannot work as given (exit 2, like ConfigError)."""
+
+    exit_code = 2

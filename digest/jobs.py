@@ -40,6 +40,24 @@ def send(config_path: str) -> None:
     _run("send", config_path, _send)
 
 
+def confirmations(config_path: str) -> None:
+    """Mail the queued subscription confirmations. Runs every few seconds, so it logs
+    instead of adding a `job_run` row each time (the history would be nothing else)."""
+    from digest.mail.confirm import send_confirmations
+
+    settings = load_settings(Path(config_path))
+    store = open_store(settings.database_url, migrate=False)  # serve migrated at start
+    try:
+        report = send_confirmations(store, settings, utcnow())
+    except Exception:
+        log.exception("job confirmations: failed")
+    else:
+        if report.sent or report.failed:
+            log.info("job confirmations: %d sent, %d failed", report.sent, len(report.failed))
+    finally:
+        store.close()
+
+
 def _run(
     job: str, config_path: str, body: Callable[[Store, Settings, datetime], dict[str, int]]
 ) -> None:

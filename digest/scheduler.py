@@ -21,8 +21,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from digest.errors import UsageError
 from digest.jobs import JOB_NAMES, runner_name
-from digest.settings import Settings
+from digest.settings import Settings, WebSettings
 from digest.store import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def make_scheduler(store: Store, settings: Settings) -> Any:
 
     scheduler = StoppingScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=store.engine)},
-        executors={"default": ThreadPoolExecutor(max_workers=len(JOB_NAMES))},
+        executors={"default": ThreadPoolExecutor(max_workers=len(JOB_NAMES) + 1)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=ZoneInfo(settings.timezone),
     )
@@ -79,7 +80,23 @@ def make_scheduler(store: Store, settings: Settings) -> Any:
     scheduler.add_listener(missed, EVENT_JOB_MISSED)
     scheduler.start(paused=True)
     sync_jobs(scheduler, settings)
+    add_confirmation_worker(scheduler, settings)
     return scheduler
+
+
+def add_confirmation_worker(scheduler: Any, settings: Settings) -> None:
+    """The worker that mails queued confirmations: the web only queues them (issue 10,
+    item 8). Run by the leader like every job, however late (a confirmation is awaited)."""
+    scheduler.add_job(
+        "digest.jobs:confirmations",
+        trigger="interval",
+        seconds=settings.web.confirm_every_seconds,
+        id="confirmations",
+        name="confirmations",
+        kwargs={"config_path": str(settings.config_path.resolve())},
+        replace_existing=True,
+        misfire_grace_time=None,
+    )
 
 
 def sync_jobs(scheduler: Any, settings: Settings) -> list[NextRun]:
@@ -194,6 +211,8 @@ def serve(
     announce: Callable[[str], None],
 ) -> None:
     """Run the scheduler (when leading) and the web endpoints until SIGTERM or SIGINT."""
+    # Bind first: a port in use is an operator's mistake to report before anything starts.
+    web = bind_web(app, host, port, settings.web) if app is not None else None
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: stop.set())
@@ -201,7 +220,8 @@ def serve(
     for run in next_runs(scheduler, settings):
         when = run.next_run.isoformat() if run.next_run else "never"
         announce(f"job {run.job} ({run.cron}, {settings.timezone}): next run {when}")
-    web = _start_web(app, host, port, announce) if app is not None else None
+    if web is not None:
+        _run_web(web, host, announce)
     leader = Leader(store, scheduler)
     try:
         while not stop.is_set():
@@ -216,13 +236,39 @@ def serve(
         store.close()
 
 
-def _start_web(
-    app: Callable[..., Any], host: str, port: int, announce: Callable[[str], None]
-) -> Any:
+def bind_web(app: Callable[..., Any], host: str, port: int, limits: WebSettings) -> Any:
+    """A waitress server listening on host:port with the configured limits (not yet
+    serving); UsageError when the address cannot be taken."""
+    import errno
+
     from waitress.server import create_server
 
-    server = create_server(app, host=host, port=port, threads=4)
+    try:
+        return create_server(
+            app,
+            host=host,
+            port=port,
+            threads=limits.threads,
+            connection_limit=limits.connection_limit,
+            channel_timeout=limits.channel_timeout_seconds,
+            max_request_body_size=limits.max_request_body_bytes,
+            max_request_header_size=limits.max_request_header_bytes,
+            ident="digest",  # the Server header: no version for a scanner to match
+        )
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(
+                f"port {port} on {host} is in use; pick another with --port",
+                hint="another program (or another digest serve) listens there",
+            ) from exc
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+            hint="check --host (an address of this machine) and --port (1024 or above "
+            "unless run as root)",
+        ) from exc
+
+
+def _run_web(server: Any, host: str, announce: Callable[[str], None]) -> None:
     thread = threading.Thread(target=server.run, name="web", daemon=True)
     thread.start()
     announce(f"web: http://{host}:{server.effective_port}/")
-    return server

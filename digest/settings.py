@@ -146,6 +146,22 @@ class MailSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSettings:
+    """`digest serve`'s public endpoints: waitress limits and the subscribe form's caps."""
+
+    threads: int = 4
+    connection_limit: int = 100  # open connections; beyond it waitress stops accepting
+    channel_timeout_seconds: float = 30.0  # an idle or trickling client is dropped after it
+    max_request_body_bytes: int = 64 * 1024  # the largest form is a few hundred bytes
+    max_request_header_bytes: int = 16 * 1024
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; without
+    # one, a client could name any address and escape the per-client cap.
+    trusted_proxies: tuple[str, ...] = ()
+    subscribes_per_client_per_hour: int = 10
+    confirm_every_seconds: float = 15.0  # how often the worker mails queued confirmations
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     config_path: Path
     newsletter: NewsletterSettings
@@ -161,6 +177,7 @@ class Settings:
     issue: IssueSettings = field(default_factory=IssueSettings)
     summarizer: SummarizerSettings = field(default_factory=SummarizerSettings)
     pins: tuple[Pin, ...] = ()
+    web: WebSettings = field(default_factory=WebSettings)
 
     def source_weight(self, name: str) -> float:
         """The configured weight of a feed or a document file (1.0 when not set)."""

@@ -47,7 +47,7 @@ def test_killed_sends_resume_without_losing_or_repeating(
         **os.environ,
         "DIGEST_DATABASE_URL": database_url,
         "DIGEST_SMTP_URL": smtp_server.url,
-        "DIGEST_SECRET_KEY": "crash-test",
+        "DIGEST_SECRET_KEY": "crash-test-key-0123456789",
     }
     settings = load_settings(config, env=env)
     store = open_store(database_url)
@@ -115,7 +115,7 @@ def test_several_send_processes_share_one_issue_on_postgresql(
         **os.environ,
         "DIGEST_DATABASE_URL": database_url,
         "DIGEST_SMTP_URL": smtp_server.url,
-        "DIGEST_SECRET_KEY": "shared-send",
+        "DIGEST_SECRET_KEY": "shared-send-key-0123456789",
     }
     store = open_store(database_url)
     now = datetime.now(UTC)

@@ -5,18 +5,27 @@ cleanly and leaves the history consistent."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
+from digest.mail.identity import unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
 from digest.pipeline import run_build
 from digest.scheduler import make_scheduler
@@ -24,9 +33,10 @@ from digest.store import Store, open_store
 
 from .conftest import DOCUMENTS
 from .feedserver import FeedServer, Route
-from .smtpserver import SmtpServer
+from .smtpserver import Handler, SmtpServer, free_port
 
 DIGEST = str(Path(sys.executable).parent / "digest")
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 
 def write_config(tmp_path: Path, schedule: str, extra: str = "") -> Path:
@@ -108,7 +118,7 @@ def test_a_killed_serve_finishes_the_send_on_restart(
         **os.environ,
         "DIGEST_DATABASE_URL": database_url,
         "DIGEST_SMTP_URL": smtp_server.url,
-        "DIGEST_SECRET_KEY": "service-test",
+        "DIGEST_SECRET_KEY": "service-test-key-0123456789",
     }
     store = open_store(database_url)
     now = datetime.now(UTC)
@@ -155,3 +165,217 @@ def test_sigterm_during_an_ingest_exits_cleanly(
     assert run.outcome == "ok" and run.finished_at is not None  # nothing left half-recorded
     assert store.lease_owner("scheduler", datetime.now(UTC)) is None
     store.close()
+
+
+REAL_KEY = "a-real-secret-key-for-tests-0123456789"
+
+
+def digest(config: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DIGEST, "--config", str(config), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def without_key(database_url: str, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DIGEST_DATABASE_URL": database_url}
+    env.pop("DIGEST_SECRET_KEY", None)
+    return {**env, **extra}
+
+
+def test_serve_refuses_the_sample_or_a_short_key(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "{}")
+    database = f"sqlite:///{tmp_path / 'digest.db'}"
+    for env in (
+        without_key(database),
+        without_key(database, DIGEST_SECRET_KEY="sample-only-not-a-secret"),
+        without_key(database, DIGEST_SECRET_KEY="short"),
+    ):
+        result = digest(config, env, "serve", "--port", "0")
+        assert result.returncode == 2, result.stderr
+        assert "DIGEST_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+        assert "secrets.token_urlsafe(32)" in result.stderr  # the fix, ready to paste
+
+
+def test_an_smtp_send_refuses_to_start_without_a_key(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    config = write_config(tmp_path, "{}")
+    env = without_key(f"sqlite:///{tmp_path / 'digest.db'}", DIGEST_SMTP_URL=smtp_server.url)
+    for command in (["send", "1"], ["run"], ["serve", "--no-web"]):
+        result = digest(config, env, *command)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "needs DIGEST_SECRET_KEY" in result.stderr and "over SMTP" in result.stderr
+    assert smtp_server.handler.received == []
+
+
+def test_the_outbox_and_the_preview_still_work_with_the_sample_key(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "{}", "")
+    text = config.read_text().replace(
+        "auto_approve: true", "auto_approve: true, demo_subscriber: 'ed@example.org'"
+    )
+    config.write_text(text)
+    env = without_key(f"sqlite:///{tmp_path / 'digest.db'}", DIGEST_OFFLINE="1")
+    result = digest(config, env, "run")
+    assert result.returncode == 0, result.stderr
+    assert list((tmp_path / "outbox").rglob("*.eml"))  # signed with the sample key, offline
+    preview = subprocess.Popen(
+        [DIGEST, "--config", str(config), "preview", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert preview.stderr is not None
+        line = preview.stderr.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url, line
+        assert httpx.get(url.group(0), timeout=10).status_code == 200
+    finally:
+        preview.send_signal(signal.SIGINT)
+        preview.wait(timeout=30)
+
+
+def test_serve_on_a_port_in_use_says_so(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "{}")
+    env = without_key(f"sqlite:///{tmp_path / 'digest.db'}", DIGEST_SECRET_KEY=REAL_KEY)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = digest(config, env, "serve", "--port", str(port))
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is in use; pick another with --port" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def serve_web(config: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """A real `digest serve` with its web endpoints, once it answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [DIGEST, "--config", str(config), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return process.poll() is not None  # exited: stop waiting, the test will say
+
+    wait_for(answers)
+    return process, base
+
+
+def test_public_responses_are_hardened(tmp_path: Path, database_url: str) -> None:
+    config = write_config(tmp_path, "{}")
+    env = without_key(database_url, DIGEST_SECRET_KEY=REAL_KEY)
+    process, base = serve_web(config, env)
+    try:
+        with httpx.Client(base_url=base, timeout=10) as client:
+            pages = {
+                path: client.get(path)
+                for path in ("/", "/subscribe", "/feed.xml", "/nope", "/u/forged.token")
+            }
+            huge = [client.get(f"/issues/{n}") for n in ("9" * 30, "2147483648", "0")]
+            odd = [client.get(f"/issues/{n}") for n in ("-1", "abc", "1e9")]
+            wrong_method = client.delete("/subscribe")
+    finally:
+        assert stop(process) == 0
+    for response in [*pages.values(), *huge, *odd, wrong_method]:
+        policy = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
+        assert "script-src" not in policy  # no script may run on a public page
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert [r.status_code for r in huge + odd] == [404] * 6
+    assert all("Numéro introuvable" in r.text or "Page introuvable" in r.text for r in huge)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "GET, HEAD, POST"
+
+
+@dataclass
+class SlowHandler(Handler):
+    """Holds the DATA of one recipient for `delay` seconds: a hanging SMTP server."""
+
+    slow: str = ""
+    delay: float = 0.0
+    holding: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.slow in envelope.rcpt_tos:
+            self.holding.set()
+            await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def timed_post(url: str, data: dict[str, str]) -> tuple[int, float]:
+    started = time.monotonic()
+    response = httpx.post(url, data=data, timeout=60)
+    return response.status_code, time.monotonic() - started
+
+
+def test_a_hanging_smtp_server_no_longer_delays_the_web(tmp_path: Path, database_url: str) -> None:
+    handler = SlowHandler(slow="slow@example.org", delay=8.0)
+    smtp = SmtpServer()
+    smtp.handler = smtp.controller.handler = handler
+    smtp.start()
+    config = write_config(tmp_path, "{}", "web: {confirm_every_seconds: 1}\n")
+    env = without_key(database_url, DIGEST_SECRET_KEY=REAL_KEY, DIGEST_SMTP_URL=smtp.url)
+    store = open_store(database_url)
+    (reader,) = store.add_subscribers([("reader@example.org", None)], SubscriberStatus.ACTIVE, NOW)
+    process, base = serve_web(config, env)
+    try:
+        first = timed_post(f"{base}/subscribe", {"email": "slow@example.org"})
+        assert handler.holding.wait(30), "the worker never picked up the confirmation"
+        # The worker is stuck in DATA: the web must not be.
+        second = timed_post(f"{base}/subscribe", {"email": "fast@example.org"})
+        token = unsubscribe_token(REAL_KEY, reader.id, reader.token_nonce)
+        third = timed_post(f"{base}/u/{token}", {"List-Unsubscribe": "One-Click"})
+        wait_for(lambda: len(handler.to("fast@example.org")) == 1, 60)  # next tick
+    finally:
+        assert stop(process) == 0
+        smtp.stop()
+    print(f"POST timings with SMTP holding DATA for {handler.delay} s:", first, second, third)
+    for status, seconds in (first, second, third):
+        # Before: each POST waited for the server (8 s here, up to the SMTP timeout).
+        # The margin is for a loaded test machine (first requests import modules).
+        assert status == 200 and seconds < 3.0, (status, seconds)
+    assert store.get_subscriber(reader.id).status is SubscriberStatus.UNSUBSCRIBED
+    (mail,) = handler.to("fast@example.org")
+    assert "/confirm/" in mail.message.get_content()
+    assert store.find_subscribers(["slow@example.org"])["slow@example.org"].status is (
+        SubscriberStatus.PENDING  # until the person clicks
+    )
+    store.close()
+
+
+def test_twenty_posts_for_one_victim_mail_one_confirmation(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = write_config(
+        tmp_path, "{}", "web: {confirm_every_seconds: 1, subscribes_per_client_per_hour: 30}\n"
+    )
+    env = without_key(database_url, DIGEST_SECRET_KEY=REAL_KEY)  # the outbox transport
+    process, base = serve_web(config, env)
+    outbox = tmp_path / "outbox" / "confirmations"
+    try:
+        answers = {
+            (r.status_code, r.text)
+            for r in (
+                httpx.post(f"{base}/subscribe", data={"email": "victim@example.org"}, timeout=30)
+                for _ in range(20)
+            )
+        }
+        wait_for(lambda: len(list(outbox.glob("*.eml"))) >= 1)
+        time.sleep(3)  # three more worker runs: room for any extra mail
+    finally:
+        assert stop(process) == 0
+    assert len(answers) == 1 and next(iter(answers))[0] == 200  # one answer for all
+    assert len(list(outbox.glob("*.eml"))) == 1

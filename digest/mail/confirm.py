@@ -1,11 +1,21 @@
-"""Double opt-in: a signed, expiring confirmation link mailed to whoever subscribes."""
+"""Double opt-in: a signed, expiring confirmation link mailed to whoever subscribes.
+
+A request only queues the mail (`request_subscription`); the service's worker sends the
+queue (`send_confirmations`, an APScheduler interval job in `digest serve`, or
+`digest send-confirmations`). A hanging SMTP server then delays a confirmation, never a
+web page. Caps per address (issue 10, item 8): one per 10 minutes, three per day, so the
+form cannot be used to mail-bomb someone; a stranger's request never changes anyone's
+status, only the person's own click on the link does.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from enum import StrEnum
 
 from digest.mail.identity import (
     CONFIRM_SALT,
@@ -14,13 +24,20 @@ from digest.mail.identity import (
     sender_domain,
     token_claim,
 )
+from digest.mail.transport import ConnectionLost, Transport
 from digest.models import Subscriber, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
+from digest.store.confirmations import QueuedConfirmation, Window
 
 log = logging.getLogger(__name__)
 
 CONFIRM_MAX_AGE = 2 * 24 * 3600  # seconds a confirmation link stays valid
+ADDRESS_WINDOWS = (Window(timedelta(minutes=10), 1), Window(timedelta(days=1), 3))
+MAX_ATTEMPTS = 5  # a confirmation the server keeps refusing is given up after these
+RETRY_BASE = timedelta(minutes=1)  # doubled at each failed attempt
+CLAIM = timedelta(minutes=5)  # how long a worker owns the rows of its batch
+BATCH = 50
 
 
 def confirm_token(secret: str, subscriber_id: int, nonce: str) -> str:
@@ -52,32 +69,118 @@ def subscriber_for_confirm_token(
     return None if claim is None else store.subscriber_by_token(claim.subscriber_id, claim.nonce)
 
 
+class Requested(StrEnum):
+    """What a subscribe request did; for logs and tests only: the visitor sees one answer
+    whatever it is, so the form tells no stranger who is subscribed."""
+
+    QUEUED = "queued"
+    CAPPED = "capped"  # this address had its confirmation(s) for the window
+    ALREADY_ACTIVE = "already active"
+    BOUNCED = "bounced"  # the address bounced: an operator reactivates it, not the form
+
+
 def request_subscription(
-    store: Store, settings: Settings, secret: str, raw_email: str, name: str | None, now: datetime
-) -> None:
-    """Record a pending subscriber (or re-arm one) and mail the confirmation link. An active
-    subscriber gets nothing: asking twice must not mail anyone twice."""
+    store: Store, secret: str, raw_email: str, name: str | None, now: datetime
+) -> Requested:
+    """Queue a confirmation for this address (a new one is recorded as pending). ValueError
+    when the address is not one. Never changes an existing subscriber's status."""
     from digest.mail.subscribers import normalise_address
 
     email = normalise_address(raw_email)
-    existing = store.find_subscribers([email]).get(email.lower())
-    if existing is None:
-        subscriber = store.add_subscribers([(email, name)], SubscriberStatus.PENDING, now)[0]
-    elif existing.status is SubscriberStatus.ACTIVE:
-        log.info("web: %d asked to subscribe again; already active", existing.id)
-        return
-    else:  # pending (asked again), unsubscribed or bounced: this person asks again
-        store.set_subscriber_status(existing.id, SubscriberStatus.PENDING, now)
-        subscriber = existing
-    token = confirm_token(secret, subscriber.id, subscriber.token_nonce)
-    _mail_confirmation(settings, subscriber.id, email, token, now)
+    subscriber = store.subscribe_pending(email, name, now).subscriber
+    if subscriber.status is SubscriberStatus.ACTIVE:
+        outcome = Requested.ALREADY_ACTIVE
+    elif subscriber.status is SubscriberStatus.BOUNCED:
+        outcome = Requested.BOUNCED
+    else:  # pending (asked again) or unsubscribed (may come back, by their own click)
+        token = confirm_token(secret, subscriber.id, subscriber.token_nonce)
+        queued = store.queue_confirmation(subscriber.id, email.lower(), token, now, ADDRESS_WINDOWS)
+        outcome = Requested.QUEUED if queued else Requested.CAPPED
+    log.info("web: subscribe request for subscriber %d: %s", subscriber.id, outcome)
+    return outcome
 
 
-def _mail_confirmation(
-    settings: Settings, subscriber_id: int, email: str, token: str, now: datetime
+@dataclass
+class ConfirmReport:
+    sent: int = 0
+    failed: list[str] = field(default_factory=list)  # "subscriber 12: <why>"
+
+
+def send_confirmations(
+    store: Store, settings: Settings, now: datetime, transport: Transport | None = None
+) -> ConfirmReport:
+    """Send every queued confirmation that is due, batch by batch; safe to run concurrently
+    (rows are claimed). A failed one waits its retry time, so each runs once here."""
+    report = ConfirmReport()
+    while True:
+        batch = store.claim_confirmations(
+            now,
+            now + CLAIM,
+            limit=BATCH,
+            max_attempts=MAX_ATTEMPTS,
+            not_before=now - timedelta(seconds=CONFIRM_MAX_AGE),
+        )
+        if batch:
+            _send_batch(store, settings, now, transport, batch, report)
+        if len(batch) < BATCH:
+            return report
+
+
+def _send_batch(
+    store: Store,
+    settings: Settings,
+    now: datetime,
+    transport: Transport | None,
+    batch: list[QueuedConfirmation],
+    report: ConfirmReport,
 ) -> None:
+    try:
+        connection = (transport or confirmation_transport(settings)).connect()
+    except Exception as exc:  # the server is down: every row of the batch waits its retry
+        for queued in batch:
+            _failed(store, report, queued, f"cannot connect: {exc}", now)
+        return
+    try:
+        for position, queued in enumerate(batch):
+            try:  # building too: an address the message cannot carry fails alone
+                message = confirmation_message(settings, queued.email, queued.token, now)
+                connection.send(
+                    sender_address(settings.mail.sender),
+                    queued.email,
+                    message.as_bytes(),
+                    f"confirm-{queued.id:08d}",
+                )
+            except ConnectionLost as exc:  # the rest of the batch waits for the next run
+                for left in batch[position:]:
+                    _failed(store, report, left, f"connection lost: {exc}", now)
+                break
+            except Exception as exc:  # this recipient fails alone, recorded on its row
+                _failed(store, report, queued, str(exc) or type(exc).__name__, now)
+            else:
+                store.confirmation_sent(queued.id, now)
+                report.sent += 1
+    finally:
+        connection.close()
+
+
+def _failed(
+    store: Store, report: ConfirmReport, queued: QueuedConfirmation, error: str, now: datetime
+) -> None:
+    retry_at = now + RETRY_BASE * 2**queued.attempts
+    store.confirmation_failed(queued.id, error, retry_at)
+    report.failed.append(f"subscriber {queued.subscriber_id}: {error}")
+    log.warning("confirmation for subscriber %d failed: %s", queued.subscriber_id, error)
+
+
+def confirmation_transport(settings: Settings) -> Transport:
     from digest.mail.transport import OutboxTransport, SmtpTransport
 
+    if settings.mail.transport == "outbox":
+        return OutboxTransport(settings.mail.outbox_dir / "confirmations")
+    return SmtpTransport(settings.mail.smtp)
+
+
+def confirmation_message(settings: Settings, email: str, token: str, now: datetime) -> EmailMessage:
     url = f"{settings.newsletter.base_url}/confirm/{token}"
     title = settings.newsletter.title
     message = EmailMessage()
@@ -86,23 +189,10 @@ def _mail_confirmation(
     message["Subject"] = f"Confirmez votre abonnement à {title}"
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=sender_domain(settings))
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to it
     message.set_content(
         f"Bonjour,\n\nPour recevoir {title}, confirmez votre adresse en ouvrant ce lien "
-        f"(valable deux jours) :\n\n{url}\n\nSi vous n’avez rien demandé, ignorez ce message : "
-        "sans confirmation, vous ne recevrez rien.\n"
+        f"(valable deux jours)\u202f:\n\n{url}\n\nSi vous n’avez rien demandé, ignorez ce "
+        "message\u202f: sans confirmation, vous ne recevrez rien.\n"
     )
-    transport = (
-        OutboxTransport(settings.mail.outbox_dir / "confirmations")
-        if settings.mail.transport == "outbox"
-        else SmtpTransport(settings.mail.smtp)
-    )
-    connection = transport.connect()
-    try:
-        connection.send(
-            sender_address(settings.mail.sender),
-            email,
-            message.as_bytes(),
-            f"confirm-{subscriber_id:08d}",
-        )
-    finally:
-        connection.close()
+    return message

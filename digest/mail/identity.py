@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
-from digest.errors import ConfigError
+from digest.errors import ConfigError, UsageError
 from digest.settings import Settings
 
 if TYPE_CHECKING:
@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from digest.store import Store
 
 SAMPLE_KEY = "sample-only-not-a-secret"  # for sample.eml when no key is configured
+MIN_KEY_LENGTH = 16  # shorter keys are guessable offline from one signed link
+KEY_HINT = (
+    "generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))' "
+    "and export it as DIGEST_SECRET_KEY (keep it: links already sent depend on it)"
+)
 UNSUBSCRIBE_SALT = "digest.unsubscribe"
 CONFIRM_SALT = "digest.confirm"
 
@@ -34,6 +39,33 @@ def sender_address(sender: str) -> str:
     """The bare address of mail.from. Cached: the send loop asks for it three times per
     message, and parseaddr was 7% of the send time."""
     return parseaddr(sender)[1]
+
+
+def require_signing_key(settings: Settings, purpose: str) -> str:
+    """The real key for links strangers can use (`serve` with web, an SMTP send), or
+    UsageError: with the public sample key anyone could forge unsubscribe and confirm links
+    (issue 10, item 5). The sample key stays for the outbox and the 127.0.0.1 preview."""
+    key = settings.mail.secret_key
+    if not key or key == SAMPLE_KEY:
+        raise UsageError(
+            f"{purpose} needs DIGEST_SECRET_KEY: it is not set, and the public sample key "
+            "would let anyone forge unsubscribe and confirmation links",
+            hint=KEY_HINT,
+        )
+    if len(key) < MIN_KEY_LENGTH:
+        raise UsageError(
+            f"DIGEST_SECRET_KEY is too short ({len(key)} characters; at least "
+            f"{MIN_KEY_LENGTH}) for {purpose}",
+            hint=KEY_HINT,
+        )
+    return key
+
+
+def require_key_to_send(settings: Settings, command: str) -> None:
+    """An SMTP send mails links to real people: refuse to start without a real key. The
+    outbox (offline, a dry run) may sign with the sample key."""
+    if settings.mail.transport != "outbox":
+        require_signing_key(settings, f"{command} over SMTP")
 
 
 def sender_domain(settings: Settings) -> str:

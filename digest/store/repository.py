@@ -20,6 +20,7 @@ from digest.models import (
     SourceState,
     StoredItem,
 )
+from digest.store.confirmations import ConfirmationQueries
 from digest.store.convert import (
     issue_from_row,
     issue_query,
@@ -36,7 +37,7 @@ from digest.store.schema import IssueRow, ItemRow, SourceRow
 from digest.store.subscribers import SubscriberQueries
 
 
-class Store(LedgerQueries, OpsQueries, SubscriberQueries):
+class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
     """The queries the stages need, in their own vocabulary."""
 
     def __init__(self, engine: Engine) -> None:

@@ -247,6 +247,26 @@ class LeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ConfirmationRow(Base):
+    """A double opt-in mail waiting for the service's worker (never sent inside a request:
+    a hanging SMTP server held every web thread). Also the memory of the per-address caps."""
+
+    __tablename__ = "confirmation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
+    )
+    email_key: Mapped[str] = mapped_column(String(320), index=True)
+    token: Mapped[str] = mapped_column(Text)  # the signed link's token, made at request time
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 # APScheduler's own job store table (SQLAlchemyJobStore), declared here so that Alembic
 # owns it like every other table; the job store finds it and does not create it.
 APSCHEDULER_JOBS = Table(

@@ -14,20 +14,41 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from digest.errors import DigestError
+from digest.errors import SubscriberError
+from digest.mail.confirm import CONFIRM_MAX_AGE, MAX_ATTEMPTS
 from digest.mail.identity import SAMPLE_KEY, subscriber_for_unsubscribe_token
-from digest.models import IssueStatus, SubscriberStatus
+from digest.models import NAME_MAX, IssueStatus, SubscriberStatus, validate_name
 from digest.settings import Settings
 from digest.store import Store
+from digest.web.limits import ClientLimiter, client_address
 from digest.web.routing import Request, Response, Router, StartResponse, respond
 
 log = logging.getLogger(__name__)
 
 MAX_FORM_BYTES = 64 * 1024
+_BAD_ADDRESS = "Cette adresse n’est pas valide\u202f: vérifiez-la (par exemple prenom@exemple.fr)."
+MAX_ISSUE_NUMBER = 2**31 - 1  # the column is a 32-bit integer; beyond it, no such issue
+
+# On every public response (issue 10, item 9). No page runs a script, loads a font or
+# frames anything. Styles are inline: the pages carry one <style> block and the archived
+# issue is the email's HTML, whose CSS premailer inlined into style="" attributes (mail
+# clients need that), so style-src needs 'unsafe-inline'; CSS cannot run code, and with
+# no script allowed an injected style can at worst restyle the page. Images: the email's
+# logo may be on any https host.
+SECURITY_HEADERS = (
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    ("X-Frame-Options", "DENY"),  # frame-ancestors for browsers that predate CSP 2
+    ("Referrer-Policy", "no-referrer"),  # /u/<token> must not leak to a linked site
+)
 
 
 class PublicApp:
@@ -41,6 +62,9 @@ class PublicApp:
     ) -> None:
         self.settings, self.store, self.clock = settings, store, clock
         self.secret = settings.mail.secret_key or SAMPLE_KEY
+        self.limiter = ClientLimiter(
+            settings.web.subscribes_per_client_per_hour, timedelta(hours=1)
+        )
         self.router = Router()
         for method, pattern, handler in (
             ("GET", r"/", self.archive),
@@ -59,23 +83,33 @@ class PublicApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         request = Request.from_environ(environ)
-        return respond(self._dispatch(request, environ), request.method, start_response)
+        response = self._dispatch(request, environ)
+        return respond(response, request.method, start_response, SECURITY_HEADERS)
 
     def _dispatch(self, request: Request, environ: dict[str, Any]) -> Response:
         found = self.router.match(request.method, request.path)
         if found.handler is not None:
             try:
                 return found.handler(environ, *found.groups)
-            except DigestError as exc:
-                log.warning("web %s %s: %s", request.method, request.path, exc)
-                return self._page("400 Bad Request", "Demande impossible", exc.message)
+            except Exception:  # logged for the operator; the visitor gets a generic page
+                log.exception("web %s %s: failed", request.method, request.path)
+                return self._unavailable()
         if found.allowed:
-            return self._page(
+            page = self._page(
                 "405 Method Not Allowed",
                 "Méthode non permise",
                 "Cette adresse ne répond pas à cette méthode.",
             )
+            return replace(page, headers=(("Allow", found.allow_header),))
         return self._page("404 Not Found", "Page introuvable", "Cette page n’existe pas.")
+
+    def _unavailable(self) -> Response:
+        # Never the exception's text: it may name the SMTP host or the database.
+        return self._page(
+            "500 Internal Server Error",
+            "Service momentanément indisponible",
+            "Votre demande n’a pas pu aboutir. Réessayez dans quelques minutes.",
+        )
 
     # -- archive ---------------------------------------------------------------------
 
@@ -96,12 +130,13 @@ class PublicApp:
         from digest.pipeline import load_issue
         from digest.render import neutral, render_issue
 
-        found = self.store.get_issue(int(number))
+        wanted = int(number) if len(number) <= 10 else MAX_ISSUE_NUMBER + 1
+        found = self.store.get_issue(wanted) if 0 < wanted <= MAX_ISSUE_NUMBER else None
         if found is None or found.status is not IssueStatus.SENT:
             return self._page(
                 "404 Not Found",
                 "Numéro introuvable",
-                f"Le numéro {number} n’est pas (encore) paru.",
+                "Ce numéro n’est pas (encore) paru.",
             )
         issue, items = load_issue(self.store, found.number)
         rendered = render_issue(issue, items, self.settings)
@@ -119,6 +154,8 @@ class PublicApp:
         try:
             leader = self.store.lease_owner("scheduler", now)
             runs = self.store.job_runs(limit=len(("ingest", "build", "send")) * 2)
+            expired = now - timedelta(seconds=CONFIRM_MAX_AGE)
+            backlog = self.store.confirmation_backlog(MAX_ATTEMPTS, expired)
         except Exception as exc:  # the point of a health check: report, do not crash
             failure = {"status": "error", "database": f"unreachable: {type(exc).__name__}"}
             return Response(
@@ -134,6 +171,7 @@ class PublicApp:
             "database": "ok",
             "scheduler": leader or "not running",
             "jobs": latest,
+            "confirmations": backlog,  # a growing "waiting": the worker cannot send
         }
         return Response("200 OK", json.dumps(body).encode(), "application/json")
 
@@ -154,12 +192,14 @@ class PublicApp:
             return self._page(
                 "200 OK",
                 "Déjà désabonné·e",
-                f"{subscriber.email} ne reçoit plus {self.settings.newsletter.title}.",
+                f"{mask_address(subscriber.email)} ne reçoit plus "
+                f"{self.settings.newsletter.title}.",
             )
         return self._page(
             "200 OK",
             "Se désabonner",
-            f"Ne plus recevoir {self.settings.newsletter.title} à l’adresse {subscriber.email} ?",
+            f"Ne plus recevoir {self.settings.newsletter.title} à l’adresse "
+            f"{mask_address(subscriber.email)}\u202f?",
             form_action=f"/u/{token}",
             button="Me désabonner",
         )
@@ -177,7 +217,7 @@ class PublicApp:
         return self._page(
             "200 OK",
             "Désabonnement confirmé",
-            f"{subscriber.email} ne recevra plus {self.settings.newsletter.title}.",
+            f"{mask_address(subscriber.email)} ne recevra plus {self.settings.newsletter.title}.",
         )
 
     def _subscriber_of(self, token: str) -> Any:
@@ -187,7 +227,7 @@ class PublicApp:
         return self._page(
             "404 Not Found",
             "Lien invalide",
-            "Ce lien n’est pas valide : il a pu être tronqué ou modifié.",
+            "Ce lien n’est pas valide\u202f: il a pu être tronqué ou modifié.",
         )
 
     # -- subscribe (double opt-in) --------------------------------------------------
@@ -199,23 +239,36 @@ class PublicApp:
         from digest.mail.confirm import request_subscription
 
         form = _read_body(environ)
-        email, name = form.get("email", "").strip(), form.get("name", "").strip()
+        now = self.clock()
+        client = client_address(environ, self.settings.web.trusted_proxies)
+        if not self.limiter.allow(client, now):
+            log.warning("web: subscribe requests from %s over the hourly cap", client)
+            return self._too_many()
         if form.get("website"):  # the honeypot: only bots fill a field people cannot see
             log.info("web: subscription refused by the honeypot")
             return self._check_your_inbox()
+        email, raw_name = form.get("email", "").strip(), form.get("name", "")
         try:
-            request_subscription(
-                self.store, self.settings, self.secret, email, name or None, self.clock()
-            )
+            name = form_name(raw_name)
+            request_subscription(self.store, self.secret, email, name, now)
         except ValueError as exc:
             return self._render(
                 "400 Bad Request",
                 "subscribe.html.j2",
-                email=email,
-                name=name,
-                error=f"Cette adresse n’est pas valide : {exc}",
+                email=email[:320],
+                name=raw_name[:NAME_MAX],
+                error=str(exc) if isinstance(exc, RefusedName) else _BAD_ADDRESS,
             )
         return self._check_your_inbox()
+
+    def _too_many(self) -> Response:
+        page = self._page(
+            "429 Too Many Requests",
+            "Trop de demandes",
+            "Trop de demandes d’abonnement sont parties de cette connexion. "
+            "Réessayez dans une heure.",
+        )
+        return replace(page, headers=(("Retry-After", "3600"),))
 
     def _check_your_inbox(self) -> Response:
         # The same answer whether the address was new, pending or already active: the page
@@ -235,7 +288,7 @@ class PublicApp:
         return self._page(
             "200 OK",
             "Confirmer l’abonnement",
-            "Une dernière étape :",
+            "Une dernière étape\u202f:",
             form_action=f"/confirm/{token}",
             button="Confirmer mon abonnement",
         )
@@ -246,13 +299,15 @@ class PublicApp:
         subscriber = subscriber_for_confirm_token(self.store, self.secret, token)
         if subscriber is None:
             return self._expired()
-        if subscriber.status is SubscriberStatus.PENDING:
+        # The person's own click: the only way back in after an unsubscribe. A bounced
+        # address stays bounced until an operator reactivates it.
+        if subscriber.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
             self.store.set_subscriber_status(subscriber.id, SubscriberStatus.ACTIVE, self.clock())
         return self._page(
             "200 OK",
             "Abonnement confirmé",
-            f"Bienvenue ! Le prochain numéro de {self.settings.newsletter.title} "
-            f"arrivera à {subscriber.email}.",
+            f"Bienvenue\u202f! Le prochain numéro de {self.settings.newsletter.title} "
+            f"arrivera à {mask_address(subscriber.email)}.",
         )
 
     def _expired(self) -> Response:
@@ -332,6 +387,33 @@ def _multipart_fields(raw: bytes, content_type: str) -> dict[str, str]:
         if isinstance(name, str):
             fields[name] = str(part.get_content()).strip()
     return fields
+
+
+class RefusedName(ValueError):
+    """A name the form refuses; its message is French, for the visitor."""
+
+
+def form_name(raw: str) -> str | None:
+    """The name typed in the form, or None, by the subscribers' one rule (validate_name:
+    no control character, which could inject mail headers, issue 10 item 7, and at most
+    NAME_MAX characters); RefusedName tells the visitor why, in French."""
+    try:
+        return validate_name(raw)
+    except SubscriberError as exc:
+        if len(raw.strip()) > NAME_MAX:
+            raise RefusedName(f"Le nom est trop long ({NAME_MAX} caractères au plus).") from exc
+        raise RefusedName(
+            "Le nom ne peut pas contenir de retour à la ligne ni de caractère de contrôle."
+        ) from exc
+
+
+def mask_address(address: str) -> str:
+    """« j•••@e•••.fr »: enough for its owner to recognise, too little for whoever holds a
+    leaked unsubscribe link to learn the address (issue 10, item 6)."""
+    local, _, domain = address.rpartition("@")
+    name, dot, suffix = domain.rpartition(".")
+    masked_domain = f"{name[:1]}•••{dot}{suffix}" if dot else f"{domain[:1]}•••"
+    return f"{local[:1]}•••@{masked_domain}"
 
 
 def make_public_app(settings: Settings, store: Store | None = None) -> PublicApp:

@@ -9,7 +9,7 @@ in-process in tests and under waitress in production alike.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -53,6 +53,12 @@ class Match:
     groups: tuple[str, ...] = ()
     allowed: frozenset[str] = frozenset()  # methods the path answers; empty: no such path
 
+    @property
+    def allow_header(self) -> str:
+        """The `Allow` value of a 405 (RFC 9110, 15.5.6): HEAD goes wherever GET does."""
+        methods = self.allowed | ({"HEAD"} if "GET" in self.allowed else set())
+        return ", ".join(sorted(methods))
+
 
 class Router:
     """Routes in the order they were added; the first pattern that matches the path wins."""
@@ -76,13 +82,19 @@ class Router:
         return Match(None, (), frozenset(allowed))
 
 
-def respond(response: Response, method: str, start_response: StartResponse) -> Iterable[bytes]:
-    """Send `response` with the headers every page carries."""
+def respond(
+    response: Response,
+    method: str,
+    start_response: StartResponse,
+    extra: Sequence[tuple[str, str]] = (),
+) -> Iterable[bytes]:
+    """Send `response` with the headers every page carries, then the application's `extra`."""
     headers = [
         ("Content-Type", response.content_type),
         ("Content-Length", str(len(response.body))),
         ("Cache-Control", "no-store"),  # drafts change under the editor's eyes
         ("X-Content-Type-Options", "nosniff"),
+        *extra,
         *response.headers,
     ]
     start_response(response.status, headers)

@@ -1,0 +1,213 @@
+"""The confirmation queue: double opt-in mails the web requests and the worker sends.
+
+The web side only writes a row (fast, whatever the SMTP server does); the rows are also what
+the per-address caps count, so 20 POSTs for one victim make one mail. A subscriber row is
+locked (FOR UPDATE on PostgreSQL, the store's write lock on SQLite) while its caps are
+checked, so concurrent requests for one address cannot all pass the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from digest.models import Subscriber, SubscriberStatus
+from digest.store.schema import ConfirmationRow, SubscriberRow
+
+
+class _HasStore(Protocol):
+    write_lock: AbstractContextManager[Any]
+
+    def session(self) -> AbstractContextManager[Session]: ...
+
+    def find_subscribers(self, emails: Sequence[str]) -> dict[str, Subscriber]: ...
+
+    def add_subscribers(
+        self, people: Sequence[tuple[str, str | None]], status: SubscriberStatus, now: datetime
+    ) -> list[Subscriber]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most `most` confirmations per address within `span`."""
+
+    span: timedelta
+    most: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedConfirmation:
+    id: int
+    subscriber_id: int
+    email: str  # the subscriber's address as stored
+    token: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmationState:
+    id: int
+    subscriber_id: int
+    email_key: str
+    created_at: datetime
+    attempts: int
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class ConfirmationQueries:
+    """Mixed into Store."""
+
+    def queue_confirmation(
+        self: _HasStore,
+        subscriber_id: int,
+        email_key: str,
+        token: str,
+        now: datetime,
+        windows: Sequence[Window],
+    ) -> bool:
+        """Queue one confirmation unless a window's cap is reached; True when queued."""
+        with self.write_lock, self.session() as s:
+            s.execute(
+                select(SubscriberRow.id).where(SubscriberRow.id == subscriber_id).with_for_update()
+            )
+            for window in windows:
+                recent = s.scalar(
+                    select(func.count())
+                    .select_from(ConfirmationRow)
+                    .where(
+                        ConfirmationRow.email_key == email_key,
+                        ConfirmationRow.created_at > now - window.span,
+                    )
+                )
+                if (recent or 0) >= window.most:
+                    return False
+            s.add(
+                ConfirmationRow(
+                    subscriber_id=subscriber_id,
+                    email_key=email_key,
+                    token=token,
+                    created_at=now,
+                    attempts=0,
+                )
+            )
+            return True
+
+    def claim_confirmations(
+        self: _HasStore,
+        now: datetime,
+        until: datetime,
+        *,
+        limit: int,
+        max_attempts: int,
+        not_before: datetime,
+    ) -> list[QueuedConfirmation]:
+        """Claim up to `limit` unsent confirmations due now, until `until` (a worker that
+        dies mid-batch frees them by the claim's expiry). Older than `not_before`: their
+        link has expired, so they are not sent at all."""
+        claimable = or_(
+            ConfirmationRow.claimed_until.is_(None), ConfirmationRow.claimed_until < now
+        )
+        with self.write_lock, self.session() as s:
+            candidates = s.scalars(
+                select(ConfirmationRow.id)
+                .where(
+                    ConfirmationRow.sent_at.is_(None),
+                    ConfirmationRow.attempts < max_attempts,
+                    ConfirmationRow.created_at > not_before,
+                    or_(
+                        ConfirmationRow.next_attempt_at.is_(None),
+                        ConfirmationRow.next_attempt_at <= now,
+                    ),
+                    claimable,
+                )
+                .order_by(ConfirmationRow.id)
+                .limit(limit)
+            ).all()
+            claimed = [
+                row_id
+                for row_id in candidates
+                # Re-checked row by row: another worker may have claimed it since the select.
+                if s.execute(
+                    update(ConfirmationRow)
+                    .where(ConfirmationRow.id == row_id, claimable)
+                    .values(claimed_until=until)
+                ).rowcount  # type: ignore[attr-defined]
+            ]
+            rows = s.execute(
+                select(ConfirmationRow, SubscriberRow.email)
+                .join(SubscriberRow, SubscriberRow.id == ConfirmationRow.subscriber_id)
+                .where(ConfirmationRow.id.in_(claimed))
+                .order_by(ConfirmationRow.id)
+            ).all()
+            return [
+                QueuedConfirmation(row.id, row.subscriber_id, email, row.token, row.attempts)
+                for row, email in rows
+            ]
+
+    def confirmation_sent(self: _HasStore, confirmation_id: int, now: datetime) -> None:
+        _mark(
+            self,
+            confirmation_id,
+            sent_at=now,
+            attempts=ConfirmationRow.attempts + 1,
+            claimed_until=None,
+            last_error=None,
+        )
+
+    def confirmation_failed(
+        self: _HasStore, confirmation_id: int, error: str, retry_at: datetime
+    ) -> None:
+        _mark(
+            self,
+            confirmation_id,
+            attempts=ConfirmationRow.attempts + 1,
+            last_error=error[:1000],
+            next_attempt_at=retry_at,
+            claimed_until=None,
+        )
+
+    def confirmation_backlog(
+        self: _HasStore, max_attempts: int, not_before: datetime
+    ) -> dict[str, int]:
+        """Unsent confirmations: still to try, and given up (after `max_attempts`, or made
+        before `not_before`: their link has expired)."""
+        given_up = or_(
+            ConfirmationRow.attempts >= max_attempts, ConfirmationRow.created_at <= not_before
+        )
+        with self.session() as s:
+            rows = s.execute(
+                select(given_up, func.count())
+                .where(ConfirmationRow.sent_at.is_(None))
+                .group_by(given_up)
+            ).all()
+        counts = {bool(flag): int(n) for flag, n in rows}
+        return {"waiting": counts.get(False, 0), "given_up": counts.get(True, 0)}
+
+    def list_confirmations(self: _HasStore) -> list[ConfirmationState]:
+        with self.session() as s:
+            return [
+                ConfirmationState(
+                    row.id,
+                    row.subscriber_id,
+                    row.email_key,
+                    row.created_at,
+                    row.attempts,
+                    row.sent_at,
+                    row.last_error,
+                )
+                for row in s.scalars(select(ConfirmationRow).order_by(ConfirmationRow.id))
+            ]
+
+
+def _mark(store: _HasStore, confirmation_id: int, **values: Any) -> None:
+    with store.write_lock, store.session() as s:
+        s.execute(
+            update(ConfirmationRow).where(ConfirmationRow.id == confirmation_id).values(**values)
+        )
