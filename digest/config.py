@@ -107,10 +107,8 @@ def _parse_yaml(path: Path, text: str) -> dict[str, Any]:
     try:
         raw = yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass: no Python objects
     except RefusedYaml as exc:
-        mark = exc.problem_mark
-        raise ConfigError(
-            str(path), [f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"]
-        ) from exc
+        where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}"
+        raise ConfigError(str(path), [f"{where}: {exc.problem}"]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
