@@ -108,10 +108,8 @@ def _parse_yaml(path: Path, text: str) -> dict[str, Any]:
     try:
         raw = yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass: no Python objects
     except RefusedYaml as exc:
-        mark = exc.problem_mark
-        raise ConfigError(
-            str(path), [f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"]
-        ) from exc
+        where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}"
+        raise ConfigError(str(path), [f"{where}: {exc.problem}"]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -187,7 +185,7 @@ def _newsletter(value: Any, check: Checker) -> NewsletterSettings:
     keys = ("title", "language", "tagline", "base_url")
     raw = check.mapping(value, "newsletter", keys)
     title = check.text(raw.get("title"), "newsletter.title")
-    if title is None:
+    if raw.get("title") is None:  # an invalid title is reported by check.text, once
         check.add("newsletter.title", "missing (the newsletter's name, shown in every issue)")
     base_url = check.text(raw.get("base_url"), "newsletter.base_url", "http://127.0.0.1:8080")
     if base_url and not _URL.match(base_url):
@@ -289,9 +287,9 @@ def _feeds(value: Any, check: Checker) -> tuple[FeedSource, ...]:
             continue
         name = _source_name(raw.get("name"), f"{path}.name", seen, check)
         url = check.text(raw.get("url"), f"{path}.url")
-        if url is None:
+        if raw.get("url") is None:
             check.add(f"{path}.url", "missing (the feed's RSS or Atom address)")
-        elif not _URL.match(url):
+        elif url is not None and not _URL.match(url):
             check.add(f"{path}.url", f"not an http(s) URL: '{url}'")
         timeout = raw.get("timeout_seconds")
         feeds.append(
@@ -311,8 +309,10 @@ def _feeds(value: Any, check: Checker) -> tuple[FeedSource, ...]:
 
 def _source_name(value: Any, path: str, seen: set[str], check: Checker) -> str | None:
     name = check.text(value, path)
-    if name is None:
+    if value is None:
         check.add(path, "missing (a short unique name, used by --source)")
+    elif name is None:
+        pass  # reported by check.text
     elif not _NAME.match(name):
         check.add(path, f"'{name}' may hold only letters, digits, '.', '_' and '-'")
     elif name in seen:
@@ -333,7 +333,8 @@ def _documents(value: Any, base: Path, check: Checker) -> tuple[DocumentSource, 
         )
         location = check.text(raw.get("path"), f"{path}.path")
         if location is None:
-            check.add(f"{path}.path", "missing (a file or a folder of documents)")
+            if raw.get("path") is None:
+                check.add(f"{path}.path", "missing (a file or a folder of documents)")
             continue
         resolved = (base / location).resolve()
         if not resolved.exists():
@@ -354,7 +355,7 @@ def _themes(value: Any, check: Checker) -> tuple[Theme, ...]:
         raw = check.mapping(entry, path, ("id", "title", "description", "keywords"))
         theme_id = _source_name(raw.get("id"), f"{path}.id", seen, check)
         title = check.text(raw.get("title"), f"{path}.title")
-        if title is None:
+        if raw.get("title") is None:
             check.add(f"{path}.title", "missing (the section title shown in the email)")
         keywords = check.items(raw.get("keywords"), f"{path}.keywords")
         if not all(isinstance(k, str) and k.strip() for k in keywords):
@@ -434,9 +435,9 @@ def _pins(value: Any, theme_ids: set[str], check: Checker) -> tuple[Pin, ...]:
         path = f"pins[{i}]"
         raw = check.mapping(entry, path, ("theme", "source", "keyword"))
         theme = check.text(raw.get("theme"), f"{path}.theme")
-        if theme is None:
+        if raw.get("theme") is None:
             check.add(f"{path}.theme", "missing (the id of the theme to pin to)")
-        elif theme not in theme_ids | {"en-bref"}:
+        elif theme is not None and theme not in theme_ids | {"en-bref"}:
             check.add(
                 f"{path}.theme", f"unknown theme '{theme}' (known: {', '.join(sorted(theme_ids))})"
             )

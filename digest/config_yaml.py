@@ -24,6 +24,7 @@ class RefusedYaml(MarkedYAMLError):
 
     def __init__(self, problem: str, mark: Mark) -> None:
         super().__init__(problem=problem, problem_mark=mark)
+        self.mark = mark  # never None, unlike problem_mark
 
 
 class StrictLoader(yaml.SafeLoader):
@@ -35,9 +36,9 @@ class StrictLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_YAML_DEPTH:
-                mark = self.peek_event().start_mark
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
                 raise RefusedYaml(f"nested deeper than {MAX_YAML_DEPTH} levels", mark)
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 
@@ -58,4 +59,4 @@ class StrictLoader(yaml.SafeLoader):
                     key_node.start_mark,
                 )
             first_line[key] = key_node.start_mark.line
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)

@@ -200,3 +200,20 @@ def test_a_multi_line_theme_description_is_still_accepted(tmp_path: Path) -> Non
         "      Première ligne.\n      Seconde ligne.\n",
     )
     assert load_settings(path, env={}).themes[0].description == "Première ligne.\nSeconde ligne."
+
+
+def test_an_invalid_value_is_reported_once_not_also_as_missing(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'newsletter: {title: "T\\nU"}\n'
+        'feeds: [{name: "a\\tb", url: "https://example.org/\\rX"}]\n'
+        'themes: [{id: t, title: ""}]\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert [p.split(":")[0] for p in caught.value.problems] == [
+        "newsletter.title",
+        "feeds[0].name",
+        "feeds[0].url",
+        "themes[0].title",
+    ], caught.value.problems

@@ -22,7 +22,8 @@ GOOD_SEED = DOCUMENTS / "004_c8bb9166e346ef4b.txt"  # a blog post: one story
 NUL_FEED = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Le Labo IA</title><link>https://labo.example.fr/</link>
 <item><title>Un titre\x00 avec un NUL</title><link>https://labo.example.fr/1</link>
-<guid>labo-1</guid><description>Un texte\x00 avec un NUL.</description>
+<guid>labo-1</guid>
+<description>Un texte\x00 avec un NUL et &amp;#xD800; &#55296; sans moitié.</description>
 </item>
 <item><title>Un titre sans histoire</title><link>https://labo.example.fr/2</link>
 <guid>labo-2</guid><description>Un texte propre.</description></item>
@@ -76,6 +77,7 @@ def test_nul_bytes_in_a_document_and_a_feed_are_dropped_and_everything_lands(
             assert "\x00" not in field
     first = store.list_items("labo")[0]
     assert first.title == "Un titre avec un NUL"
+    assert "sans moitié" in first.text  # a reference to a surrogate is no crash either
 
 
 def test_a_document_that_raises_is_recorded_and_the_rest_land_then_it_raises(

@@ -12,6 +12,7 @@ import calendar
 import html
 import io
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -67,7 +68,7 @@ def read_feed(
     # (_draft), and those two extra sgmllib passes over every fragment were half the
     # parse time on the shared feeds (bench/ingest.py).
     parsed = feedparser.parse(
-        io.BytesIO(result.body),
+        io.BytesIO(_without_surrogate_references(result.body)),
         response_headers=_parser_headers(result),
         sanitize_html=False,
         resolve_relative_uris=False,
@@ -84,6 +85,24 @@ def read_feed(
     )
     items = [_draft(entry, position, context) for position, entry in enumerate(parsed.entries)]
     return items, malformed
+
+
+# feedparser turns `&#xD800;` into chr(0xD800), then encodes it and crashes with a
+# UnicodeEncodeError (issue 10: a hostile feed became an internal error at every run).
+# A reference to a surrogate is no character at all: U+FFFD says so.
+_CHARACTER_REFERENCE = re.compile(rb"&#([xX][0-9a-fA-F]{1,8}|[0-9]{1,10});")
+
+
+def _without_surrogate_references(body: bytes) -> bytes:
+    if b"&#" not in body:
+        return body
+    return _CHARACTER_REFERENCE.sub(_replace_surrogate_reference, body)
+
+
+def _replace_surrogate_reference(match: re.Match[bytes]) -> bytes:
+    number = match.group(1)
+    code = int(number[1:], 16) if number[:1] in b"xX" else int(number)
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF else match.group()
 
 
 def warn_malformed(feed: FeedSource, why: str, entries: int, logger: logging.Logger = log) -> None:
