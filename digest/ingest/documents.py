@@ -21,11 +21,13 @@ from digest.ingest.clean import (
     decode_bytes,
     dedupe_links,
     drop_boilerplate,
+    mark_citations,
     repair_text,
     strip_citations,
     strip_markdown,
     tidy_spaces,
 )
+from digest.ingest.cutwords import Vocabulary
 from digest.ingest.segment import CutDocument, Segment, cut_document
 from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport
 from digest.sentences import derive_title
@@ -108,14 +110,18 @@ def stories_from_document(data: bytes, suffix: str = ".txt") -> list[ItemDraft]:
         from digest.ingest.sanitize import html_to_text
 
         text = html_to_text(text)
-    cut = cut_document(drop_boilerplate(text))
-    drafts = [_draft(segment, position, cut) for position, segment in enumerate(cut.segments)]
+    text = drop_boilerplate(text)
+    vocabulary = Vocabulary.of(mark_citations(text))
+    cut = cut_document(text)
+    drafts = [
+        _draft(segment, position, cut, vocabulary) for position, segment in enumerate(cut.segments)
+    ]
     return [d for d in drafts if d.text]
 
 
-def _draft(segment: Segment, position: int, cut: CutDocument) -> ItemDraft:
-    text, links = clean_paragraphs(segment.text)
-    enjeux, enjeux_links = clean_paragraphs(segment.enjeux or "")
+def _draft(segment: Segment, position: int, cut: CutDocument, vocabulary: Vocabulary) -> ItemDraft:
+    text, links = clean_paragraphs(segment.text, vocabulary)
+    enjeux, enjeux_links = clean_paragraphs(segment.enjeux or "", vocabulary)
     title = tidy_spaces(strip_markdown(segment.title)) if segment.title else ""
     derived = not title
     if derived:
@@ -137,8 +143,10 @@ def _draft(segment: Segment, position: int, cut: CutDocument) -> ItemDraft:
     )
 
 
-def clean_paragraphs(raw: str) -> tuple[str, tuple[Link, ...]]:
+def clean_paragraphs(
+    raw: str, vocabulary: Vocabulary | None = None
+) -> tuple[str, tuple[Link, ...]]:
     """Citation-free, markdown-free paragraphs, and the links the citations held."""
-    cleaned = strip_citations(raw)
+    cleaned = strip_citations(raw, vocabulary)
     paragraphs = (tidy_spaces(strip_markdown(p)) for p in cleaned.text.split("\n\n"))
     return "\n\n".join(p for p in paragraphs if p), cleaned.links
