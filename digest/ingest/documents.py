@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -28,6 +30,7 @@ from digest.ingest.clean import (
     tidy_spaces,
 )
 from digest.ingest.cutwords import Vocabulary
+from digest.ingest.dates import document_year, event_date
 from digest.ingest.segment import CutDocument, Segment, cut_document
 from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport
 from digest.sentences import derive_title
@@ -35,6 +38,8 @@ from digest.store import Store
 
 log = logging.getLogger(__name__)
 
+# « Veille IA – Mars 2025 : Nouvelles avancées… »: the name ends at the colon.
+_SUBTITLE = re.compile(r"\s*[\u00a0\u202f]?:\s")
 DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 
 
@@ -55,24 +60,38 @@ def document_files(documents: Sequence[DocumentSource]) -> list[Path]:
     return files
 
 
+def document_names(documents: Sequence[DocumentSource]) -> dict[Path, str]:
+    """The display name `documents[].name` gives each file (a folder's name covers its files)."""
+    return {
+        path: document.name
+        for document in documents
+        if document.name
+        for path in document_files([document])
+    }
+
+
 def ingest_documents(
     store: Store,
     files: Sequence[Path],
     now: datetime,
     on_done: Callable[[SourceReport], None] | None = None,
+    names: Mapping[Path, str] | None = None,
 ) -> list[SourceReport]:
     reports = []
     for path in files:
-        report = _ingest_one(store, path, now)
+        report = _ingest_one(store, path, now, (names or {}).get(path))
         reports.append(report)
         if on_done:
             on_done(report)
     return reports
 
 
-def _ingest_one(store: Store, path: Path, now: datetime) -> SourceReport:
+def _ingest_one(store: Store, path: Path, now: datetime, configured: str | None) -> SourceReport:
+    """`configured`: the display name from the config, which wins over the one found inside."""
     name = path.name
     store.ensure_source(name, SourceKind.DOCUMENT, str(path), now)
+    if configured:
+        store.name_source(name, configured)
     try:
         data = _read(path)
         digest = hashlib.sha256(data).hexdigest()
@@ -82,8 +101,9 @@ def _ingest_one(store: Store, path: Path, now: datetime) -> SourceReport:
             return SourceReport(
                 name, SourceKind.DOCUMENT, Outcome.UNCHANGED, total_items=state.item_count
             )
-        drafts = stories_from_document(data, path.suffix.lower())
-        added = store.replace_items(name, drafts, now, content_hash=digest)
+        document = read_document(data, path.suffix.lower(), now)
+        added = store.replace_items(name, document.drafts, now, content_hash=digest)
+        store.name_source(name, configured or document.title)
     except DocumentError as exc:
         log.warning("document %s failed: %s", path, exc)
         store.record_failure(name, now, str(exc), next_attempt_at=now)
@@ -103,43 +123,86 @@ def _read(path: Path) -> bytes:
         ) from exc
 
 
-def stories_from_document(data: bytes, suffix: str = ".txt") -> list[ItemDraft]:
+@dataclass(frozen=True, slots=True)
+class ReadDocument:
+    """A document's stories and the publication title found in it (None when it has none)."""
+
+    title: str | None
+    drafts: list[ItemDraft]
+
+
+def stories_from_document(
+    data: bytes, suffix: str = ".txt", now: datetime | None = None
+) -> list[ItemDraft]:
     """The stories of one document, from its raw bytes."""
+    return read_document(data, suffix, now).drafts
+
+
+def read_document(data: bytes, suffix: str = ".txt", now: datetime | None = None) -> ReadDocument:
+    """Decode, repair, clean and cut one document; `now` resolves dates given without a year."""
     text = repair_text(decode_bytes(data))
     if suffix in {".html", ".htm"}:
         from digest.ingest.sanitize import html_to_text
 
         text = html_to_text(text)
     text = drop_boilerplate(text)
-    vocabulary = Vocabulary.of(mark_citations(text))
     cut = cut_document(text)
+    context = _DocumentContext(
+        Vocabulary.of(mark_citations(text)), document_year(cut.title, text, now), now
+    )
     drafts = [
-        _draft(segment, position, cut, vocabulary) for position, segment in enumerate(cut.segments)
+        _draft(segment, position, cut, context) for position, segment in enumerate(cut.segments)
     ]
-    return [d for d in drafts if d.text]
+    return ReadDocument(publication_title(cut), [d for d in drafts if d.text])
 
 
-def _draft(segment: Segment, position: int, cut: CutDocument, vocabulary: Vocabulary) -> ItemDraft:
-    text, links = clean_paragraphs(segment.text, vocabulary)
-    enjeux, enjeux_links = clean_paragraphs(segment.enjeux or "", vocabulary)
+def publication_title(cut: CutDocument) -> str | None:
+    """The name a report or newsletter gives itself (« Le monde de demAIn », « Veille IA –
+    Mars 2025 », its subtitle left out); an article's heading names the article, not where
+    it was published, and a dump or an editorial has none."""
+    if cut.shape not in ("report", "newsletter") or not cut.title:
+        return None
+    name = _SUBTITLE.split(cut.title, maxsplit=1)[0].strip()
+    return name[:100] or None
+
+
+@dataclass(frozen=True, slots=True)
+class _DocumentContext:
+    vocabulary: Vocabulary  # the document's words, to mend words cut before citations
+    year: int | None  # the year of dates given without one
+    now: datetime | None
+
+
+def _draft(
+    segment: Segment, position: int, cut: CutDocument, context: _DocumentContext
+) -> ItemDraft:
+    text, links = clean_paragraphs(segment.text, context.vocabulary)
+    enjeux, enjeux_links = clean_paragraphs(segment.enjeux or "", context.vocabulary)
     title = tidy_spaces(strip_markdown(segment.title)) if segment.title else ""
     derived = not title
     if derived:
         title = derive_title(text)
     from digest.ingest.language import detect_language
 
+    credit = segment.credit
+    credited = (Link(credit.url, credit.name),) if credit and credit.url else ()
+    dated = event_date(text, context.year, context.now) or (
+        event_date(credit.reference, context.year, context.now) if credit else None
+    )
     return ItemDraft(
         key=f"{position:03d}-{content_hash(title + text)[:16]}",
         title=title,
         text=text,
         html="".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n")),
-        links=dedupe_links([*segment.links, *links, *enjeux_links]),
+        links=dedupe_links([*credited, *segment.links, *links, *enjeux_links]),
         language=detect_language(text),
         enjeux=enjeux or None,
         section=segment.section or cut.title,
         position=position,
         kind=segment.kind,
         title_derived=derived,
+        origin=credit.name if credit else None,
+        event_date=dated,
     )
 
 

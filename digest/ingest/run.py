@@ -35,7 +35,7 @@ def run_ingest(
     on_done: Callable[[SourceReport], None] | None = None,
 ) -> IngestReport:
     """Ingest documents and feeds (or the one source named `only`, forced past backoff)."""
-    from digest.ingest.documents import document_files, ingest_documents
+    from digest.ingest.documents import document_files, document_names, ingest_documents
 
     files = document_files(settings.documents)
     feeds = [f for f in settings.feeds if f.enabled]
@@ -47,7 +47,8 @@ def run_ingest(
             raise ConfigError(
                 str(settings.config_path), [f"--source {only}: no such source (known: {known})"]
             )
-    reports = ingest_documents(store, files, now, on_done=on_done)
+    names = document_names(settings.documents)
+    reports = ingest_documents(store, files, now, on_done=on_done, names=names)
     if settings.offline:
         skipped = [
             SourceReport(f.name, SourceKind.FEED, Outcome.SKIPPED, message="offline") for f in feeds
