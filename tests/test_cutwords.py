@@ -120,6 +120,12 @@ def test_a_lone_elided_article_is_cut_too() -> None:
     assert text == "Des bulles spéculatives se forment vite. Fin."
 
 
+def test_a_sentence_ending_on_a_preposition_lost_its_last_word() -> None:
+    text = clean(f"Un marché de milliers de milliards, estimé par Nvidia d’ici {cite('')}. Fin.")
+    assert text == "Un marché de milliers de milliards. Fin."
+    assert clean(f"Il en parle {cite('ici')}.") == "Il en parle ici."  # « ici » alone ends well
+
+
 def test_real_words_before_a_citation_stay() -> None:
     for sentence in (
         f"Le modèle tourne sur {cite('Hugging')} Face.",  # a capitalised name
