@@ -141,3 +141,17 @@ def test_a_word_the_document_uses_elsewhere_is_not_cut() -> None:
     vocabulary = Vocabulary.of("Le projet innova en 2024. Il innova encore.")
     assert not is_cut("innova", vocabulary)
     assert is_cut("innova", Vocabulary.of(""))
+
+
+def test_a_cut_name_is_completed_from_the_document() -> None:
+    document = "Nvidia publie. Nvidia vend des GPU et des GPT. Les GPU et GPT chauffent."
+    text = clean(f"Runway est soutenu par Google et {cite('Nvid')}, dit-il.", document)
+    assert text == "Runway est soutenu par Google et Nvidia, dit-il."
+    text = clean(f"Il sort des modèles pour ses plateformes, dont les {cite('GP')}.", document)
+    assert text == "Il sort des modèles pour ses plateformes."  # GPU or GPT: not a guess
+
+
+def test_a_name_the_document_writes_as_is_stays() -> None:
+    document = "Gemini 2.5 sort. Gemini est rapide. Geminus est un autre nom."
+    assert clean(f"Google a présenté {cite('Gemini')}.", document) == "Google a présenté Gemini."
+    assert clean(f"On teste {cite('Claude')}.", document) == "On teste Claude."

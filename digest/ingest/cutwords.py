@@ -19,7 +19,7 @@ import bisect
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 SITE = "\ue000"  # a private-use mark: a citation was removed here
@@ -31,6 +31,7 @@ SHORT_CUT_MARGIN = 0.7  # for words of up to four letters (« lo », « mar », 
 CLEAR_MARGIN = 0.6  # the best completion must lead the next one by this much
 DOCUMENT_BONUS = 0.5  # per doubling of its count: a word the document uses is a strong completion
 MIN_REPAIR_LETTERS = 4  # « ré », « v », « pa »: too short to guess what followed
+MIN_NAME_LETTERS = 3  # « GP »: GPT or GPU? Too short to tell
 MIN_CLAUSE_WORDS = 5  # what is left of a sentence after a clause is cut
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -56,14 +57,17 @@ _PLURAL = frozenset("les des aux ces ses mes tes nos vos leurs plusieurs quelque
 
 @dataclass(frozen=True, slots=True)
 class Vocabulary:
-    """The document's own words (lowercase), counted outside citation sites."""
+    """The document's own words, counted outside citation sites: lowercase (`words`) and
+    as written (`names`, for capitalised names: « Nvidia », « API »)."""
 
     words: Counter[str]
+    names: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def of(cls, text: str) -> Vocabulary:
-        outside_sites = _TOKEN_BEFORE_SITE.sub(" ", text)
-        return cls(Counter(w.lower() for w in _TOKEN.findall(outside_sites)))
+        tokens = _TOKEN.findall(_TOKEN_BEFORE_SITE.sub(" ", text))
+        names = Counter(t for t in tokens if t[0].isupper() and t.isalpha())
+        return cls(Counter(t.lower() for t in tokens), names)
 
 
 def mend_cut_words(text: str, vocabulary: Vocabulary) -> str:
@@ -77,11 +81,29 @@ def _mend_site(text: str, pos: int, vocabulary: Vocabulary) -> str:
     if _ELISION_BEFORE.search(text[:pos]) or _dangles(text, pos):
         return _remove_clause(text, pos, pos)  # « par l’ », « d’ici . »: a whole word went
     word = re.search(r"[^\W\d_]+$", text[:pos])
-    if word is None or not word[0][0].islower() or not is_cut(word[0], vocabulary):
+    if word is not None and word[0][0].isupper():
+        return _mend_name(text, word, pos, vocabulary)
+    if word is None or not is_cut(word[0], vocabulary):
         return text[:pos] + text[pos + 1 :]
     completion = complete(word[0], vocabulary, text[: word.start()])
     if completion is not None:
         return text[: word.start()] + completion + text[pos + 1 :]
+    return _remove_clause(text, word.start(), pos)
+
+
+def _mend_name(text: str, word: re.Match[str], pos: int, vocabulary: Vocabulary) -> str:
+    """A capitalised fragment (« Nvid », « AP ») of a name the document writes in full
+    elsewhere: completed when one such name is clearly the most used, else taken out. A
+    name the document writes as is, or that starts no longer name of it, stays."""
+    name = word[0]
+    longer = Counter(
+        {n: c for n, c in vocabulary.names.items() if n.startswith(name) and n != name}
+    )
+    if len(name) < 2 or vocabulary.names[name] or vocabulary.words[name.lower()] or not longer:
+        return text[:pos] + text[pos + 1 :]
+    (best, count), *rest = longer.most_common(2)
+    if len(name) >= MIN_NAME_LETTERS and (not rest or count >= 2 * rest[0][1]):
+        return text[: word.start()] + best + text[pos + 1 :]
     return _remove_clause(text, word.start(), pos)
 
 
