@@ -115,6 +115,21 @@ def test_newsletter_source_lines_credit_the_story() -> None:
     assert second.origin is None and second.links[0].url == "https://example.org/b"
 
 
+def test_a_name_found_in_a_document_is_checked() -> None:
+    story = "Une phrase assez longue pour faire un vrai paragraphe de nouvelle. " * 3
+    body = (
+        f"\n\nPremier titre\n\n{story}\n\nSource : Le\u202eMonde\x00"
+        f"\n\nSecond\n\n{story}\n\nSource\n"
+    )
+    masthead = "La lettre\u202e\nde l’IA"
+    document = read_document((masthead + body).encode(), now=NOW)
+    assert document.title == "La lettre de l’IA"  # the bidi override is gone
+    assert document.drafts[0].origin == "LeMonde"
+    from digest.ingest.segment import readable_name
+
+    assert readable_name("Une lettre " + "très " * 30, max_chars=100) is None
+
+
 def test_the_configured_name_wins_and_follows_a_rename(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -31,7 +31,7 @@ from digest.ingest.clean import (
 )
 from digest.ingest.cutwords import Vocabulary
 from digest.ingest.dates import document_year, event_date
-from digest.ingest.segment import CutDocument, Segment, cut_document
+from digest.ingest.segment import CutDocument, Segment, cut_document, readable_name
 from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport
 from digest.sentences import derive_title
 from digest.store import Store
@@ -162,8 +162,7 @@ def publication_title(cut: CutDocument) -> str | None:
     it was published, and a dump or an editorial has none."""
     if cut.shape not in ("report", "newsletter") or not cut.title:
         return None
-    name = _SUBTITLE.split(cut.title, maxsplit=1)[0].strip()
-    return name[:100] or None
+    return readable_name(_SUBTITLE.split(cut.title, maxsplit=1)[0], max_chars=100)
 
 
 @dataclass(frozen=True, slots=True)

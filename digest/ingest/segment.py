@@ -15,6 +15,7 @@ few shapes, recognised by their features rather than by name:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from digest.models import ItemKind, Link
@@ -191,9 +192,19 @@ def credit_from(text: str) -> Credit | None:
         name = ""
     if not name and url:
         name = _host(url[0])
-    if not name or len(name) > 60 or len(name.split()) > 6:
+    name = readable_name(name, max_chars=60) or ""
+    if not name or len(name.split()) > 6:
         return None
     return Credit(name=name, url=url[0] if url else None, reference=text)
+
+
+def readable_name(text: str, max_chars: int) -> str | None:
+    """A name as readers will see it: no control, format or private-use characters (a
+    document is hostile input: a bidi override, a stray NUL), spaces collapsed; None when
+    nothing is left or it is too long to be a name."""
+    kept = "".join(c for c in text if not unicodedata.category(c).startswith("C"))
+    name = " ".join(kept.split())
+    return name if name and len(name) <= max_chars else None
 
 
 def _host(url: str) -> str:
