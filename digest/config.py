@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -322,6 +323,19 @@ def _source_name(value: Any, path: str, seen: set[str], check: Checker) -> str |
     return name
 
 
+def _display_name(value: Any, path: str, check: Checker) -> str | None:
+    """A name readers see (« Le monde de demAIn »): one line of printable text."""
+    name = check.text(value, path)
+    if name is None:
+        return None
+    # Control, format and unassigned characters (category C*): CR/LF would break a mail
+    # header, NUL the store, a bidi override what readers see.
+    if len(name) > 100 or any(unicodedata.category(c).startswith("C") for c in name):
+        check.add(path, "must be one line of at most 100 printable characters")
+        return None
+    return name
+
+
 def _documents(value: Any, base: Path, check: Checker) -> tuple[DocumentSource, ...]:
     documents: list[DocumentSource] = []
     for i, entry in enumerate(check.items(value, "documents")):
@@ -329,7 +343,7 @@ def _documents(value: Any, base: Path, check: Checker) -> tuple[DocumentSource, 
         raw = (
             {"path": entry}
             if isinstance(entry, str)
-            else check.mapping(entry, path, ("path", "weight"))
+            else check.mapping(entry, path, ("path", "weight", "name"))
         )
         location = check.text(raw.get("path"), f"{path}.path")
         if location is None:
@@ -341,7 +355,9 @@ def _documents(value: Any, base: Path, check: Checker) -> tuple[DocumentSource, 
             check.add(f"{path}.path", f"'{location}' does not exist (relative to {base})")
         documents.append(
             DocumentSource(
-                path=resolved, weight=check.number(raw.get("weight"), f"{path}.weight", 1.0)
+                path=resolved,
+                weight=check.number(raw.get("weight"), f"{path}.weight", 1.0),
+                name=_display_name(raw.get("name"), f"{path}.name", check),
             )
         )
     return tuple(documents)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from digest.errors import SubscriberError
 
@@ -47,6 +47,11 @@ class ItemDraft:
     position: int = 0  # order within its document or feed
     kind: ItemKind = ItemKind.STORY
     title_derived: bool = False  # True when the title was made from the text
+    origin: str | None = None  # the source the document credits for this story (« Frandroid »)
+    event_date: date | None = None  # the date the document gives for the story's event
+
+
+EDITORIAL_SOURCE = "Document de la rédaction"  # a document that names no publication
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,17 @@ class StoredItem:
     position: int
     kind: ItemKind
     title_derived: bool
+    source_title: str | None = None  # the source's display name (a document's publication)
+    origin: str | None = None
+    event_date: date | None = None
+
+    @property
+    def reader_source(self) -> str:
+        """The source readers see: the origin the document credits, the document's
+        publication, the feed's name; never a file name (issue 11)."""
+        if self.origin or self.source_title:
+            return self.origin or self.source_title or ""
+        return self.source_name if self.source_kind is SourceKind.FEED else EDITORIAL_SOURCE
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,14 @@ import html
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from digest.errors import RenderError
-from digest.models import BRIEF_THEME_ID, Issue, Section, StoredItem
+from digest.models import BRIEF_THEME_ID, Entry, Issue, Section, SourceKind, StoredItem
 from digest.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -234,8 +235,12 @@ def _with(issue: Issue, section: Section) -> Issue:
 
 
 def french_date(issue: Issue) -> str:
-    day = issue.period_end
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return _french_day(issue.period_end)
+
+
+def _french_day(day: date | datetime) -> str:
+    number = "1er" if day.day == 1 else str(day.day)  # French writes the first of the month 1er
+    return f"{number} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _context(issue: Issue, items: Mapping[int, StoredItem], settings: Settings) -> dict[str, Any]:
@@ -278,20 +283,36 @@ def _section_context(
         "is_brief": section.theme_id == BRIEF_THEME_ID,
         "blurb": blurb,
         "blurb_text": " ".join(f"{b['text']} [{b['ref']}]" for b in blurb),
-        "entries": [_entry_context(e) for e in section.entries],
+        "entries": [_entry_context(e, items) for e in section.entries],
     }
 
 
-def _entry_context(entry: Any) -> dict[str, Any]:
+def _entry_context(entry: Entry, items: Mapping[int, StoredItem]) -> dict[str, Any]:
     links = [{"url": link.url, "label": _label(link.url)} for link in entry.links[:4]]
-    documents = ", ".join(entry.sources)
+    behind = [items[i] for i in entry.item_ids if i in items]
+    # A document's story names its publication or the source it credits; a feed's story
+    # is named by its links already. Issues built before items carried names fall back
+    # on the entry's own list.
+    credits = list(
+        dict.fromkeys(i.reader_source for i in behind if i.source_kind is SourceKind.DOCUMENT)
+    )
+    if not behind:
+        credits = list(entry.sources) if not links else []
     return {
         "title": entry.title,
         "summary": entry.summary,
         "links": links,
-        "source_word": "Sources" if len(links) > 1 else "Source",
-        "documents": f"documents de la rédaction ({documents})",
+        "source_word": "Sources" if len(links) + len(credits) > 1 else "Source",
+        "credit": ", ".join(credits),
+        "date": entry_date(entry, items),
     }
+
+
+def entry_date(entry: Entry, items: Mapping[int, StoredItem]) -> str | None:
+    """The date the documents give for the story's event, in French (« 18 mars 2025 »)."""
+    dates = [items[i].event_date for i in entry.item_ids if i in items]
+    day = next((d for d in dates if d is not None), None)
+    return _french_day(day) if day else None
 
 
 def _label(url: str) -> str:

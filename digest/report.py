@@ -233,6 +233,9 @@ def item_json(item: StoredItem) -> dict[str, Any]:
         "language": item.language,
         "published_at": iso(item.published_at),
         "fetched_at": iso(item.fetched_at),
+        "credit": item.reader_source,  # the source name readers see
+        "origin": item.origin,
+        "event_date": item.event_date.isoformat() if item.event_date else None,
     }
 
 
@@ -244,7 +247,7 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
         item = items.get(item_id)
         return {
             "item_id": item_id,
-            "source": item.source_name if item else None,
+            "source": item.reader_source if item else None,  # as readers see it
             "title": item.title if item else None,
             "url": (item.url or (item.links[0].url if item.links else None)) if item else None,
         }
@@ -267,6 +270,7 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
                             "summary": e.summary,
                             "links": [{"url": link.url, "title": link.title} for link in e.links],
                             "sources": list(e.sources),
+                            "date": _event_day(e.item_ids, items),
                             "item_ids": list(e.item_ids),
                         }
                         for e in section.entries
@@ -276,6 +280,13 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
             ],
         },
     }
+
+
+def _event_day(item_ids: tuple[int, ...], items: dict[int, StoredItem]) -> str | None:
+    """The first date the story's items give for its event (ISO), if any."""
+    dates = (items[i].event_date for i in item_ids if i in items)
+    day = next((d for d in dates if d is not None), None)
+    return day.isoformat() if day else None
 
 
 def print_issue(issue: Issue, items: dict[int, StoredItem]) -> None:

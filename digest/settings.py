@@ -59,6 +59,7 @@ class FeedSource:
 class DocumentSource:
     path: Path  # a file or a folder (every .txt, .md, .html file in it)
     weight: float = 1.0
+    name: str | None = None  # what readers see as the source, over the title found inside
 
 
 @dataclass(frozen=True, slots=True)

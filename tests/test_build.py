@@ -15,7 +15,7 @@ from digest.ingest.documents import document_files, ingest_documents
 from digest.models import BRIEF_THEME_ID, IssueStatus, ItemDraft, SourceKind
 from digest.pipeline import run_build
 from digest.report import issue_json
-from digest.sentences import split_sentences
+from digest.sentences import count_words, split_sentences
 from digest.settings import Pin, Settings, Theme
 from digest.store import Store
 
@@ -67,7 +67,7 @@ def test_seed_issue_reads_like_a_newsletter(store: Store, settings: Settings, no
     for section in themed:
         blurb = section["blurb"]
         assert 2 <= len(blurb) <= 4, section["title"]
-        assert sum(len(b["text"].split()) for b in blurb) <= 120
+        assert sum(count_words(b["text"]) for b in blurb) <= 120  # « » are not words
         section_items = {i for e in section["entries"] for i in e["item_ids"]}
         for sentence in blurb:
             # Each sentence comes from a story of its own section, word for word.
@@ -306,5 +306,12 @@ def test_show_json_is_stable(store: Store, settings: Settings, now, tmp_path: Pa
     section = issue["sections"][0]
     assert set(section) == {"theme", "title", "blurb", "entries"}
     assert set(section["blurb"][0]) == {"text", "item_id", "source", "title", "url"}
-    assert set(section["entries"][0]) == {"title", "summary", "links", "sources", "item_ids"}
+    assert set(section["entries"][0]) == {
+        "title",
+        "summary",
+        "links",
+        "sources",
+        "date",
+        "item_ids",
+    }
     json.dumps(issue, ensure_ascii=False)  # serialisable as is

@@ -85,6 +85,9 @@ def test_items_json_is_the_documented_shape(config: Path, database_url: str) -> 
         "language",
         "published_at",
         "fetched_at",
+        "credit",
+        "origin",
+        "event_date",
     }
     assert boss["title"] == "Le boss démâte" and boss["enjeux"] and boss["kind"] == "story"
     assert boss["published_at"].endswith("Z")

@@ -73,7 +73,7 @@ def test_groups_match_the_full_pairwise_cosine(
     monkeypatch.setattr(dedupe, "COMMON_SHARE", share)
     items = items_with_rewrites(600, seed)
     expected = brute_force_groups(items)
-    assert sum(len(g) > 1 for g in expected) > 20  # the set really has duplicates
+    assert sum(len(g) > 1 for g in expected) > 15  # the set really has duplicates
     assert group_duplicates(items) == expected
 
 

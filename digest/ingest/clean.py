@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from digest.ingest.cutwords import SITE, Vocabulary, mend_cut_words
 from digest.models import Link
 
 
@@ -90,15 +91,25 @@ _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.)])")
 _NBSP_BETWEEN_WORDS = re.compile(r"(?<=[\w.])[\u00a0\u202f](?=[\w(])")
 
 
-def strip_citations(text: str) -> CleanText:
-    """Remove citation residue and markdown links; return the text and their targets."""
+def mark_citations(text: str) -> str:
+    """The text with each citation replaced by a `SITE` mark (for the document's vocabulary)."""
+    return _CITATION.sub(SITE, text)
+
+
+def strip_citations(text: str, vocabulary: Vocabulary | None = None) -> CleanText:
+    """Remove citation residue and markdown links; return the text and their targets.
+
+    The export cut the word before a citation (seed 001): each one is mended or taken out
+    here, where the citation's place is still known (`cutwords`), against the words of the
+    whole document when the caller gives them."""
     links: list[Link] = []
 
     def keep(match: re.Match[str]) -> str:
         links.append(Link(url=clean_link(match["url"]), title=match["title"].strip()))
-        return ""
+        return SITE
 
     text = _CITATION.sub(keep, text)
+    text = mend_cut_words(text, vocabulary or Vocabulary.of(text))
 
     def inline(match: re.Match[str]) -> str:
         links.append(Link(url=clean_link(match["url"]), title=match["title"].strip()))

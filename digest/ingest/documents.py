@@ -10,31 +10,38 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from pathlib import Path
 
 from digest.config import DocumentSource
 from digest.errors import DocumentError
+from digest.ingest import guard
 from digest.ingest.clean import (
     content_hash,
     decode_bytes,
     dedupe_links,
     drop_boilerplate,
+    mark_citations,
     repair_text,
     strip_citations,
     strip_markdown,
     tidy_spaces,
 )
-from digest.ingest.guard import read_document, require_text
-from digest.ingest.segment import CutDocument, Segment, cut_document
+from digest.ingest.cutwords import Vocabulary
+from digest.ingest.dates import document_year, event_date
+from digest.ingest.segment import CutDocument, Segment, cut_document, readable_name
 from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport
 from digest.sentences import derive_title
 from digest.store import Store
 
 log = logging.getLogger(__name__)
 
+# « Veille IA – Mars 2025 : Nouvelles avancées… »: the name ends at the colon.
+_SUBTITLE = re.compile(r"\s*[\u00a0\u202f]?:\s")
 DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
 
 
@@ -55,12 +62,23 @@ def document_files(documents: Sequence[DocumentSource]) -> list[Path]:
     return files
 
 
+def document_names(documents: Sequence[DocumentSource]) -> dict[Path, str]:
+    """The display name `documents[].name` gives each file (a folder's name covers its files)."""
+    return {
+        path: document.name
+        for document in documents
+        if document.name
+        for path in document_files([document])
+    }
+
+
 def ingest_documents(
     store: Store,
     files: Sequence[Path],
     now: datetime,
     on_done: Callable[[SourceReport], None] | None = None,
     bugs: list[Exception] | None = None,
+    names: Mapping[Path, str] | None = None,
 ) -> list[SourceReport]:
     """One report per file; a file that fails is recorded on its row and the others go on.
 
@@ -71,7 +89,7 @@ def ingest_documents(
     reports = []
     collected: list[Exception] = [] if bugs is None else bugs
     for path in files:
-        report = _ingest_guarded(store, path, now, collected)
+        report = _ingest_guarded(store, path, now, collected, (names or {}).get(path))
         reports.append(report)
         if on_done:
             on_done(report)
@@ -80,16 +98,20 @@ def ingest_documents(
     return reports
 
 
-def _ingest_guarded(store: Store, path: Path, now: datetime, bugs: list[Exception]) -> SourceReport:
+def _ingest_guarded(
+    store: Store, path: Path, now: datetime, bugs: list[Exception], configured: str | None
+) -> SourceReport:
     """The one catch per document (issue 10: a NUL byte used to abort the whole ingest)."""
     name, location = _as_text(path.name), _as_text(str(path))
     try:
         store.ensure_source(name, SourceKind.DOCUMENT, location, now)
+        if configured:
+            store.name_source(name, configured)
         if name != path.name:
             raise DocumentError(
                 f"the name of {location} is not valid UTF-8", hint="rename the file"
             )
-        return _ingest_one(store, path, now)
+        return _ingest_one(store, path, now, configured)
     except DocumentError as exc:
         log.warning("document %s failed: %s", path, exc)
         message = str(exc)
@@ -110,9 +132,10 @@ def _as_text(name: str) -> str:
     return os.fsencode(name).decode("utf-8", errors="replace")
 
 
-def _ingest_one(store: Store, path: Path, now: datetime) -> SourceReport:
+def _ingest_one(store: Store, path: Path, now: datetime, configured: str | None) -> SourceReport:
+    """`configured`: the display name from the config, which wins over the one found inside."""
     name = path.name
-    data = read_document(path)
+    data = guard.read_document(path)
     digest = hashlib.sha256(data).hexdigest()
     state = store.source_state(name)
     if state is not None and state.content_hash == digest:
@@ -120,53 +143,103 @@ def _ingest_one(store: Store, path: Path, now: datetime) -> SourceReport:
         return SourceReport(
             name, SourceKind.DOCUMENT, Outcome.UNCHANGED, total_items=state.item_count
         )
-    drafts = stories_from_document(data, path.suffix.lower(), name)
-    added = store.replace_items(name, drafts, now, content_hash=digest)
+    document = read_document(data, path.suffix.lower(), now, name)
+    added = store.replace_items(name, document.drafts, now, content_hash=digest)
+    store.name_source(name, configured or document.title)
     outcome = Outcome.NEW if state is None or state.content_hash is None else Outcome.UPDATED
     log.info("document %s: %d stories (%s)", path.name, added, outcome.value)
     return SourceReport(name, SourceKind.DOCUMENT, outcome, new_items=added, total_items=added)
 
 
+@dataclass(frozen=True, slots=True)
+class ReadDocument:
+    """A document's stories and the publication title found in it (None when it has none)."""
+
+    title: str | None
+    drafts: list[ItemDraft]
+
+
 def stories_from_document(
-    data: bytes, suffix: str = ".txt", name: str = "the document"
+    data: bytes, suffix: str = ".txt", now: datetime | None = None, name: str = "the document"
 ) -> list[ItemDraft]:
     """The stories of one document, from its raw bytes; DocumentError if it is not text."""
-    text = repair_text(require_text(decode_bytes(data), name))
+    return read_document(data, suffix, now, name).drafts
+
+
+def read_document(
+    data: bytes, suffix: str = ".txt", now: datetime | None = None, name: str = "the document"
+) -> ReadDocument:
+    """Decode, repair, clean and cut one document; `now` resolves dates given without a year.
+    DocumentError (naming `name`) when the bytes are not text."""
+    text = repair_text(guard.require_text(decode_bytes(data), name))
     if suffix in {".html", ".htm"}:
         from digest.ingest.sanitize import html_to_text
 
         text = html_to_text(text)
-    cut = cut_document(drop_boilerplate(text))
-    drafts = [_draft(segment, position, cut) for position, segment in enumerate(cut.segments)]
-    return [d for d in drafts if d.text]
+    text = drop_boilerplate(text)
+    cut = cut_document(text)
+    context = _DocumentContext(
+        Vocabulary.of(mark_citations(text)), document_year(cut.title, text, now), now
+    )
+    drafts = [
+        _draft(segment, position, cut, context) for position, segment in enumerate(cut.segments)
+    ]
+    return ReadDocument(publication_title(cut), [d for d in drafts if d.text])
 
 
-def _draft(segment: Segment, position: int, cut: CutDocument) -> ItemDraft:
-    text, links = clean_paragraphs(segment.text)
-    enjeux, enjeux_links = clean_paragraphs(segment.enjeux or "")
+def publication_title(cut: CutDocument) -> str | None:
+    """The name a report or newsletter gives itself (« Le monde de demAIn », « Veille IA –
+    Mars 2025 », its subtitle left out); an article's heading names the article, not where
+    it was published, and a dump or an editorial has none."""
+    if cut.shape not in ("report", "newsletter") or not cut.title:
+        return None
+    return readable_name(_SUBTITLE.split(cut.title, maxsplit=1)[0], max_chars=100)
+
+
+@dataclass(frozen=True, slots=True)
+class _DocumentContext:
+    vocabulary: Vocabulary  # the document's words, to mend words cut before citations
+    year: int | None  # the year of dates given without one
+    now: datetime | None
+
+
+def _draft(
+    segment: Segment, position: int, cut: CutDocument, context: _DocumentContext
+) -> ItemDraft:
+    text, links = clean_paragraphs(segment.text, context.vocabulary)
+    enjeux, enjeux_links = clean_paragraphs(segment.enjeux or "", context.vocabulary)
     title = tidy_spaces(strip_markdown(segment.title)) if segment.title else ""
     derived = not title
     if derived:
         title = derive_title(text)
     from digest.ingest.language import detect_language
 
+    credit = segment.credit
+    credited = (Link(credit.url, credit.name),) if credit and credit.url else ()
+    dated = event_date(text, context.year, context.now) or (
+        event_date(credit.reference, context.year, context.now) if credit else None
+    )
     return ItemDraft(
         key=f"{position:03d}-{content_hash(title + text)[:16]}",
         title=title,
         text=text,
         html="".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n")),
-        links=dedupe_links([*segment.links, *links, *enjeux_links]),
+        links=dedupe_links([*credited, *segment.links, *links, *enjeux_links]),
         language=detect_language(text),
         enjeux=enjeux or None,
         section=segment.section or cut.title,
         position=position,
         kind=segment.kind,
         title_derived=derived,
+        origin=credit.name if credit else None,
+        event_date=dated,
     )
 
 
-def clean_paragraphs(raw: str) -> tuple[str, tuple[Link, ...]]:
+def clean_paragraphs(
+    raw: str, vocabulary: Vocabulary | None = None
+) -> tuple[str, tuple[Link, ...]]:
     """Citation-free, markdown-free paragraphs, and the links the citations held."""
-    cleaned = strip_citations(raw)
+    cleaned = strip_citations(raw, vocabulary)
     paragraphs = (tidy_spaces(strip_markdown(p)) for p in cleaned.text.split("\n\n"))
     return "\n\n".join(p for p in paragraphs if p), cleaned.links

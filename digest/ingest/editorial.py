@@ -12,8 +12,9 @@ two or more other stories are the editorial's frame (intro, conclusion): context
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from digest.ingest.segment import Segment
+from digest.ingest.segment import Credit, Segment, parse_reference
 from digest.models import ItemKind
 from digest.sentences import split_sentences
 
@@ -33,25 +34,41 @@ _REFERENCE_MARKER = re.compile(r"(?<=[\w)»\"])\s\d{1,2}(?=\s*(?:[.;,]|$))")
 
 
 def cut_editorial(blocks: list[str]) -> list[Segment]:
+    references = dict(r for b in blocks if (r := parse_reference(b)) is not None)
     has_references = any(_REFERENCE.match(b) for b in blocks)
     groups: list[tuple[bool, list[str]]] = []  # (is_brief, paragraphs)
+    credits: list[Credit | None] = []  # the first reference each group cites
     for block in blocks:
         if _REFERENCE.match(block):
             continue  # the numbered reference list: sources, not stories
+        cited = None
         if has_references:
+            cited = _first_cited(block, references)
             block = _REFERENCE_MARKER.sub("", block)
         bullet = _BULLET.match(block)
         if bullet:
             groups.append((True, [bullet[1]]))
+            credits.append(cited)
         elif groups and not groups[-1][0] and _continues(groups[-1][1][-1], block):
             groups[-1][1].append(block)
+            credits[-1] = credits[-1] or cited
         else:
             groups.append((False, [block]))
+            credits.append(cited)
     names = [_names(" ".join(paragraphs)) for _, paragraphs in groups]
     return [
-        _segment(is_brief, paragraphs, _is_frame(i, names, groups))
+        replace(_segment(is_brief, paragraphs, _is_frame(i, names, groups)), credit=credits[i])
         for i, (is_brief, paragraphs) in enumerate(groups)
     ]
+
+
+def _first_cited(block: str, references: dict[int, Credit]) -> Credit | None:
+    """The first listed reference a paragraph's markers (« … mesurés 1. ») point to."""
+    for marker in _REFERENCE_MARKER.finditer(block):
+        credit = references.get(int(marker[0]))
+        if credit is not None:
+            return credit
+    return None
 
 
 def _continues(previous: str, paragraph: str) -> bool:

@@ -35,7 +35,7 @@ def run_ingest(
     on_done: Callable[[SourceReport], None] | None = None,
 ) -> IngestReport:
     """Ingest documents and feeds (or the one source named `only`, forced past backoff)."""
-    from digest.ingest.documents import document_files, ingest_documents
+    from digest.ingest.documents import document_files, document_names, ingest_documents
 
     files = document_files(settings.documents)
     feeds = [f for f in settings.feeds if f.enabled]
@@ -50,7 +50,8 @@ def run_ingest(
     # A bug in one document is raised only after the feeds are in (as the feeds do among
     # themselves): it shows its traceback without costing every feed its items.
     document_bugs: list[Exception] = []
-    reports = ingest_documents(store, files, now, on_done=on_done, bugs=document_bugs)
+    names = document_names(settings.documents)
+    reports = ingest_documents(store, files, now, on_done=on_done, bugs=document_bugs, names=names)
     if settings.offline:
         skipped = [
             SourceReport(f.name, SourceKind.FEED, Outcome.SKIPPED, message="offline") for f in feeds

@@ -15,10 +15,21 @@ few shapes, recognised by their features rather than by name:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from digest.models import ItemKind, Link
 from digest.sentences import count_words
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """The original source a document credits for a story: « [1] Frandroid. (2025,
+    12 novembre). Titre » (seed 000), « Source : Le Monde https://… »."""
+
+    name: str
+    url: str | None = None
+    reference: str = ""  # the whole reference, which may give the source's date
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +42,7 @@ class Segment:
     section: str | None = None
     kind: ItemKind = ItemKind.STORY
     links: tuple[Link, ...] = ()  # links given as such (« Source : https://… » lines)
+    credit: Credit | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +54,17 @@ class CutDocument:
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_BULLET = re.compile(r"^\s{0,3}[-*+]\s+(.*)$")
-# « Source », « Sources : » alone on a line, or followed by the addresses themselves.
-_SOURCE_LINE = re.compile(r"^\s*sources?\s*:?\s*(?P<urls>(?:https?://\S+\s*)*)$", re.IGNORECASE)
+# « Source », « Sources : » alone on a line, or followed by a name and/or the addresses.
+_SOURCE_LINE = re.compile(
+    r"^\s*sources?\s*"
+    r"(?::\s*(?P<name>(?!https?:)[^\s:.!?][^\n:.!?]{0,79}?))?"  # a name: « Source : Le Monde »
+    r"\s*:?\s*(?P<urls>(?:https?://\S+\s*)*)$",
+    re.IGNORECASE,
+)
+_URL = re.compile(r"https?://[^\s<>()\[\]]+[^\s<>()\[\].,;:!?»”]")
+# A numbered reference: « [1] Frandroid. (2025, 12 novembre). GPT-5.1 est là… ».
+_REFERENCE_ENTRY = re.compile(r"^\[(?P<number>\d{1,3})\]\s+(?P<text>.+)$", re.DOTALL)
+_CREDIT_NAME_END = re.compile(r"\.\s|\s\(|\s[–—-]\s|,\s|\.$|\shttps?://")
 _ENJEUX_LINE = re.compile(r"^\s*enjeux\s+et\s+perspectives\s*:?\s*$", re.IGNORECASE)
 _BOLD_LEAD = re.compile(r"^\*\*(?P<title>.+?)\*\*\s*(?:[:–—-]\s*)?(?P<rest>.*)$", re.DOTALL)
 _SENTENCE_END = re.compile(r"[.,;:…»\"”)]$")
@@ -150,6 +171,48 @@ def _is_reference_list(line: str) -> bool:
     return bool(re.match(r"^\W*(sources?|références|references)\W*\s*:", line, re.IGNORECASE))
 
 
+def parse_reference(block: str) -> tuple[int, Credit] | None:
+    """A numbered reference's number and credit, or None when the block is not one."""
+    entry = _REFERENCE_ENTRY.match(block.strip())
+    if entry is None:
+        return None
+    credit = credit_from(entry["text"])
+    return (int(entry["number"]), credit) if credit else None
+
+
+def credit_from(text: str) -> Credit | None:
+    """The source named at the start of a reference (up to its first period, parenthesis
+    or dash) and its first address; None when no plausible name leads it."""
+    text = " ".join(text.split())
+    url = _URL.search(text)
+    head = text[: url.start()] if url and url.start() == 0 else text
+    end = _CREDIT_NAME_END.search(head)
+    name = (head[: end.start()] if end else head).strip(" :–—-")
+    if url and name.startswith("http"):
+        name = ""
+    if not name and url:
+        name = _host(url[0])
+    name = readable_name(name, max_chars=60) or ""
+    if not name or len(name.split()) > 6:
+        return None
+    return Credit(name=name, url=url[0] if url else None, reference=text)
+
+
+def readable_name(text: str, max_chars: int) -> str | None:
+    """A name as readers will see it: no control, format or private-use characters (a
+    document is hostile input: a bidi override, a stray NUL), spaces collapsed; None when
+    nothing is left or it is too long to be a name."""
+    kept = "".join(c for c in text if not unicodedata.category(c).startswith("C"))
+    name = " ".join(kept.split())
+    return name if name and len(name) <= max_chars else None
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc.lower().removeprefix("www.")
+
+
 def clean_heading(text: str) -> str:
     """Heading text without markdown emphasis or leading pictograms (🔹)."""
     text = re.sub(r"\*+|_{2,}", "", text)
@@ -173,6 +236,7 @@ class _Draft:
     enjeux: list[str]
     links: list[Link] = field(default_factory=list)
     in_enjeux: bool = False
+    credit: Credit | None = None
 
     def segment(self) -> Segment:
         return Segment(
@@ -180,6 +244,7 @@ class _Draft:
             title=self.title,
             enjeux="\n\n".join(self.enjeux) or None,
             links=tuple(self.links),
+            credit=self.credit,
         )
 
 
@@ -196,6 +261,8 @@ def _cut_newsletter(text: str) -> CutDocument:
         if source:
             if current is not None:
                 current.links.extend(Link(url=u) for u in source["urls"].split())
+                if source["name"]:
+                    current.credit = credit_from(f"{source['name']} {source['urls']}")
             current = None  # « Source » closes a story
         elif _ENJEUX_LINE.match(block):
             if current is not None:

@@ -163,6 +163,8 @@ def item_values(source_id: int, d: ItemDraft, now: datetime) -> dict[str, Any]:
         "position": d.position,
         "links": _links_json(d.links),
         "content_hash": content_hash(d.title + "\n" + d.text),
+        "origin": d.origin,
+        "event_date": d.event_date,
     }
 
 
@@ -184,7 +186,9 @@ def source_state(row: SourceRow, item_count: int) -> SourceState:
     )
 
 
-def stored_item(row: ItemRow, source_name: str, source_kind: str) -> StoredItem:
+def stored_item(
+    row: ItemRow, source_name: str, source_kind: str, source_title: str | None = None
+) -> StoredItem:
     return StoredItem(
         id=row.id,
         source_name=source_name,
@@ -204,4 +208,7 @@ def stored_item(row: ItemRow, source_name: str, source_kind: str) -> StoredItem:
         position=row.position,
         kind=ItemKind(row.kind),
         title_derived=row.title_derived,
+        source_title=source_title,
+        origin=row.origin,
+        event_date=row.event_date,
     )

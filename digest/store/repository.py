@@ -91,6 +91,11 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
             s.flush()
             return {name: source_state(row, 0) for name, row in rows.items()}
 
+    def name_source(self, name: str, display_name: str | None) -> None:
+        """Set the name readers see for a source (None: they see a generic label)."""
+        with self.session() as s:
+            self._source(s, name).display_name = display_name
+
     def source_state(self, name: str) -> SourceState | None:
         with self.session() as s:
             row = s.scalar(select(SourceRow).where(SourceRow.name == name))
@@ -174,13 +179,13 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
     def list_items(self, source_name: str | None = None) -> list[StoredItem]:
         with self.session() as s:
             query = (
-                select(ItemRow, SourceRow.name, SourceRow.kind)
+                select(ItemRow, SourceRow.name, SourceRow.kind, SourceRow.display_name)
                 .join(SourceRow, ItemRow.source_id == SourceRow.id)
                 .order_by(SourceRow.name, ItemRow.position, ItemRow.id)
             )
             if source_name is not None:
                 query = query.where(SourceRow.name == source_name)
-            return [stored_item(row, name, kind) for row, name, kind in s.execute(query)]
+            return [stored_item(*columns) for columns in s.execute(query)]
 
     def items_by_id(self, ids: Iterable[int]) -> list[StoredItem]:
         wanted = list(ids)
@@ -188,24 +193,24 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
             return []
         with self.session() as s:
             query = (
-                select(ItemRow, SourceRow.name, SourceRow.kind)
+                select(ItemRow, SourceRow.name, SourceRow.kind, SourceRow.display_name)
                 .join(SourceRow, ItemRow.source_id == SourceRow.id)
                 .where(ItemRow.id.in_(wanted))
                 .order_by(ItemRow.id)
             )
-            return [stored_item(row, name, kind) for row, name, kind in s.execute(query)]
+            return [stored_item(*columns) for columns in s.execute(query)]
 
     def items_between(self, start: datetime, end: datetime) -> list[StoredItem]:
         """Items published in (start, end]: an item at the end of one period is not in the
         next one, and an item ingested at `now` is in the issue built at `now`."""
         with self.session() as s:
             query = (
-                select(ItemRow, SourceRow.name, SourceRow.kind)
+                select(ItemRow, SourceRow.name, SourceRow.kind, SourceRow.display_name)
                 .join(SourceRow, ItemRow.source_id == SourceRow.id)
                 .where(ItemRow.published_at > start, ItemRow.published_at <= end)
                 .order_by(SourceRow.name, ItemRow.position, ItemRow.id)
             )
-            return [stored_item(row, name, kind) for row, name, kind in s.execute(query)]
+            return [stored_item(*columns) for columns in s.execute(query)]
 
     # -- issues ----------------------------------------------------------------------
 

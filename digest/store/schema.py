@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -57,6 +58,8 @@ class SourceRow(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     location: Mapped[str] = mapped_column(Text)
+    # What readers see: a document's publication (« Le monde de demAIn »), never a file name.
+    display_name: Mapped[str | None] = mapped_column(Text)
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64))
@@ -91,6 +94,8 @@ class ItemRow(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     content_hash: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str | None] = mapped_column(Text)  # the source a document credits (Frandroid)
+    event_date: Mapped[date | None] = mapped_column(Date)  # when the story happened, if given
 
 
 class IssueRow(Base):

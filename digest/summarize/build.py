@@ -173,7 +173,7 @@ def _entry(story: Story, summary: tuple[str, ...]) -> Entry:
         summary=" ".join(summary),
         links=_links(story.items),
         item_ids=tuple(i.id for i in story.items),
-        sources=tuple(dict.fromkeys(i.source_name for i in story.items)),
+        sources=tuple(dict.fromkeys(i.reader_source for i in story.items)),
     )
 
 
