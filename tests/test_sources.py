@@ -151,8 +151,8 @@ def test_the_configured_name_wins_and_follows_a_rename(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("value", "problem"),
     [
-        ('"Ma veille\\r\\nBcc: x@example.org"', "one line"),
-        ('"Nul\\0byte"', "one line"),
+        ('"Ma veille\\r\\nBcc: x@example.org"', "line break"),
+        ('"Nul\\0byte"', "control character"),
         ('"' + "x" * 101 + '"', "at most 100"),
         ("42", "non-empty string"),
         ('""', "non-empty string"),
