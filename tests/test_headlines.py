@@ -106,7 +106,9 @@ HARD_LEDES = [
 
 
 def test_hard_ledes_still_give_short_whole_word_headlines() -> None:
-    for lede, headline in zip(HARD_LEDES, write_headlines(HARD_LEDES), strict=True):
+    endless = " ".join(["OpenAI publie un modèle"] + ["très"] * 20_000)  # no full stop at all
+    ledes = [*HARD_LEDES, endless]
+    for lede, headline in zip(ledes, write_headlines(ledes), strict=True):
         assert headline, lede
         assert count_words(headline) <= 12, headline
         assert not headline.endswith(("…", "...")), headline

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
 MAX_WORDS = 12
+MAX_LEDE_CHARS = 600
 _SPACES = re.compile(r"[^\S\u00a0\u202f]+")  # whitespace but NBSP and NNBSP
 
 _CLAUSE_PUNCT = frozenset(",;:—–([.!?…")
@@ -65,9 +66,13 @@ class _Clause:
 
 
 def headline_sentence(text: str) -> str:
-    """The sentence a headline is written from: the text's first sentence."""
-    sentences = split_sentences(text)
-    return sentences[0] if sentences else text.strip()
+    """The sentence a headline is written from: the text's first sentence, at most
+    MAX_LEDE_CHARS (a text with no full stop must not send pages to the parser)."""
+    sentences = split_sentences(text[: MAX_LEDE_CHARS * 4])
+    first = sentences[0] if sentences else text.strip()
+    if len(first) <= MAX_LEDE_CHARS:
+        return first
+    return first[:MAX_LEDE_CHARS].rsplit(" ", 1)[0]  # whole words: a 12-word headline's worth
 
 
 def write_headline(doc: Doc, max_words: int = MAX_WORDS) -> str:
