@@ -35,10 +35,13 @@ _CONTENT = frozenset(("NOUN", "PROPN", "ADJ", "NUM", "X"))
 _DANGLING = frozenset(("ADP", "DET", "CCONJ", "SCONJ", "PRON", "AUX", "PUNCT"))
 # Words that open an attribution or a new clause inside the complement.
 _CLAUSE_WORDS = frozenset(
-    "selon afin tandis lorsque puisque car mais dont alors parce contrairement".split()
+    "selon afin tandis lorsque puisque car mais dont alors parce contrairement quant".split()
 )
 # « de » + infinitive after a noun completes the noun (« la possibilité de lancer »).
 _NOUN_COMPLEMENT = frozenset(("de", "d’", "d'"))
+_OPENING_QUOTES = frozenset('«“"')
+_QUOTE_MARKS = frozenset('«»“”"')
+_QUE = frozenset(("que", "qu’", "qu'"))
 _NEGATION = frozenset(("ne", "n’", "n'"))
 _MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
 _WEEKDAYS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
@@ -46,7 +49,9 @@ _WEEKDAYS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
 # « d'ici 2027 » is a horizon, not a date of the event: it stays.
 _DATE = re.compile(
     rf"(?:\b(?:le|l['’]|en|au|du|dès|depuis|début|fin|mi-)\s*)?"
-    rf"(?:\b(?:{_WEEKDAYS})\s+)?(?:\b\d{{1,2}}(?:er)?\s+)?\b(?:{_MONTHS})\b(?:\s+\d{{4}})?"
+    rf"(?:\b(?:{_WEEKDAYS})\s+)?(?:\b\d{{1,2}}(?:er)?\s+)?\b(?:{_MONTHS})\b"
+    r"(?:\s+(?:\d{4}|prochain|dernier)\b)?"
+    rf"|\b(?i:{_WEEKDAYS})(?:\s+(?:soir|matin|midi|dernier|prochain))?\b"
     r"|\ben\s+\d{4}\b"
     r"|\b(?:hier|aujourd['’]hui|cette semaine|ce mois-ci|cette année)\b"
 )
@@ -77,6 +82,9 @@ def headline_sentence(text: str) -> str:
 
 def write_headline(doc: Doc, max_words: int = MAX_WORDS) -> str:
     """A headline of at most `max_words` words from a parsed lede sentence; never cut."""
+    quoted = _quotation(doc.text, max_words) if doc.text[:1] in _OPENING_QUOTES else ""
+    if quoted:  # « "Nous n'avons aucune idée du motif", précise une source »
+        return _capitalise(quoted)
     clause = _main_clause(doc)
     headline = _fit(clause, max_words) if clause else ""
     return _capitalise(headline or _shortest_clause(doc, max_words))
@@ -107,12 +115,11 @@ def _main_clause(doc: Doc) -> _Clause | None:
         return None
     subject = [t for t in _outside_asides(doc[start : verb.i]) if t.i not in dates]
     clitics = _trailing_clitics(subject)
-    subject = subject[: len(subject) - len(clitics)]
+    subject = _core(subject[: len(subject) - len(clitics)])
     if not any(_names_something(t) for t in subject):
         return None  # no named subject (« Il a publié… »): nothing to build on
     written, after = _verb_group(doc, verb, clitics)
-    complement = [t for t in _complement(doc, after) if t.i not in dates]
-    return _Clause(subject, written, complement)
+    return _Clause(subject, written, _complement(doc, after, dates))
 
 
 def _names_something(token: Token) -> bool:
@@ -126,9 +133,19 @@ def _clause_start(doc: Doc) -> int:
     start = 0
     while True:
         comma = next((t.i for t in doc[start:] if t.text == ","), None)
-        if comma is None or not _is_circumstance(doc[start:comma]):
+        if comma is None:
+            return start
+        segment = doc[start:comma]
+        # « Alors que Renault…, dont 4 600 en France, la fermeture… »: the relative clause
+        # inside the circumstance goes with it.
+        continues = start > 0 and len(segment) > 0 and _is_relative(segment[0])
+        if not (continues or _is_circumstance(segment)):
             return start
         start = comma + 1
+
+
+def _is_relative(token: Token) -> bool:
+    return token.pos_ == "PRON" and "Rel" in token.morph.get("PronType", [])
 
 
 def _is_circumstance(segment: Span) -> bool:
@@ -144,42 +161,55 @@ def _is_circumstance(segment: Span) -> bool:
 
 def _is_finite_verb(token: Token) -> bool:
     # A French verb is lowercase mid-sentence; the model tags « OpenAI » AUX otherwise.
-    return (
-        token.pos_ in {"VERB", "AUX"}
-        and "Fin" in token.morph.get("VerbForm", [])
-        and token.text[:1].islower()
-    )
+    if token.pos_ not in {"VERB", "AUX"} or "Fin" not in token.morph.get("VerbForm", []):
+        return False
+    # « de l’est parisien »: after an elided article or preposition it is a noun.
+    previous = token.nbor(-1) if token.i > 0 else None
+    elided = previous is not None and previous.pos_ in {"DET", "ADP"} and previous.text[-1] in "’'"
+    return token.text[:1].islower() and not elided
 
 
 def _main_verb(doc: Doc, start: int) -> Token | None:
-    """The first finite verb of the clause that is not inside an apposition (« X, qui…, »)."""
-    in_aside = False
+    """The clause's first finite verb that is not in a relative clause (« X, qui a…, »)
+    or in brackets."""
+    relative = False
+    depth = 0
     for token in doc[start:]:
-        if token.text in {",", "(", ")"}:
-            in_aside = not in_aside if token.text == "," else token.text == "("
-            continue
-        if _is_finite_verb(token) and not in_aside:
-            return token
-        if token.text in _CLAUSE_PUNCT - {","}:
+        depth += (token.text == "(") - (token.text == ")")
+        if token.text == ",":
+            relative = False
+        elif token.text in _CLAUSE_PUNCT - {",", "("}:
             return None
+        # « Un entretien que détaille Le Figaro »: before the main verb, « que » is relative.
+        relative = relative or _is_relative(token) or token.lower_ in _QUE
+        if _is_finite_verb(token) and not relative and depth <= 0:
+            return token
     return None
 
 
 def _outside_asides(span: Span) -> list[Token]:
-    """The span without what stands between commas or in parentheses (appositions)."""
-    kept: list[Token] = []
+    """The subject without its appositions: what stands between two commas or in brackets
+    goes (« OpenClaw, un agent…, a atteint »); after a single comma only the last part is
+    the subject (« La maire de Paris, Anne Hidalgo a révélé »)."""
+    segments: list[list[Token]] = [[]]
     depth = 0
-    commas = 0
     for token in span:
-        if token.text == "(":
-            depth += 1
-        elif token.text == ")":
-            depth = max(0, depth - 1)
-        elif token.text == ",":
-            commas += 1
-        elif depth == 0 and commas % 2 == 0:
-            kept.append(token)
-    return kept
+        depth += (token.text == "(") - (token.text == ")")
+        if token.text == "," and depth <= 0:
+            segments.append([])
+        elif depth <= 0 and token.text != ")":
+            segments[-1].append(token)
+    if len(segments) % 2 == 0:  # an odd number of commas
+        return segments[-1]
+    return [t for i, segment in enumerate(segments) for t in segment if i % 2 == 0]
+
+
+def _core(subject: list[Token]) -> list[Token]:
+    """The subject up to its first clause boundary (« une opération menée par… »)."""
+    for i, token in enumerate(subject):
+        if i and _ends_complement(token, has_noun=any(t.pos_ in _CONTENT for t in subject[:i])):
+            return subject[:i]
+    return subject
 
 
 def _trailing_clitics(subject: list[Token]) -> list[Token]:
@@ -250,11 +280,13 @@ def _words(*parts: Token | str) -> str:
 # -- the complement ---------------------------------------------------------------------------
 
 
-def _complement(doc: Doc, start: int) -> list[Token]:
-    """The complement's core: up to the first clause boundary (punctuation, a relative
-    pronoun, an attribution, or an infinitive, gerund or participle after a noun)."""
+def _complement(doc: Doc, start: int, dates: set[int]) -> list[Token]:
+    """The complement's core, dates left out: up to the first clause boundary (punctuation,
+    a relative pronoun, an attribution, or an infinitive, gerund or participle after a noun)."""
     kept: list[Token] = []
     for token in doc[start:]:
+        if token.i in dates:
+            continue
         if _ends_complement(token, has_noun=any(t.pos_ in _CONTENT for t in kept)):
             break
         kept.append(token)
@@ -264,12 +296,14 @@ def _complement(doc: Doc, start: int) -> list[Token]:
 def _ends_complement(token: Token, has_noun: bool) -> bool:
     if token.text in _CLAUSE_PUNCT or token.lower_ in _CLAUSE_WORDS:
         return True
-    if token.pos_ == "PRON" and "Rel" in token.morph.get("PronType", []):
-        return True
+    if _is_relative(token) and (has_noun or token.lower_ not in _QUE):
+        return True  # (right after the verb, « qu’ » opens what it reports: it stays)
     if not has_noun:
-        return False
+        return False  # « révèle que … », « décide de … »: the verb's own complement
     nxt = token.nbor() if token.i + 1 < len(token.doc) else None
-    if token.pos_ in {"ADP", "SCONJ"} and token.lower_ not in _NOUN_COMPLEMENT:
+    if token.pos_ == "SCONJ" or (token.pos_ == "ADP" and nxt is not None and nxt.pos_ == "SCONJ"):
+        return True  # « … depuis que des médias ont rapporté … »
+    if token.pos_ == "ADP" and token.lower_ not in _NOUN_COMPLEMENT:
         return nxt is not None and _is_nonfinite(nxt)  # « pour investir… », « en transformant… »
     # « un modèle … destiné à identifier… »: a participle with its own complements.
     return _is_past_participle(token) and token.dep_ == "acl" and any(token.children)
@@ -296,12 +330,12 @@ def _fit(clause: _Clause, max_words: int) -> str:
     """The clause within `max_words`: the complement cut at its last clean boundary that
     fits; a reporting verb's « que » clause stands alone when the whole does not fit."""
     subject, complement = _text(clause.subject), clause.complement
-    reports = bool(complement) and complement[0].lower_ in {"que", "qu’", "qu'"}
+    reports = bool(complement) and complement[0].lower_ in _QUE
     for end in _clean_ends(complement):
         if reports and not any(_is_finite_verb(t) for t in complement[1:end]):
             continue  # « révèle que 175 000 serveurs » says nothing yet
         headline = _join(subject, clause.verb, _text(complement[:end]))
-        if count_words(headline) <= max_words:
+        if count_words(headline) <= max_words and _balanced(headline):
             return headline
     if reports:
         reported = _clause_after_que(complement)
@@ -324,8 +358,13 @@ def _ends_cleanly(tokens: list[Token]) -> bool:
         tokens = tokens[:-1]
     if not tokens or tokens[-1].pos_ in _DANGLING - {"PUNCT"}:
         return False
-    text = _text(tokens)
-    return text.count("«") == text.count("»") and text.count("(") == text.count(")")
+    return _balanced(_text(tokens))
+
+
+def _balanced(text: str) -> bool:
+    """Every quote and bracket the text opens, it closes."""
+    pairs = (("«", "»"), ("“", "”"), ("(", ")"))
+    return all(text.count(a) == text.count(b) for a, b in pairs) and text.count('"') % 2 == 0
 
 
 def _clause_after_que(complement: list[Token]) -> str:
@@ -369,14 +408,25 @@ def _capitalise(text: str) -> str:
 # -- fallback ---------------------------------------------------------------------------------
 
 
+def _quotation(text: str, max_words: int) -> str:
+    """A lede that opens on a quotation: the quotation, whole, when it is short enough."""
+    closing = {"«": "»", "“": "”", '"': '"'}[text[0]]
+    end = text.find(closing, 1)
+    quoted = text[: end + 1] if end > 0 else ""
+    return quoted if quoted and count_words(quoted) <= max_words else ""
+
+
 def _shortest_clause(doc: Doc, max_words: int) -> str:
-    """The shortest clause between punctuation that reads as one (≥ 3 words, ≤ max_words),
-    else the sentence's words up to the last clean boundary that fits. Never an ellipsis."""
-    clauses = [_text(c) for c in _split_clauses(doc)]
-    fitting = [c for c in clauses if 3 <= count_words(c) <= max_words]
+    """The shortest clean clause between punctuation (≥ 3 words, ≤ max_words, with a verb,
+    opening on neither a conjunction, a preposition, a relative pronoun nor a verb), else
+    the sentence's words up to the last clean boundary that fits. Never an ellipsis."""
+    main = doc[_clause_start(doc) :]
+    clauses = [c for c in _split_clauses(main) if _reads_alone(c)]
+    fitting = [_text(c) for c in clauses if 3 <= count_words(_text(c)) <= max_words]
     if fitting:
         return min(fitting, key=count_words)
-    tokens = [t for t in doc if not t.is_space]
+    # Cut short, a quotation would not close: its marks go.
+    tokens = [t for t in main if not t.is_space and t.text not in _QUOTE_MARKS]
     for end in _clean_ends(tokens):
         text = _text(tokens[:end])
         if end and count_words(text) <= max_words:
@@ -384,9 +434,17 @@ def _shortest_clause(doc: Doc, max_words: int) -> str:
     return " ".join(_SPACES.split(doc.text.strip())[:max_words])  # whole words only
 
 
-def _split_clauses(doc: Doc) -> list[list[Token]]:
+def _reads_alone(clause: list[Token]) -> bool:
+    first = clause[0]
+    opens_well = first.text[:1].isupper() or first.pos_ in {"DET", "NOUN", "PROPN", "NUM"}
+    opens_badly = not opens_well or first.pos_ in {"ADP", "CCONJ", "SCONJ", "VERB", "AUX"}
+    has_verb = any(_is_finite_verb(t) for t in clause)
+    return has_verb and not opens_badly and _balanced(_text(clause))
+
+
+def _split_clauses(span: Span) -> list[list[Token]]:
     clauses: list[list[Token]] = [[]]
-    for token in doc:
+    for token in span:
         if token.text in _CLAUSE_PUNCT or token.text == ")":
             clauses.append([])
         else:
