@@ -84,7 +84,30 @@ LEDES = [
         "42 % de toutes les tâches professionnelles seront automatisées d’ici 2027, selon le WEF.",
         "42 % de toutes les tâches professionnelles seront automatisées d’ici 2027",
     ),
+    # Real ledes from OrangeSum dev that went wrong on the way:
+    (  # one comma before the verb: what precedes it is a title, the name is the subject;
+        # the date goes and « qu’ » right after the verb keeps what it reports
+        "La maire de Paris, Anne Hidalgo a révélé lundi 22 juin qu’elle avait contracté une "
+        "forme bénigne du Covid-19.",
+        "Anne Hidalgo a révélé qu’elle avait contracté une forme bénigne du Covid-19",
+    ),
+    (  # « est » after « l’ » is a noun (the east), not the verb « être »
+        "Un bar de l’est parisien, emblématique de la mouvance antifasciste, a été attaqué "
+        "dans la soirée par des militants d’extrême droite.",
+        "Un bar de l’est parisien a été attaqué dans la soirée",
+    ),
+    (  # a lede that opens on a short quotation keeps it whole, quotes closed
+        "« Nous n’avons aucune idée du motif », précise une source proche du dossier.",
+        "« Nous n’avons aucune idée du motif »",
+    ),
 ]
+
+
+def test_a_relative_que_before_the_verb_is_not_the_main_clause() -> None:
+    # « Un entretien que détaille Le Figaro »: Le Figaro details it, not the other way round.
+    [headline] = write_headlines(["Un entretien que détaille le journal Le Figaro."])
+    assert headline != "Un entretien détaille le journal Le Figaro"
+    assert count_words(headline) <= 12
 
 
 @pytest.mark.parametrize(("lede", "expected"), LEDES, ids=[e for _, e in LEDES])
