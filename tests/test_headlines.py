@@ -172,6 +172,19 @@ def test_subject_keeps_as_many_topics_as_fit_and_never_cuts_a_word() -> None:
     assert long_title.subject.split()[-1] == "Lettre"  # whole words only
 
 
+def test_hostile_story_text_cannot_break_the_subject_header() -> None:
+    lines = issue_lines(
+        ["GPT-5.1\r\nBcc: victime@example.org", "Claude\x00Code"],
+        "Une phrase\u2028assez longue pour servir d’aperçu dans une boîte de réception, "
+        "avec\x1b[31m des caractères de contrôle glissés dans le texte source.",
+        title="Le Fil IA",
+        number=2,
+    )
+    for line in (lines.subject, lines.preheader):
+        assert not any(ord(ch) < 32 or ch in "\u2028\u2029\x7f" for ch in line), line
+    assert lines.subject == "Le Fil IA n°2 — GPT-5.1 Bcc: victime@example.org et ClaudeCode"
+
+
 def test_templates_override_subject_and_preheader() -> None:
     summary = (
         "Anthropic publie Claude Opus 5, qui dépasse GPT-5 sur la plupart des tests de code "

@@ -33,6 +33,7 @@ PREHEADER_CHARS = (90, 140)
 MAX_TOPICS = 3
 PLACEHOLDERS = ("title", "number", "topics", "lead")
 _TOPIC_MAX_WORDS = 5
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _ENTITY_LABELS = frozenset(("ORG", "MISC", "PER", "LOC"))
 # Openings that point back to something the inbox reader has not seen (issue 11:
 # « Cette stratégie révèle… », « De l'autre, … », « Cela ouvre la voie… »).
@@ -174,7 +175,9 @@ def _whole_words(text: str, limit: int) -> str:
 
 
 def _one_line(text: str) -> str:
-    return collapse_spaces(text)
+    """One header-safe line: line breaks become spaces, other control characters go (a
+    story's text is outside input, and the subject becomes a mail header)."""
+    return _CONTROL.sub("", collapse_spaces(text))
 
 
 # -- preheader --------------------------------------------------------------------------------
