@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from digest.errors import ConfigError
 from digest.mail.config import check_mail
 from digest.settings import (
+    DEFAULT_PREHEADER_TEMPLATE,
+    DEFAULT_SUBJECT_TEMPLATE,
     DEFAULT_USER_AGENT,
     ENV_VARS,
     DocumentSource,
@@ -33,6 +35,7 @@ from digest.settings import (
     SummarizerSettings,
     Theme,
 )
+from digest.summarize.subject import template_problems
 from digest.validation import Checker
 from digest.web.config import check_web
 
@@ -183,7 +186,7 @@ def _build_settings(
 
 
 def _newsletter(value: Any, check: Checker) -> NewsletterSettings:
-    keys = ("title", "language", "tagline", "base_url")
+    keys = ("title", "language", "tagline", "base_url", "subject_template", "preheader_template")
     raw = check.mapping(value, "newsletter", keys)
     title = check.text(raw.get("title"), "newsletter.title")
     if raw.get("title") is None:  # an invalid title is reported by check.text, once
@@ -196,7 +199,18 @@ def _newsletter(value: Any, check: Checker) -> NewsletterSettings:
         language=check.text(raw.get("language"), "newsletter.language", "fr") or "fr",
         tagline=check.text(raw.get("tagline"), "newsletter.tagline", "") or "",
         base_url=(base_url or "").rstrip("/"),
+        subject_template=_line_template(raw, "subject_template", check),
+        preheader_template=_line_template(raw, "preheader_template", check),
     )
+
+
+def _line_template(raw: dict[str, Any], key: str, check: Checker) -> str:
+    """A subject or preheader template, its placeholders checked now rather than at build."""
+    default = DEFAULT_SUBJECT_TEMPLATE if key == "subject_template" else DEFAULT_PREHEADER_TEMPLATE
+    template = check.text(raw.get(key), f"newsletter.{key}", default) or default
+    for problem in template_problems(template):
+        check.add(f"newsletter.{key}", problem)
+    return template
 
 
 def _timezone(value: Any, check: Checker) -> str:

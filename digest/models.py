@@ -191,6 +191,9 @@ class Issue:
     created_at: datetime
     sections: tuple[Section, ...]
     id: int | None = None
+    # Written at build time from the strongest stories (issue 11); an editor may override.
+    subject: str = ""
+    preheader: str = ""  # the inbox's preview text
 
     @property
     def entries(self) -> tuple[Entry, ...]:

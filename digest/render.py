@@ -245,14 +245,12 @@ def _french_day(day: date | datetime) -> str:
 
 def _context(issue: Issue, items: Mapping[int, StoredItem], settings: Settings) -> dict[str, Any]:
     sections = [_section_context(i, s, items) for i, s in enumerate(issue.sections)]
-    lead = next((e.title for s in issue.sections for e in s.entries), "")
-    first_blurb = next((b.text for s in issue.sections for b in s.blurb), "")
-    title = settings.newsletter.title
+    subject, preheader = _subject_lines(issue, settings)
     return {
         "newsletter": settings.newsletter,
         "issue": {"number": issue.number, "date": french_date(issue)},
-        "subject": f"{title} n°{issue.number} — {lead}" if lead else f"{title} n°{issue.number}",
-        "preheader": first_blurb or lead,
+        "subject": subject,
+        "preheader": preheader,
         "sections": sections,
         "web_url": issue_url(settings, issue.number),
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
@@ -260,6 +258,15 @@ def _context(issue: Issue, items: Mapping[int, StoredItem], settings: Settings) 
         "logo": None,
         "subscriber_email": None,
     }
+
+
+def _subject_lines(issue: Issue, settings: Settings) -> tuple[str, str]:
+    """The subject and preheader stored on the issue at build time (an editor may have
+    changed them); an issue built before they were stored gets its lead entry's title."""
+    lead = next((e.title for s in issue.sections for e in s.entries), "")
+    title = settings.newsletter.title
+    fallback = f"{title} n°{issue.number} — {lead}" if lead else f"{title} n°{issue.number}"
+    return issue.subject or fallback, issue.preheader or lead
 
 
 def _section_context(

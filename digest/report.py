@@ -259,6 +259,8 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
             "status": issue.status.value,
             "period": {"start": iso(issue.period_start), "end": iso(issue.period_end)},
             "created_at": iso(issue.created_at),
+            "subject": issue.subject,
+            "preheader": issue.preheader,
             "sections": [
                 {
                     "theme": section.theme_id,
@@ -294,6 +296,10 @@ def print_issue(issue: Issue, items: dict[int, StoredItem]) -> None:
         f"[bold]Issue {issue.number}[/bold] ({issue.status.value}) — "
         f"{issue.period_start:%Y-%m-%d} → {issue.period_end:%Y-%m-%d}"
     )
+    if issue.subject:
+        out.print(f"Subject: {issue.subject}", markup=False)
+    if issue.preheader:
+        out.print(f"Preheader: {issue.preheader}", markup=False)
     for section in issue.sections:
         out.print()
         out.print(f"[bold underline]{escape(section.title)}[/bold underline]")

@@ -102,12 +102,20 @@ class SummarizerSettings:
     openai: OpenAISettings = field(default_factory=OpenAISettings)
 
 
+DEFAULT_SUBJECT_TEMPLATE = "{title} n°{number} — {topics}"
+DEFAULT_PREHEADER_TEMPLATE = "{lead}"
+
+
 @dataclass(frozen=True, slots=True)
 class NewsletterSettings:
     title: str
     language: str = "fr"
     tagline: str = ""
     base_url: str = "http://127.0.0.1:8080"
+    # An issue's subject and preheader; placeholders: {title} {number} {topics} {lead}
+    # (digest.summarize.subject). {topics}: the strongest stories' names, as many as fit.
+    subject_template: str = DEFAULT_SUBJECT_TEMPLATE
+    preheader_template: str = DEFAULT_PREHEADER_TEMPLATE
 
 
 @dataclass(frozen=True, slots=True)

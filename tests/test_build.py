@@ -302,7 +302,15 @@ def test_sent_issue_starts_the_next_period(store: Store, settings: Settings, now
 def test_show_json_is_stable(store: Store, settings: Settings, now, tmp_path: Path) -> None:
     issue = seeds_issue(store, settings, now)
     issue.pop("_items")
-    assert set(issue) == {"number", "status", "period", "created_at", "sections"}
+    assert set(issue) == {
+        "number",
+        "status",
+        "period",
+        "created_at",
+        "subject",
+        "preheader",
+        "sections",
+    }
     section = issue["sections"][0]
     assert set(section) == {"theme", "title", "blurb", "entries"}
     assert set(section["blurb"][0]) == {"text", "item_id", "source", "title", "url"}

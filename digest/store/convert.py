@@ -66,6 +66,8 @@ def issue_from_row(row: IssueRow) -> Issue:
         period_start=row.period_start,
         period_end=row.period_end,
         created_at=row.created_at,
+        subject=row.subject or "",
+        preheader=row.preheader or "",
         sections=tuple(
             Section(
                 theme_id=sec.theme_id,

@@ -249,6 +249,7 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
             row.status = IssueStatus.DRAFT.value
             row.period_start, row.period_end = issue.period_start, issue.period_end
             row.updated_at = now
+            row.subject, row.preheader = issue.subject or None, issue.preheader or None
             row.sections = [section_row(i, section) for i, section in enumerate(issue.sections)]
             s.flush()
             s.refresh(row)

@@ -110,6 +110,8 @@ class IssueRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    subject: Mapped[str | None] = mapped_column(Text)
+    preheader: Mapped[str | None] = mapped_column(Text)
     sections: Mapped[list[SectionRow]] = relationship(
         order_by="SectionRow.position", cascade="all, delete-orphan"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from digest.models import (
@@ -27,7 +27,9 @@ from digest.models import (
 from digest.settings import Settings
 from digest.summarize.blurbs import write_blurb
 from digest.summarize.dedupe import group_duplicates
+from digest.summarize.headlines import untitled_headlines
 from digest.summarize.rank import story_score
+from digest.summarize.subject import MAX_TOPICS, IssueLines, write_issue_lines
 from digest.summarize.themes import StoryText, assign_themes
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,7 @@ def build_issue(
     if not stories:
         return None
     themed, briefs = _allocate(stories, settings)
+    themed, briefs = _with_headlines(themed, briefs, settings.issue.max_briefs)
     sections = []
     for theme_id, members in _order_sections(themed, settings):
         section = _themed_section(theme_id, members, settings)
@@ -90,6 +93,7 @@ def build_issue(
         entries = tuple(_entry(s, summarize(s, BRIEF_WORDS, 1)) for s in briefs)
         sections.append(Section(BRIEF_THEME_ID, BRIEF_THEME_TITLE, (), entries))
     log.info("issue %d: %d stories in %d sections", number, len(stories), len(sections))
+    lines = _issue_lines(themed or briefs, sections, settings, number)
     return Issue(
         number=number,
         status=IssueStatus.DRAFT,
@@ -97,6 +101,39 @@ def build_issue(
         period_end=period.end,
         created_at=now,
         sections=tuple(sections),
+        subject=lines.subject,
+        preheader=lines.preheader,
+    )
+
+
+def _with_headlines(
+    themed: list[Story], briefs: list[Story], max_briefs: int
+) -> tuple[list[Story], list[Story]]:
+    """Untitled stories that may make the issue get a headline written from their lede
+    (issue 11): one parse for all of them; briefs past the cap never make it."""
+    finalists = [*themed, *briefs[:max_briefs]]
+    headlines = untitled_headlines([s.lead for s in finalists])
+    retitled = [_retitled(s, headlines.get(s.lead.id)) for s in finalists]
+    return retitled[: len(themed)], [*retitled[len(themed) :], *briefs[max_briefs:]]
+
+
+def _retitled(story: Story, headline: str | None) -> Story:
+    if not headline:
+        return story
+    lead = replace(story.lead, title=headline)
+    return replace(story, items=(lead, *story.items[1:]))
+
+
+def _issue_lines(
+    ranked: list[Story], sections: list[Section], settings: Settings, number: int
+) -> IssueLines:
+    """Subject and preheader from the strongest stories and the lead story's summary."""
+    strongest = ranked[:MAX_TOPICS]
+    lead_id = strongest[0].lead.id
+    entries = (e for s in sections for e in s.entries)
+    lead_summary = next((e.summary for e in entries if e.item_ids[:1] == (lead_id,)), "")
+    return write_issue_lines(
+        [(s.lead.title, s.lead.text) for s in strongest], lead_summary, settings.newsletter, number
     )
 
 
