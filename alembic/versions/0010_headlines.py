@@ -1,7 +1,7 @@
 """An issue's subject and preheader, written at build time and editable before sending.
 
 Revision ID: 0010_headlines
-Revises: 0004
+Revises: 0008_sources
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_headlines"
-down_revision: str | None = "0004"
+down_revision: str | None = "0008_sources"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
