@@ -403,3 +403,13 @@ def test_the_to_field_is_encoded_and_folded(name: str, address: str) -> None:
         assert field.isascii() or not address.isascii()  # the name is always encoded
         phrase = field[4:].rpartition(" <")[0]
         assert str(make_header(decode_header(phrase))) == shown
+
+
+def test_a_long_status_reason_is_cut_not_refused(store: Store, now: datetime) -> None:
+    """A server's 400-character answer as the reason of a bounce: PostgreSQL refused the
+    whole status change (varchar(300)); the reason is cut instead."""
+    (person,) = store.add_subscribers([("bob@example.org", None)], SubscriberStatus.ACTIVE, now)
+    answer = "550 5.1.1 " + "no such user here " * 25
+    bounced = store.set_subscriber_status(person.id, SubscriberStatus.BOUNCED, now, answer)
+    assert bounced is not None and bounced.status is SubscriberStatus.BOUNCED
+    assert store.get_subscriber(person.id).status_reason == answer[:300]  # type: ignore[union-attr]

@@ -163,11 +163,32 @@ def _phrase(name: str) -> str:
     """A display name as RFC 5322 wants it: as is, quoted when it holds specials, or
     RFC 2047 encoded-words (at most 76 characters each, folded) when it is not ASCII."""
     if not name.isascii():
-        return Header(name, "utf-8", header_name="To").encode(linesep="\r\n")
+        return "\r\n ".join(_encoded_words(name))
     if _SPECIALS.search(name):
         return '"' + _QUOTED_SPECIALS.sub(r"\\\g<0>", name) + '"'
     return name
 
+
+def _encoded_words(text: str) -> list[str]:
+    """RFC 2047 "B" encoded-words of at most 72 characters, split between characters
+    (§5: an encoded-word holds whole characters). By hand: email.header.Header took 130 µs
+    per non-ASCII name, a seventh of the send loop's budget per message."""
+    data = text.encode("utf-8")
+    if len(data) <= _WORD_BYTES:  # the usual name: one word
+        return [f"=?utf-8?b?{binascii.b2a_base64(data, newline=False).decode()}?="]
+    chunks: list[bytes] = []
+    chunk = b""
+    for char in text:
+        encoded = char.encode("utf-8")
+        if len(chunk) + len(encoded) > _WORD_BYTES:
+            chunks.append(chunk)
+            chunk = b""
+        chunk += encoded
+    chunks.append(chunk)
+    return [f"=?utf-8?b?{binascii.b2a_base64(c, newline=False).decode()}?=" for c in chunks]
+
+
+_WORD_BYTES = 45  # base64 of 45 bytes is 60 characters: 72 with "=?utf-8?b?" and "?="
 
 # What needs care in a header: ASCII controls, DEL, C1 controls (NEL), U+2028 and U+2029.
 _HEADER_BREAKERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")

@@ -40,7 +40,7 @@ from digest.models import (
     SubscriberStatus,
     validate_name,
 )
-from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow
+from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow, status_reason
 from digest.store.suppression import SUPPRESSED as _SUPPRESSED
 from digest.store.suppression import keep_suppressed
 
@@ -124,7 +124,8 @@ class LedgerQueries:
             if row is None:
                 return None
             if row.status != status.value:
-                row.status, row.updated_at, row.status_reason = status.value, now, reason
+                row.status, row.updated_at = status.value, now
+                row.status_reason = status_reason(reason)
                 stamp = {
                     SubscriberStatus.ACTIVE: "confirmed_at",
                     SubscriberStatus.UNSUBSCRIBED: "unsubscribed_at",

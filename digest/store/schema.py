@@ -168,6 +168,13 @@ class EntryRow(Base):
 # existed before tokens carried a nonce got one starting with LEGACY_NONCE_PREFIX: only
 # they still accept the old id-only tokens of the mails already out there.
 LEGACY_NONCE_PREFIX = "legacy-"
+STATUS_REASON_MAX = 300  # characters; a longer reason (a server's answer) is cut
+
+
+def status_reason(reason: str | None) -> str | None:
+    """A reason as the column holds it: cut, not refused (PostgreSQL would fail the
+    whole status change on a 400-character SMTP answer)."""
+    return None if reason is None else reason[:STATUS_REASON_MAX]
 
 
 def new_token_nonce() -> str:
@@ -192,7 +199,7 @@ class SubscriberRow(Base):
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why the status is what it is, for an operator: "unsubscribed by the operator", …
-    status_reason: Mapped[str | None] = mapped_column(String(300))
+    status_reason: Mapped[str | None] = mapped_column(String(STATUS_REASON_MAX))
     token_nonce: Mapped[str] = mapped_column(String(32), default=new_token_nonce)
 
 

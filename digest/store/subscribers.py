@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 from digest.errors import SubscriberError
 from digest.models import Signup, Subscriber, SubscriberStatus, validate_name
 from digest.store.ledger import _subscriber
-from digest.store.schema import LEGACY_NONCE_PREFIX, SubscriberRow, SuppressionRow
+from digest.store.schema import (
+    LEGACY_NONCE_PREFIX,
+    SubscriberRow,
+    SuppressionRow,
+    status_reason,
+)
 from digest.store.suppression import email_hash, suppressed_hashes
 
 
@@ -69,7 +74,8 @@ class SubscriberQueries:
         with self.session() as s:
             row = _locked_row(s, email)
             if row.status != SubscriberStatus.UNSUBSCRIBED.value:
-                row.status, row.status_reason = SubscriberStatus.UNSUBSCRIBED.value, reason
+                row.status = SubscriberStatus.UNSUBSCRIBED.value
+                row.status_reason = status_reason(reason)
                 row.unsubscribed_at = row.updated_at = now
             return _subscriber(row)
 
@@ -88,7 +94,8 @@ class SubscriberQueries:
                     hint="only their own click on the confirmation link makes them active",
                 )
             if row.status != SubscriberStatus.ACTIVE.value:
-                row.status, row.status_reason = SubscriberStatus.ACTIVE.value, reason
+                row.status = SubscriberStatus.ACTIVE.value
+                row.status_reason = status_reason(reason)
                 row.updated_at = now
             return _subscriber(row)
 
