@@ -181,10 +181,11 @@ def test_a_reference_without_its_antecedent_is_left_out(settings: Settings) -> N
     first = "Les développeurs reprochent au nouveau modèle de langage des réponses plates."
     dependent = "Cette défiance pourrait coûter cher à OpenAI face à Gemini et à Claude."
     other = "L’enjeu du raisonnement est devenu central pour les modèles de langage ouverts."
-    story = item(1, f"{LEDE_GPT5} {first} {dependent} {other}")
+    more = "Les modèles de langage ouverts pourraient bientôt rattraper les modèles fermés."
+    story = item(1, f"{LEDE_GPT5} {first} {dependent} {other} {more}")
     # The antecedent is printed above, as the entry's summary: the reference is left out.
     texts = [b.text for b in blurb_of(settings, "modeles", story, used=(LEDE_GPT5, first))]
-    assert dependent not in texts and other in texts
+    assert texts == [other, more]
 
 
 def test_a_definite_subject_is_made_explicit_from_the_story(settings: Settings) -> None:

@@ -77,7 +77,7 @@ _REFERRING_NOUNS = frozenset(
      "rachat", "acquisition", "offre", "campagne", "enquête", "article", "méthode", "approche",
      "technique", "solution", "stratégie", "décision", "mesure", "affaire", "situation",
      "phénomène", "tendance", "concept", "idée", "intéressé", "premier", "second", "dernier",
-     "créateur"}
+     "créateur", "objectif", "but"}
 )  # fmt: skip
 # In the plural, « les développeurs » or « les entreprises » are mostly generic; these are not.
 _REFERRING_PLURALS = frozenset({"auteur", "créateur", "intéressé", "premier", "dernier"})
@@ -119,7 +119,9 @@ def read(
     """Readings of the candidate sentences and the named subject of each lede (one batch)."""
     from digest.nlp import french
 
-    docs = list(french().pipe([*sentences, *ledes], batch_size=64))
+    # The lemmatizer is a third of the parse time (bench/build.py) and only served to find
+    # a noun's singular, which _noun does for the few nouns looked up.
+    docs = list(french().pipe([*sentences, *ledes], batch_size=64, disable=["lemmatizer"]))
     readings = [_reading(doc) for doc in docs[: len(sentences)]]
     return readings, [_named_subject(doc) for doc in docs[len(sentences) :]]
 
@@ -196,7 +198,7 @@ def _is_bare_definite(subject: Token, determiners: list[Token]) -> bool:
     # « Le modèle », « l’entreprise », « Les chercheurs »: a definite article, a noun that
     # names a kind of actor, and nothing that says which one (no name, number, complement).
     definite = any("Def" in d.morph.get("Definite") for d in determiners)
-    lemma = subject.lemma_.lower()
+    lemma = _noun(subject)
     if not definite or subject.pos_ != "NOUN" or lemma not in _REFERRING_NOUNS:
         return False
     if "Plur" in subject.morph.get("Number") and lemma not in _REFERRING_PLURALS:
@@ -209,8 +211,15 @@ def _is_bare_definite(subject: Token, determiners: list[Token]) -> bool:
     )
 
 
+def _noun(token: Token) -> str:
+    """The singular of a noun, as the lists above spell it (« chercheurs » → « chercheur »)."""
+    lower = token.lower_
+    plural = "Plur" in token.morph.get("Number") and lower.endswith(("s", "x"))
+    return lower[:-1] if plural else lower
+
+
 def _replaceable(subject: Token) -> Subject | None:
-    kind = _NOUN_KIND.get(subject.lemma_.lower())
+    kind = _NOUN_KIND.get(_noun(subject))
     if kind is None or "Sing" not in subject.morph.get("Number"):
         return None
     span = subject.doc[subject.left_edge.i : subject.right_edge.i + 1]
@@ -268,7 +277,7 @@ def _name_span(doc: Doc, names: list[Token]) -> Span:
 
 
 def _entity_kind(doc: Doc, span: Span, described: Token | None) -> str | None:
-    kind = _NOUN_KIND.get(described.lemma_.lower()) if described is not None else None
+    kind = _NOUN_KIND.get(_noun(described)) if described is not None else None
     if kind:  # « La startup new-yorkaise Runway »: the noun says what Runway is
         return kind
     if any(_looks_like_a_name(t) for t in span):

@@ -42,7 +42,7 @@ def assign_themes(
         return [BRIEF_THEME_ID] * len(stories)
     chosen = []
     for story, fits in zip(stories, theme_fits(stories, themes), strict=True):
-        pinned = _pinned_theme(story, pins, fold(story.title) + " " + fold(story.text[:TEXT_CHARS]))
+        pinned = _pinned_theme(story, pins) if pins else None
         if pinned is not None:
             chosen.append(pinned)
             continue
@@ -67,7 +67,8 @@ def theme_fits(stories: Sequence[StoryText], themes: Sequence[Theme]) -> list[li
     return all_fits
 
 
-def _pinned_theme(story: StoryText, pins: Sequence[Pin], folded: str) -> str | None:
+def _pinned_theme(story: StoryText, pins: Sequence[Pin]) -> str | None:
+    folded = fold(story.title) + " " + fold(story.text[:TEXT_CHARS])
     for pin in pins:
         if pin.source is not None and pin.source in story.sources:
             return pin.theme
