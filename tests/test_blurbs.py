@@ -220,7 +220,8 @@ def test_instructions_fragments_and_other_themes_are_left_out(settings: Settings
     )
     good = "L’enjeu du raisonnement est devenu central pour les modèles de langage ouverts."
     outlook = "Les modèles de langage ouverts pourraient bientôt rattraper les modèles fermés."
-    text = " ".join([LEDE_GPT5, how_to, good, you, fragment, off_theme, outlook])
+    prompt = "La prochaine fois, lancez : « Le modèle de langage a 30 paramètres et un benchmark."
+    text = " ".join([LEDE_GPT5, how_to, good, you, fragment, off_theme, prompt, outlook])
     texts = [b.text for b in blurb_of(settings, "modeles", item(1, text), used=(LEDE_GPT5,))]
     assert texts == [good, outlook]  # and stakes before outlook
 

@@ -116,14 +116,18 @@ class Entity:
 def read(
     sentences: Sequence[str], ledes: Sequence[str]
 ) -> tuple[list[Reading], list[Entity | None]]:
-    """Readings of the candidate sentences and the named subject of each lede (one batch)."""
+    """Readings of the candidate sentences and the named subject of each lede: one batch
+    each, the sentences without the entity recogniser (parser and morphology suffice)."""
     from digest.nlp import french
 
-    # The lemmatizer is a third of the parse time (bench/build.py) and only served to find
-    # a noun's singular, which _noun does for the few nouns looked up.
-    docs = list(french().pipe([*sentences, *ledes], batch_size=64, disable=["lemmatizer"]))
-    readings = [_reading(doc) for doc in docs[: len(sentences)]]
-    return readings, [_named_subject(doc) for doc in docs[len(sentences) :]]
+    # Measured on bench/build.py's candidates: the entity recogniser was more than half of
+    # the parse time and the lemmatizer a third; the ledes (one per story) keep the
+    # recogniser, for what kind of thing their subject is. _noun replaces the lemmas.
+    nlp = french()
+    docs = nlp.pipe(sentences, batch_size=64, disable=["lemmatizer", "ner"])
+    readings = [_reading(doc) for doc in docs]
+    lede_docs = nlp.pipe(ledes, batch_size=64, disable=["lemmatizer"])
+    return readings, [_named_subject(doc) for doc in lede_docs]
 
 
 def _reading(doc: Doc) -> Reading:
@@ -139,7 +143,7 @@ def _reading(doc: Doc) -> Reading:
         instruction=any(_is_instruction(t) for t in words),
         fragment=_is_fragment(words),
         outlook=_is_outlook(doc),
-        names=any(t.pos_ == "PROPN" for t in words) or bool(doc.ents),
+        names=any(_is_name(t) for t in words),
     )
 
 
@@ -227,7 +231,10 @@ def _replaceable(subject: Token) -> Subject | None:
 
 
 def _is_instruction(token: Token) -> bool:
-    return "Imp" in token.morph.get("Mood") or token.lower_ in _READER
+    # The tagger misses some imperatives of how-to articles (« lancez » read as a name):
+    # a lowercase word in -ez is a verb addressed to the reader.
+    addressed = token.text.islower() and len(token.text) > 4 and token.text.endswith("ez")
+    return "Imp" in token.morph.get("Mood") or token.lower_ in _READER or addressed
 
 
 def _is_fragment(words: list[Token]) -> bool:
@@ -236,7 +243,9 @@ def _is_fragment(words: list[Token]) -> bool:
     dangling = last.pos_ in {"ADP", "DET", "CCONJ", "SCONJ"} or (
         last.lower_ == "ici" and len(words) > 1 and words[-2].lower_ in {"d'", "d’"}
     )
-    return not finite or dangling
+    text = words[0].doc.text
+    unbalanced = text.count("«") != text.count("»")  # a quotation cut by the splitter
+    return not finite or dangling or unbalanced
 
 
 def _is_outlook(doc: Doc) -> bool:
