@@ -47,7 +47,7 @@ _REFERRING_PRONOUNS = frozenset(
 _READER = frozenset({"vous", "votre", "vos", "tu", "toi", "ton", "ta", "tes"})
 _OUTLOOK = re.compile(
     r"\b(?:reste a savoir|reste a voir|a terme|a l'avenir|d'ici|demain|bientot|prochaine?s?|"
-    r"pourrai\w*|devrai\w*|futur\w*|perspectives?)\b"
+    r"pourrai\w*|devrai\w*|perspectives?)\b"
 )
 
 # The kinds of thing a bare definite subject can stand for, by its noun: what a story's
