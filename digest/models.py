@@ -161,6 +161,10 @@ class BlurbSentence:
 
     text: str
     item_id: int
+    # Set when the sentence's subject was made explicit from its story (« Le modèle
+    # souffre… » → « GPT-5 souffre… »): the source's own words, and the name put in.
+    original: str | None = None
+    subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

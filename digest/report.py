@@ -265,7 +265,16 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
                 {
                     "theme": section.theme_id,
                     "title": section.title,
-                    "blurb": [{"text": b.text, **cite(b.item_id)} for b in section.blurb],
+                    "blurb": [
+                        # original/explicit_subject: set when the subject was made explicit
+                        {
+                            "text": b.text,
+                            **cite(b.item_id),
+                            "original": b.original,
+                            "explicit_subject": b.subject,
+                        }
+                        for b in section.blurb
+                    ],
                     "entries": [
                         {
                             "title": e.title,

@@ -70,12 +70,12 @@ def test_seed_issue_reads_like_a_newsletter(store: Store, settings: Settings, no
         assert sum(count_words(b["text"]) for b in blurb) <= 120  # « » are not words
         section_items = {i for e in section["entries"] for i in e["item_ids"]}
         for sentence in blurb:
-            # Each sentence comes from a story of its own section, word for word.
+            # Each sentence comes from a story of its own section, word for word (or with
+            # its subject made explicit, the source's words kept beside it).
             assert sentence["item_id"] in section_items
             item = items[sentence["item_id"]]
-            assert sentence["text"] in split_sentences(item.text) + split_sentences(
-                item.enjeux or ""
-            )
+            words = sentence["original"] or sentence["text"]
+            assert words in split_sentences(item.text) + split_sentences(item.enjeux or "")
             assert re.search(r"[éèàêç]|\b(le|la|les|des|est)\b", sentence["text"])  # French
         summaries = {e["summary"] for e in section["entries"]}
         assert not any(b["text"] in s for b in blurb for s in summaries)  # not redundant
@@ -313,7 +313,15 @@ def test_show_json_is_stable(store: Store, settings: Settings, now, tmp_path: Pa
     }
     section = issue["sections"][0]
     assert set(section) == {"theme", "title", "blurb", "entries"}
-    assert set(section["blurb"][0]) == {"text", "item_id", "source", "title", "url"}
+    assert set(section["blurb"][0]) == {
+        "text",
+        "item_id",
+        "source",
+        "title",
+        "url",
+        "original",
+        "explicit_subject",
+    }
     assert set(section["entries"][0]) == {
         "title",
         "summary",

@@ -41,7 +41,13 @@ def section_row(position: int, section: Section) -> SectionRow:
         theme_id=section.theme_id,
         title=section.title,
         blurb=[
-            BlurbRow(position=i, text=b.text, item_id=b.item_id)
+            BlurbRow(
+                position=i,
+                text=b.text,
+                item_id=b.item_id,
+                original=b.original,
+                explicit_subject=b.subject,
+            )
             for i, b in enumerate(section.blurb)
         ],
         entries=[
@@ -72,7 +78,10 @@ def issue_from_row(row: IssueRow) -> Issue:
             Section(
                 theme_id=sec.theme_id,
                 title=sec.title,
-                blurb=tuple(BlurbSentence(b.text, b.item_id or 0) for b in sec.blurb),
+                blurb=tuple(
+                    BlurbSentence(b.text, b.item_id or 0, b.original, b.explicit_subject)
+                    for b in sec.blurb
+                ),
                 entries=tuple(
                     Entry(
                         title=e.title,

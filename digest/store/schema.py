@@ -146,6 +146,9 @@ class BlurbRow(Base):
     text: Mapped[str] = mapped_column(Text)
     # SET NULL: a changed document replaces its items; the issue keeps its words.
     item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id", ondelete="SET NULL"))
+    # The source's sentence and the name put in, when its subject was made explicit.
+    original: Mapped[str | None] = mapped_column(Text)
+    explicit_subject: Mapped[str | None] = mapped_column(Text)
 
 
 class EntryRow(Base):

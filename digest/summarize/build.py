@@ -25,7 +25,7 @@ from digest.models import (
     StoredItem,
 )
 from digest.settings import Settings
-from digest.summarize.blurbs import write_blurb
+from digest.summarize.blurbs import SectionStories, write_blurbs
 from digest.summarize.dedupe import group_duplicates
 from digest.summarize.headlines import untitled_headlines
 from digest.summarize.rank import story_score
@@ -81,11 +81,15 @@ def build_issue(
         return None
     themed, briefs = _allocate(stories, settings)
     themed, briefs = _with_headlines(themed, briefs, settings.issue.max_briefs)
+    ordered = _order_sections(themed, settings)
+    drafts = [_themed_section(theme_id, members, settings) for theme_id, members in ordered]
+    blurbs = write_blurbs([blurb_from for _section, blurb_from in drafts], settings.themes)
     sections = []
-    for theme_id, members in _order_sections(themed, settings):
-        section = _themed_section(theme_id, members, settings)
-        if len(section.blurb) >= MIN_BLURB_SENTENCES:
-            sections.append(section)
+    for (_theme, members), (section, _blurb_from), blurb in zip(
+        ordered, drafts, blurbs, strict=True
+    ):
+        if len(blurb) >= MIN_BLURB_SENTENCES:
+            sections.append(replace(section, blurb=blurb))
         else:  # too thin to have stakes of its own (one short item): its stories are briefs
             briefs = sorted([*briefs, *members], key=lambda s: (-s.score, s.lead.id))
     briefs = briefs[: settings.issue.max_briefs]
@@ -194,14 +198,18 @@ def _order_sections(themed: list[Story], settings: Settings) -> list[tuple[str, 
     )
 
 
-def _themed_section(theme_id: str, stories: list[Story], settings: Settings) -> Section:
+def _themed_section(
+    theme_id: str, stories: list[Story], settings: Settings
+) -> tuple[Section, SectionStories]:
+    """The section without its blurb, and what its blurb is drawn from (written for all
+    sections at once, so the French pipeline reads every candidate in one batch)."""
     title = next(t.title for t in settings.themes if t.id == theme_id)
     words = settings.issue.summary_words
     summaries = [summarize(s, words, 3) for s in stories]
     entries = tuple(_entry(s, summary) for s, summary in zip(stories, summaries, strict=True))
-    used = {sentence for summary in summaries for sentence in summary}
-    blurb = write_blurb([s.items for s in stories], used)
-    return Section(theme_id, title, blurb, entries)
+    used = frozenset(sentence for summary in summaries for sentence in summary)
+    blurb_from = SectionStories(theme_id, [s.items for s in stories], used)
+    return Section(theme_id, title, (), entries), blurb_from
 
 
 def _entry(story: Story, summary: tuple[str, ...]) -> Entry:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from digest.models import BRIEF_THEME_ID, BlurbSentence, Issue, Section
+from digest.models import BRIEF_THEME_ID, Issue, Section
 from digest.sentences import split_sentences
 from digest.settings import OpenAISettings
 
@@ -62,7 +62,7 @@ def _rewrite(section: Section, rewriter: ChatRewriter, summary_words: int) -> Se
     )
     new = rewriter.blurb(section.title, [b.text for b in section.blurb])
     blurb = (
-        tuple(BlurbSentence(text, b.item_id) for text, b in zip(new, section.blurb, strict=True))
+        tuple(replace(b, text=text) for text, b in zip(new, section.blurb, strict=True))
         if new
         else section.blurb
     )

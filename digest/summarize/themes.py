@@ -40,25 +40,35 @@ def assign_themes(
     """The theme id of each story (BRIEF_THEME_ID when none fits)."""
     if not themes:
         return [BRIEF_THEME_ID] * len(stories)
-    similarity = _similarities(stories, themes)
     chosen = []
-    for i, story in enumerate(stories):
-        title, text = fold(story.title), fold(story.text[:TEXT_CHARS])
-        pinned = _pinned_theme(story, pins, title + " " + text)
+    for story, fits in zip(stories, theme_fits(stories, themes), strict=True):
+        pinned = _pinned_theme(story, pins) if pins else None
         if pinned is not None:
             chosen.append(pinned)
             continue
-        in_title, in_text = _keyword_hits(title, themes), _keyword_hits(text, themes)
-        fits = [
-            _keyword_fit(in_title, in_text, theme) + SIMILARITY_WEIGHT * float(similarity[i][j])
-            for j, theme in enumerate(themes)
-        ]
         best = max(range(len(themes)), key=lambda j: (fits[j], -j))  # ties: config order
         chosen.append(themes[best].id if fits[best] >= MIN_FIT else BRIEF_THEME_ID)
     return chosen
 
 
-def _pinned_theme(story: StoryText, pins: Sequence[Pin], folded: str) -> str | None:
+def theme_fits(stories: Sequence[StoryText], themes: Sequence[Theme]) -> list[list[float]]:
+    """How well each story fits each theme: keyword evidence plus description similarity."""
+    similarity = _similarities(stories, themes)
+    all_fits = []
+    for i, story in enumerate(stories):
+        title, text = fold(story.title), fold(story.text[:TEXT_CHARS])
+        in_title, in_text = _keyword_hits(title, themes), _keyword_hits(text, themes)
+        all_fits.append(
+            [
+                _keyword_fit(in_title, in_text, theme) + SIMILARITY_WEIGHT * float(similarity[i][j])
+                for j, theme in enumerate(themes)
+            ]
+        )
+    return all_fits
+
+
+def _pinned_theme(story: StoryText, pins: Sequence[Pin]) -> str | None:
+    folded = fold(story.title) + " " + fold(story.text[:TEXT_CHARS])
     for pin in pins:
         if pin.source is not None and pin.source in story.sources:
             return pin.theme

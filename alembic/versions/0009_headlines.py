@@ -1,6 +1,6 @@
 """An issue's subject and preheader, written at build time and editable before sending.
 
-Revision ID: 0010_headlines
+Revision ID: 0009_headlines
 Revises: 0008_sources
 Create Date: 2026-12-01
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_headlines"
+revision: str = "0009_headlines"
 down_revision: str | None = "0008_sources"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
