@@ -50,6 +50,7 @@ REFERRING_LEMMAS = {
 }
 DEMONSTRATIVE = {"ce", "cet", "cette", "ces"}
 DEFINITE = {"le", "la", "les", "l’", "l'"}
+IMPERSONAL = {"y", "faut", "est", "semble", "reste", "suffit", "s’agit", "s'agit"}  # « Il y a »
 CONNECTIVES = ("de l’autre", "de l'autre", "d’un côté", "d'un côté", "en revanche", "par ailleurs")
 
 
@@ -57,6 +58,19 @@ def blurb_sentences(issue: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for section in issue["sections"]:
         for sentence in section.get("blurb", []):
             yield section["title"], sentence["text"]
+
+
+def reference_openings(issue: dict[str, Any]) -> Iterator[tuple[bool, str]]:
+    """Blurb sentences that open on a reference, each with whether the sentence right before
+    it comes from the same story (where its antecedent may be: a person judges that)."""
+    for section in issue["sections"]:
+        previous = None
+        for sentence in section.get("blurb", []):
+            why = opens_on_reference(sentence["text"])
+            if why:
+                after_own = sentence.get("item_id") == previous
+                yield after_own, f"[{section['title']}] {why}: {sentence['text']}"
+            previous = sentence.get("item_id")
 
 
 def opens_on_reference(text: str) -> str | None:
@@ -70,13 +84,18 @@ def opens_on_reference(text: str) -> str | None:
         return None
     first = words[0]
     refers = first.lower_ in DEMONSTRATIVE or first.lemma_.lower() in REFERRING_LEMMAS
-    if refers and first.pos_ in {"PRON", "DET"}:
+    impersonal = first.lower_ == "il" and len(words) > 1 and words[1].lower_ in IMPERSONAL
+    if refers and first.pos_ in {"PRON", "DET"} and not impersonal:
         return f"opens on « {first.text} »"
     if first.lower_ in DEFINITE and len(words) > 1 and words[1].pos_ == "NOUN":
         head = words[1]
         # « Le modèle souffre… », « l’entreprise a annoncé… »: a definite common noun as
         # the subject, with no name in the sentence to say which one.
-        if head.dep_.startswith("nsubj") and not any(t.pos_ == "PROPN" for t in doc):
+        # « La génération d’images haute performance… » says which one: a modified noun
+        # phrase is generic or self-contained, not a pointer back.
+        modified = any(c.dep_ in {"nmod", "amod", "acl", "acl:relcl"} for c in head.children)
+        named = any(t.pos_ == "PROPN" for t in doc)
+        if head.dep_.startswith("nsubj") and not named and not modified:
             return f"opens on « {first.text} {head.text} » with no name"
     return None
 
@@ -110,15 +129,21 @@ def _key(text: str) -> str:
 def report(issue: dict[str, Any], parts: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {
         "blurb sentences opening on a reference": [],
+        "… of which after a sentence of their own story": [],
+        "… with no such sentence before them": [],
         "cut words": [],
         "file names shown": [],
         "titles ending in an ellipsis": [],
         "summaries repeating their title": [],
     }
-    for section, text in blurb_sentences(issue):
-        why = opens_on_reference(text)
-        if why:
-            found["blurb sentences opening on a reference"].append(f"[{section}] {why}: {text}")
+    for after_own, case in reference_openings(issue):
+        key = (
+            "… of which after a sentence of their own story"
+            if after_own
+            else "… with no such sentence before them"
+        )
+        found["blurb sentences opening on a reference"].append(case)
+        found[key].append(case)
     for title, summary in titles_and_summaries(issue):
         for text in (title, summary):
             found["cut words"] += [f"« {w} » in: {text[:90]}" for w in cut_words(text)]
