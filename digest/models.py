@@ -185,6 +185,11 @@ class Section:
     blurb: tuple[BlurbSentence, ...]
     entries: tuple[Entry, ...]
 
+    def headline_of(self, item_id: int) -> str | None:
+        """The title readers see for the story behind `item_id`: its entry's headline,
+        which for an untitled story is written at build time, not the stored lede."""
+        return next((e.title for e in self.entries if item_id in e.item_ids), None)
+
 
 @dataclass(frozen=True, slots=True)
 class Issue:

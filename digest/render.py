@@ -281,7 +281,8 @@ def _section_context(
                 "text": sentence.text,
                 "ref": ref,
                 "url": url,
-                "source_title": item.title if item else "source",
+                "source_title": section.headline_of(sentence.item_id)
+                or (item.title if item else "source"),
             }
         )
     return {

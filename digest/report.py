@@ -24,6 +24,7 @@ from digest.models import (
     IngestReport,
     Issue,
     Outcome,
+    Section,
     SourceReport,
     StoredItem,
 )
@@ -243,12 +244,12 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
     """The structured issue: what `digest show --json` prints and the renderer writes as
     issue.json. Each blurb sentence names the item it came from and that item's source."""
 
-    def cite(item_id: int) -> dict[str, Any]:
+    def cite(section: Section, item_id: int) -> dict[str, Any]:
         item = items.get(item_id)
         return {
             "item_id": item_id,
             "source": item.reader_source if item else None,  # as readers see it
-            "title": item.title if item else None,
+            "title": section.headline_of(item_id) or (item.title if item else None),
             "url": (item.url or (item.links[0].url if item.links else None)) if item else None,
         }
 
@@ -269,7 +270,7 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
                         # original/explicit_subject: set when the subject was made explicit
                         {
                             "text": b.text,
-                            **cite(b.item_id),
+                            **cite(section, b.item_id),
                             "original": b.original,
                             "explicit_subject": b.subject,
                         }

@@ -326,3 +326,19 @@ def test_seed_subject_and_preheader(seeds: tuple[Settings, Store, Issue], tmp_pa
     assert str(message["Subject"]) == issue.subject
     document = json.loads((tmp_path / "issue.json").read_text(encoding="utf-8"))["issue"]
     assert (document["subject"], document["preheader"]) == (issue.subject, issue.preheader)
+
+
+def test_blurb_references_cite_the_headline_readers_see(
+    seeds: tuple[Settings, Store, Issue], tmp_path: Path
+) -> None:
+    """A blurb sentence's reference names its story by the headline of its entry: the
+    stored lede cut with « … » must not come back through the footnotes."""
+    settings, store, issue = seeds
+    run_render(store, settings, issue.number, tmp_path, NOW)
+    text = (tmp_path / "issue.txt").read_text(encoding="utf-8")
+    html = (tmp_path / "issue.html").read_text(encoding="utf-8")
+    assert "…\n" not in text and "semantic highlighting…" not in html
+    document = json.loads((tmp_path / "issue.json").read_text(encoding="utf-8"))["issue"]
+    for section in document["sections"]:
+        headlines = {e["title"] for e in section["entries"]}
+        assert all(b["title"] in headlines for b in section["blurb"]), section["title"]
