@@ -254,3 +254,268 @@ def test_an_internationalised_address_needs_smtputf8(
         assert [(email, "SMTPUTF8" in why) for email, why in report.failed] == [
             ("josé@exemple.fr", True)
         ]
+
+
+# -- issue 10, item 1: whoever is no longer active when their row is claimed gets nothing --
+
+
+def test_unsubscribed_after_the_ledger_was_made_gets_nothing(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    store.open_deliveries(number, now)  # the ledger holds bob...
+    # ...then bob clicks the one-click link (the web endpoint calls exactly this).
+    store.set_subscriber_status(ids["bob@example.org"], SubscriberStatus.UNSUBSCRIBED, now)
+    report = send(store, settings, number, now)
+    assert smtp_server.handler.to("bob@example.org") == []
+    assert report.sent == 2 and report.complete and not report.failed
+    assert report.skipped == [("bob@example.org", "unsubscribed at claim time")]
+    rows = {d.email: d for d in store.deliveries(number)}
+    assert rows["bob@example.org"].status is DeliveryStatus.SKIPPED
+    assert rows["bob@example.org"].last_error == "unsubscribed at claim time"
+    assert store.delivery_counts(number) == {DeliveryStatus.SENT: 2, DeliveryStatus.SKIPPED: 1}
+    assert store.get_issue(number).status is IssueStatus.SENT  # a skipped row is done
+
+
+def test_unsubscribed_between_a_failed_run_and_its_resume_gets_nothing(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    smtp_server.handler.rcpt_answers = {"chloe@example.org": "451 4.7.1 Greylisted"}
+    first = send(store, settings, number, now)
+    assert first.sent == 2 and first.waiting == 1
+    smtp_server.handler.rcpt_answers.clear()
+    store.set_subscriber_status(ids["chloe@example.org"], SubscriberStatus.UNSUBSCRIBED, now)
+    resumed = send(store, settings, number, now + timedelta(minutes=5))
+    assert resumed.sent == 0 and resumed.skipped == [
+        ("chloe@example.org", "unsubscribed at claim time")
+    ]
+    assert smtp_server.handler.to("chloe@example.org") == []
+    assert store.get_issue(number).status is IssueStatus.SENT
+
+
+def test_the_summary_and_status_show_the_skipped(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    from click.testing import CliRunner
+
+    from digest.cli import main
+
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "newsletter: {title: Test, base_url: 'https://lettre.example.org'}\n"
+        "mail: {from: 'Test <t@example.org>', auto_approve: true}\n",
+        encoding="utf-8",
+    )
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    store.open_deliveries(number, now)
+    store.set_subscriber_status(ids["ada@example.org"], SubscriberStatus.UNSUBSCRIBED, now)
+    env = {
+        "DIGEST_DATABASE_URL": store.engine.url.render_as_string(hide_password=False),
+        "DIGEST_SMTP_URL": smtp_server.url,
+        "DIGEST_SECRET_KEY": SECRET,
+    }
+    runner = CliRunner()
+    sent = runner.invoke(main, ["--config", str(config), "send", str(number)], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert "2 sent" in sent.stdout and "1 skipped" in sent.stdout
+    assert "skipped: ada@example.org: unsubscribed at claim time" in sent.stdout
+    status = runner.invoke(main, ["--config", str(config), "status"], env=env)
+    assert "1 skipped" in status.stdout and "2 sent" in status.stdout
+
+
+# -- item 2: whatever goes wrong with one recipient's message fails that recipient alone --
+
+
+@pytest.mark.parametrize("server", ["outbox", "smtp", "smtputf8"])
+def test_an_address_that_breaks_formatting_fails_alone(
+    store: Store, now: datetime, tmp_path: Path, server: str
+) -> None:
+    # The issue's exact repro: `subscribers add 'josé@exemple.fr' --name Jo` (an ASCII
+    # name with a non-ASCII address raised UnicodeEncodeError in formataddr), then `send`.
+    from click.testing import CliRunner
+
+    from digest.cli import main
+
+    smtp = SmtpServer(smtputf8=server == "smtputf8").start()
+    try:
+        config = tmp_path / "feeds.yaml"
+        config.write_text(
+            "newsletter: {title: Test, base_url: 'https://lettre.example.org'}\n"
+            "mail: {from: 'Test <t@example.org>', auto_approve: true, outbox_dir: out}\n",
+            encoding="utf-8",
+        )
+        settings = settings_for(smtp.url, tmp_path)
+        number, _ = issue_with_readers(store, settings, now)
+        env = {
+            "DIGEST_DATABASE_URL": store.engine.url.render_as_string(hide_password=False),
+            "DIGEST_SECRET_KEY": SECRET,
+            **({} if server == "outbox" else {"DIGEST_SMTP_URL": smtp.url}),
+        }
+        runner = CliRunner()
+        add = ["--config", str(config), "subscribers", "add", "josé@exemple.fr", "--name", "Jo"]
+        assert runner.invoke(main, add, env=env).exit_code == 0
+        result = runner.invoke(main, ["--config", str(config), "send", str(number)], env=env)
+        again = runner.invoke(main, ["--config", str(config), "send", str(number)], env=env)
+    finally:
+        smtp.stop()
+    assert result.exit_code == 0 and again.exit_code == 0, result.output
+    assert "internal error" not in result.output + again.output
+    if server == "outbox":
+        got = {
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["To"]
+            .addresses[0]
+            .addr_spec
+            for p in (tmp_path / "out" / f"issue-{number}").glob("*.eml")
+        }
+    else:
+        got = {r.recipient for r in smtp.handler.received}
+    assert {"ada@example.org", "bob@example.org", "chloe@example.org"} <= got
+    assert store.get_issue(number).status is IssueStatus.SENT  # not stuck in `sending`
+    (jose,) = [d for d in store.deliveries(number) if d.email == "josé@exemple.fr"]
+    if "josé@exemple.fr" in got:
+        assert jose.status is DeliveryStatus.SENT
+    else:  # failed alone, with the reason in the ledger and the summary
+        assert jose.status is DeliveryStatus.FAILED and jose.last_error
+        assert "josé@exemple.fr" in result.stdout and "1 failed" in result.stdout
+
+
+def test_an_unreadable_answer_for_one_recipient_fails_that_recipient_alone(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    # A reply line longer than smtplib reads (8 KiB) raises SMTPResponseException, which
+    # no transport outcome covered: it stopped the run with "internal error".
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    smtp_server.handler.rcpt_answers = {"bob@example.org": "550 " + "x" * 9000}
+    report = send(store, settings, number, now, connections=1)
+    assert report.stopped is None and report.sent == 2
+    assert {r.recipient for r in smtp_server.handler.received} == {
+        "ada@example.org",
+        "chloe@example.org",
+    }
+    assert [email for email, _ in report.failed] == ["bob@example.org"]
+    rows = {d.email: d for d in store.deliveries(number)}
+    assert rows["bob@example.org"].status is DeliveryStatus.FAILED
+    assert "Line too long" in (rows["bob@example.org"].last_error or "")
+    assert store.get_issue(number).status is IssueStatus.SENT
+
+
+# -- item 3: only a permanent failure of the address is a bounce -----------------------
+
+
+def readers(store: Store, now: datetime, count: int) -> list[str]:
+    people = [(f"reader{i:02d}@example.org", None) for i in range(count)]
+    store.add_subscribers(people, SubscriberStatus.ACTIVE, now)
+    return [address for address, _ in people]
+
+
+def test_a_content_rejection_stops_the_run_and_marks_nobody(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    for address in ("ada", "bob", "chloe"):
+        store.remove_subscriber(f"{address}@example.org")
+    people = readers(store, now, 10)
+    smtp_server.handler.data_answer = "550 Message content rejected"
+    report = send(store, settings, number, now)
+    assert report.stopped and report.stopped.startswith(
+        "the server rejects the content: 550 Message content rejected"
+    )
+    assert report.hint and f"digest send {number}" in report.hint
+    assert report.bounced == 0 and not report.failed and report.sent == 0
+    assert {s.status for s in store.list_subscribers()} >= {SubscriberStatus.ACTIVE}
+    assert all(s.status is not SubscriberStatus.BOUNCED for s in store.list_subscribers())
+    assert {d.status for d in store.deliveries(number)} == {DeliveryStatus.PENDING}
+    assert {d.attempts for d in store.deliveries(number)} == {0}
+    smtp_server.handler.data_answer = None  # fixed: the re-run sends to everyone
+    again = send(store, settings, number, now)
+    assert again.sent == 10 and again.complete
+    assert sorted(r.recipient for r in smtp_server.handler.received) == people
+
+
+def test_one_rejected_message_fails_alone_and_a_data_time_5_1_x_is_a_bounce(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    smtp_server.handler.data_answers = {
+        "bob@example.org": "554 5.7.1 Message content rejected",
+        "chloe@example.org": "550 5.1.1 Mailbox unknown",
+    }
+    report = send(store, settings, number, now, connections=1)
+    assert report.stopped is None and report.sent == 1 and report.bounced == 1
+    assert sorted(email for email, _ in report.failed) == ["bob@example.org", "chloe@example.org"]
+    assert store.get_subscriber(ids["bob@example.org"]).status is SubscriberStatus.ACTIVE
+    assert store.get_subscriber(ids["chloe@example.org"]).status is SubscriberStatus.BOUNCED
+    assert store.get_issue(number).status is IssueStatus.SENT
+
+
+def test_a_policy_refusal_without_5_1_x_is_not_a_bounce(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    smtp_server.handler.rcpt_answers = {"bob@example.org": "550 Relaying denied"}
+    report = send(store, settings, number, now, connections=1)
+    assert report.bounced == 0 and [email for email, _ in report.failed] == ["bob@example.org"]
+    assert store.get_subscriber(ids["bob@example.org"]).status is SubscriberStatus.ACTIVE
+
+
+# -- item 13 (SMTP): a sentence, not a traceback --------------------------------------
+
+
+def test_a_login_the_server_does_not_offer_is_a_clear_error(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    # aiosmtpd offers AUTH only over TLS, as most servers do: a plain connection has none.
+    url = f"smtp://lettre:secret@127.0.0.1:{smtp_server.port}?tls=none"
+    settings = settings_for(url, tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    with _no_thread_traceback():
+        report = send(store, settings, number, now)
+    where = f"127.0.0.1:{smtp_server.port}"
+    assert report.stopped == f"{where} does not offer SMTP login (AUTH), but a username is set"
+    assert report.hint and "tls=starttls" in report.hint and "STARTTLS" not in report.stopped
+    assert {d.status for d in store.deliveries(number)} == {DeliveryStatus.PENDING}
+
+
+def test_a_server_that_keeps_answering_421_is_a_clear_error(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    smtp_server.handler.mail_answer = "421 4.3.2 Too busy, closing connection"
+    with _no_thread_traceback():
+        report = send(store, settings, number, now, connections=1)
+    assert report.stopped == (
+        "the server closed the connection: 421 4.3.2 Too busy, closing connection"
+    )
+    assert report.hint and "connect()" not in report.stopped
+    # Nobody's row was used up by the server's trouble: all handed back, untried.
+    assert {(d.status, d.attempts) for d in store.deliveries(number)} == {
+        (DeliveryStatus.PENDING, 0)
+    }
+    smtp_server.handler.mail_answer = None
+    assert send(store, settings, number, now).sent == 3
+
+
+class _no_thread_traceback:
+    """Fails the test if a send thread died with an exception (a traceback on stderr)."""
+
+    def __enter__(self) -> None:
+        import threading
+
+        self.died: list[BaseException | None] = []
+        self.previous = threading.excepthook
+        threading.excepthook = lambda args: self.died.append(args.exc_value)
+
+    def __exit__(self, *exc: object) -> None:
+        import threading
+
+        threading.excepthook = self.previous
+        assert self.died == []

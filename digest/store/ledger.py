@@ -5,13 +5,21 @@ worker claims rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several `digest sen
 processes share one issue), sends, and marks each row as soon as the server accepted the
 message. A crash leaves at most the in-flight row of each connection claimed but
 unmarked: that is the bound on duplicates.
+
+A claim re-checks each subscriber's status in the same transaction (issue 10): someone who
+unsubscribed after the rows were made (a one-click POST during a send, or between a failed
+run and its resume) has their row closed as `skipped` with the reason, never sent. What
+remains is the window between a row's claim and its message: at most one batch per
+connection.
 """
 
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -23,6 +31,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -193,52 +202,32 @@ class LedgerQueries:
         limit: int,
         stale_before: datetime,
         dead_claims: Sequence[str] = (),
-    ) -> list[Delivery]:
+    ) -> Claim:
         """Claim up to `limit` rows to send now: pending ones, retries that are due, and
-        rows left in `sending` by a worker that died or whose lease ran out."""
-        claimable = or_(
-            DeliveryRow.status == DeliveryStatus.PENDING.value,
-            and_(
-                DeliveryRow.status == DeliveryStatus.RETRY.value, DeliveryRow.next_attempt_at <= now
-            ),
-            and_(
-                DeliveryRow.status == DeliveryStatus.SENDING.value,
-                or_(
-                    DeliveryRow.claimed_at < stale_before,
-                    DeliveryRow.claimed_by.in_(list(dead_claims)),
-                ),
-            ),
-        )
+        rows left in `sending` by a worker that died or whose lease ran out. Rows whose
+        subscriber is no longer active are closed as skipped instead, in the same
+        transaction."""
+        claimable = _claimable(now, stale_before, dead_claims)
         # Core, not the ORM: building ORM objects for every claimed row was a tenth of
         # the send loop's time, and the rows are read once.
         with self.write_lock, self.engine.begin() as c:  # type: ignore[attr-defined]
             issue_id = _issue_id(c, number)
-            ids = list(
-                c.scalars(
-                    select(DeliveryRow.id)
-                    .where(DeliveryRow.issue_id == issue_id, claimable)
-                    .order_by(DeliveryRow.id)
-                    .limit(limit)
-                    .with_for_update(
-                        skip_locked=True
-                    )  # PostgreSQL: workers never wait on each other
-                )
-            )
-            if not ids:
-                return []
-            # The claim re-checks the condition: on SQLite two processes may have read the
-            # same ids, but only one UPDATE can take a row out of its claimable state.
-            c.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id.in_(ids), claimable)
-                .values(status=DeliveryStatus.SENDING.value, claimed_by=token, claimed_at=now)
-            )
-            rows = c.execute(
-                _delivery_query(number)
-                .where(DeliveryRow.claimed_by == token, DeliveryRow.id.in_(ids))
+            candidates = c.execute(
+                select(DeliveryRow.id, SubscriberRow.status)
+                .join(SubscriberRow, DeliveryRow.subscriber_id == SubscriberRow.id)
+                .where(DeliveryRow.issue_id == issue_id, claimable)
                 .order_by(DeliveryRow.id)
-            )
-            return [_delivery(number, row) for row in rows]
+                .limit(limit)
+                # PostgreSQL: workers never wait on each other, and the subscriber rows are
+                # locked too, so an unsubscribe in flight is either seen or waits for this.
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not candidates:
+                return Claim()
+            active = [i for i, status in candidates if status == SubscriberStatus.ACTIVE.value]
+            gone = [(i, s) for i, s in candidates if s != SubscriberStatus.ACTIVE.value]
+            skipped = _skip(c, gone, claimable) if gone else []
+            return Claim(_take(c, number, token, now, active, claimable), skipped)
 
     def claims_in_progress(self: _HasSession, number: int) -> list[str]:
         with self.session() as s:
@@ -295,6 +284,83 @@ class LedgerQueries:
 
 INSERT_CHUNK = 2000
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value, DeliveryStatus.RETRY.value)
+# In the claim's UPDATE itself, so the status is checked in the statement that takes the
+# row (on SQLite another process may have written between the claim's SELECT and UPDATE).
+_SUBSCRIBER_ACTIVE = exists().where(
+    SubscriberRow.id == DeliveryRow.subscriber_id,
+    SubscriberRow.status == SubscriberStatus.ACTIVE.value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one claim took: the rows to send, and (email, reason) of the rows skipped."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _claimable(now: datetime, stale_before: datetime, dead_claims: Sequence[str]) -> Any:
+    return or_(
+        DeliveryRow.status == DeliveryStatus.PENDING.value,
+        and_(DeliveryRow.status == DeliveryStatus.RETRY.value, DeliveryRow.next_attempt_at <= now),
+        and_(
+            DeliveryRow.status == DeliveryStatus.SENDING.value,
+            or_(
+                DeliveryRow.claimed_at < stale_before,
+                DeliveryRow.claimed_by.in_(list(dead_claims)),
+            ),
+        ),
+    )
+
+
+def _take(
+    c: Connection, number: int, token: str, now: datetime, ids: list[int], claimable: Any
+) -> list[Delivery]:
+    """Mark `ids` as being sent by `token`, and read them back with what sending needs."""
+    if not ids:
+        return []
+    # The claim re-checks the condition: on SQLite two processes may have read the same
+    # ids, but only one UPDATE can take a row out of its claimable state.
+    c.execute(
+        update(DeliveryRow)
+        .where(DeliveryRow.id.in_(ids), claimable, _SUBSCRIBER_ACTIVE)
+        .values(status=DeliveryStatus.SENDING.value, claimed_by=token, claimed_at=now)
+    )
+    rows = c.execute(
+        _delivery_query(number)
+        .where(DeliveryRow.claimed_by == token, DeliveryRow.id.in_(ids))
+        .order_by(DeliveryRow.id)
+    )
+    return [_delivery(number, row) for row in rows]
+
+
+def _skip(c: Connection, gone: list[tuple[int, str]], claimable: Any) -> list[tuple[str, str]]:
+    """Close the rows of subscribers no longer active as skipped, with the reason."""
+    by_status: dict[str, list[int]] = defaultdict(list)
+    for delivery_id, status in gone:
+        by_status[status].append(delivery_id)
+    for status, ids in by_status.items():
+        c.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.id.in_(ids), claimable, ~_SUBSCRIBER_ACTIVE)
+            .values(
+                status=DeliveryStatus.SKIPPED.value,
+                last_error=f"{status} at claim time",
+                claimed_by=None,
+                claimed_at=None,
+            )
+        )
+    rows = c.execute(
+        select(SubscriberRow.email, DeliveryRow.last_error)
+        .join(SubscriberRow, DeliveryRow.subscriber_id == SubscriberRow.id)
+        .where(
+            DeliveryRow.id.in_([i for i, _ in gone]),
+            DeliveryRow.status == DeliveryStatus.SKIPPED.value,
+        )
+        .order_by(DeliveryRow.id)
+    )
+    return [(email, reason or "") for email, reason in rows]
 
 
 class DeliveryMarks:
