@@ -413,29 +413,52 @@ def readers(store: Store, now: datetime, count: int) -> list[str]:
     return [address for address, _ in people]
 
 
-def test_a_content_rejection_stops_the_run_and_marks_nobody(
-    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+@pytest.mark.parametrize(
+    ("stage", "answer", "stop"),
+    [
+        ("data", "550 Message content rejected", "the server rejects the content: "),
+        ("mail", "553 5.7.1 Sender address rejected", "the server refuses the sender: "),
+        ("rcpt", "550 " + "x" * 9000, "every message fails the same way: "),
+    ],
+)
+def test_the_same_refusal_in_a_row_stops_the_run_and_marks_nobody(
+    store: Store,
+    now: datetime,
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    stage: str,
+    answer: str,
+    stop: str,
 ) -> None:
+    # Issue 10: "550 Message content rejected" at DATA once marked all 10 subscribers
+    # bounced. Not a bounce, and 5 in a row are the server's verdict on the issue.
     settings = settings_for(smtp_server.url, tmp_path)
     number, _ = issue_with_readers(store, settings, now)
     for address in ("ada", "bob", "chloe"):
         store.remove_subscriber(f"{address}@example.org")
     people = readers(store, now, 10)
-    smtp_server.handler.data_answer = "550 Message content rejected"
+    handler = smtp_server.handler
+    if stage == "data":
+        handler.data_answer = answer
+    elif stage == "mail":
+        handler.mail_answer = answer
+    else:  # an answer smtplib cannot read (a line over 8 KiB), for everyone
+        handler.rcpt_answers = dict.fromkeys(people, answer)
     report = send(store, settings, number, now)
-    assert report.stopped and report.stopped.startswith(
-        "the server rejects the content: 550 Message content rejected"
-    )
+    assert report.stopped and report.stopped.startswith(stop), report.stopped
+    assert answer[:40] in report.stopped or "Line too long" in report.stopped
     assert report.hint and f"digest send {number}" in report.hint
     assert report.bounced == 0 and not report.failed and report.sent == 0
-    assert {s.status for s in store.list_subscribers()} >= {SubscriberStatus.ACTIVE}
-    assert all(s.status is not SubscriberStatus.BOUNCED for s in store.list_subscribers())
-    assert {d.status for d in store.deliveries(number)} == {DeliveryStatus.PENDING}
-    assert {d.attempts for d in store.deliveries(number)} == {0}
-    smtp_server.handler.data_answer = None  # fixed: the re-run sends to everyone
+    assert not store.list_subscribers(SubscriberStatus.BOUNCED)
+    assert len(store.list_subscribers(SubscriberStatus.ACTIVE)) == 10
+    assert {(d.status, d.attempts) for d in store.deliveries(number)} == {
+        (DeliveryStatus.PENDING, 0)
+    }
+    handler.data_answer = handler.mail_answer = None  # fixed: the re-run sends to everyone
+    handler.rcpt_answers = {}
     again = send(store, settings, number, now)
     assert again.sent == 10 and again.complete
-    assert sorted(r.recipient for r in smtp_server.handler.received) == people
+    assert sorted(r.recipient for r in handler.received) == people
 
 
 def test_one_rejected_message_fails_alone_and_a_data_time_5_1_x_is_a_bounce(
@@ -484,23 +507,32 @@ def test_a_login_the_server_does_not_offer_is_a_clear_error(
     assert {d.status for d in store.deliveries(number)} == {DeliveryStatus.PENDING}
 
 
+@pytest.mark.parametrize("stage", ["mail", "rcpt", "data"])
 def test_a_server_that_keeps_answering_421_is_a_clear_error(
-    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer, stage: str
 ) -> None:
+    # Was: each 421 used up a recipient's retry, and the run ended on smtplib's
+    # "please run connect() first" (the connection the 421 had closed).
     settings = settings_for(smtp_server.url, tmp_path)
-    number, _ = issue_with_readers(store, settings, now)
-    smtp_server.handler.mail_answer = "421 4.3.2 Too busy, closing connection"
+    number, ids = issue_with_readers(store, settings, now)
+    busy = "421 4.3.2 Too busy, closing connection"
+    handler = smtp_server.handler
+    if stage == "mail":
+        handler.mail_answer = busy
+    elif stage == "rcpt":
+        handler.rcpt_answers = dict.fromkeys(ids, busy)
+    else:
+        handler.data_answer = busy
     with _no_thread_traceback():
         report = send(store, settings, number, now, connections=1)
-    assert report.stopped == (
-        "the server closed the connection: 421 4.3.2 Too busy, closing connection"
-    )
+    assert report.stopped == f"the server closed the connection: {busy}"
     assert report.hint and "connect()" not in report.stopped
     # Nobody's row was used up by the server's trouble: all handed back, untried.
     assert {(d.status, d.attempts) for d in store.deliveries(number)} == {
         (DeliveryStatus.PENDING, 0)
     }
-    smtp_server.handler.mail_answer = None
+    handler.mail_answer = handler.data_answer = None
+    handler.rcpt_answers = {}
     assert send(store, settings, number, now).sent == 3
 
 
