@@ -7,6 +7,9 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -536,18 +539,14 @@ def test_a_server_that_keeps_answering_421_is_a_clear_error(
     assert send(store, settings, number, now).sent == 3
 
 
-class _no_thread_traceback:
+@contextmanager
+def _no_thread_traceback() -> Iterator[None]:
     """Fails the test if a send thread died with an exception (a traceback on stderr)."""
-
-    def __enter__(self) -> None:
-        import threading
-
-        self.died: list[BaseException | None] = []
-        self.previous = threading.excepthook
-        threading.excepthook = lambda args: self.died.append(args.exc_value)
-
-    def __exit__(self, *exc: object) -> None:
-        import threading
-
-        threading.excepthook = self.previous
-        assert self.died == []
+    died: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: died.append(args.exc_value)
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+    assert died == []

@@ -263,6 +263,8 @@ class _Worker:
 
     def settle(self) -> None:
         """Another outcome came: the held failures were these recipients' own."""
+        if not self.held:  # the usual case, once per message sent
+            return
         held, self.held = self.held, []
         for delivery, failure in held:
             self.fail(delivery, failure.error)
