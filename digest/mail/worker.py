@@ -35,7 +35,7 @@ from digest.mail.transport import (
 from digest.models import Delivery, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
-from digest.store.ledger import DeliveryMarks
+from digest.store.claims import DeliveryMarks
 
 if TYPE_CHECKING:
     from digest.mail.send import RateLimiter, SendReport

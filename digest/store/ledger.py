@@ -15,26 +15,17 @@ connection.
 
 from __future__ import annotations
 
-import functools
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import (
     Connection,
-    Engine,
     Row,
-    Update,
-    and_,
-    bindparam,
     delete,
-    exists,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -42,6 +33,13 @@ from sqlalchemy.orm import Session
 
 from digest.errors import DigestError
 from digest.models import Delivery, DeliveryStatus, IssueStatus, Subscriber, SubscriberStatus
+from digest.store.claims import (
+    SUBSCRIBER_ACTIVE,
+    Claim,
+    DeliveryMarks,
+    claimable,
+    skip_gone,
+)
 from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow
 
 
@@ -207,7 +205,7 @@ class LedgerQueries:
         rows left in `sending` by a worker that died or whose lease ran out. Rows whose
         subscriber is no longer active are closed as skipped instead, in the same
         transaction."""
-        claimable = _claimable(now, stale_before, dead_claims)
+        takeable = claimable(now, stale_before, dead_claims)
         # Core, not the ORM: building ORM objects for every claimed row was a tenth of
         # the send loop's time, and the rows are read once.
         with self.write_lock, self.engine.begin() as c:  # type: ignore[attr-defined]
@@ -215,7 +213,7 @@ class LedgerQueries:
             candidates = c.execute(
                 select(DeliveryRow.id, SubscriberRow.status)
                 .join(SubscriberRow, DeliveryRow.subscriber_id == SubscriberRow.id)
-                .where(DeliveryRow.issue_id == issue_id, claimable)
+                .where(DeliveryRow.issue_id == issue_id, takeable)
                 .order_by(DeliveryRow.id)
                 .limit(limit)
                 # PostgreSQL: workers never wait on each other, and the subscriber rows are
@@ -226,8 +224,8 @@ class LedgerQueries:
                 return Claim()
             active = [i for i, status in candidates if status == SubscriberStatus.ACTIVE.value]
             gone = [(i, s) for i, s in candidates if s != SubscriberStatus.ACTIVE.value]
-            skipped = _skip(c, gone, claimable) if gone else []
-            return Claim(_take(c, number, token, now, active, claimable), skipped)
+            skipped = skip_gone(c, gone, takeable) if gone else []
+            return Claim(_take(c, number, token, now, active, takeable), skipped)
 
     def claims_in_progress(self: _HasSession, number: int) -> list[str]:
         with self.session() as s:
@@ -284,38 +282,10 @@ class LedgerQueries:
 
 INSERT_CHUNK = 2000
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value, DeliveryStatus.RETRY.value)
-# In the claim's UPDATE itself, so the status is checked in the statement that takes the
-# row (on SQLite another process may have written between the claim's SELECT and UPDATE).
-_SUBSCRIBER_ACTIVE = exists().where(
-    SubscriberRow.id == DeliveryRow.subscriber_id,
-    SubscriberRow.status == SubscriberStatus.ACTIVE.value,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """What one claim took: the rows to send, and (email, reason) of the rows skipped."""
-
-    deliveries: list[Delivery] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _claimable(now: datetime, stale_before: datetime, dead_claims: Sequence[str]) -> Any:
-    return or_(
-        DeliveryRow.status == DeliveryStatus.PENDING.value,
-        and_(DeliveryRow.status == DeliveryStatus.RETRY.value, DeliveryRow.next_attempt_at <= now),
-        and_(
-            DeliveryRow.status == DeliveryStatus.SENDING.value,
-            or_(
-                DeliveryRow.claimed_at < stale_before,
-                DeliveryRow.claimed_by.in_(list(dead_claims)),
-            ),
-        ),
-    )
 
 
 def _take(
-    c: Connection, number: int, token: str, now: datetime, ids: list[int], claimable: Any
+    c: Connection, number: int, token: str, now: datetime, ids: list[int], takeable: Any
 ) -> list[Delivery]:
     """Mark `ids` as being sent by `token`, and read them back with what sending needs."""
     if not ids:
@@ -324,7 +294,7 @@ def _take(
     # ids, but only one UPDATE can take a row out of its claimable state.
     c.execute(
         update(DeliveryRow)
-        .where(DeliveryRow.id.in_(ids), claimable, _SUBSCRIBER_ACTIVE)
+        .where(DeliveryRow.id.in_(ids), takeable, SUBSCRIBER_ACTIVE)
         .values(status=DeliveryStatus.SENDING.value, claimed_by=token, claimed_at=now)
     )
     rows = c.execute(
@@ -333,90 +303,6 @@ def _take(
         .order_by(DeliveryRow.id)
     )
     return [_delivery(number, row) for row in rows]
-
-
-def _skip(c: Connection, gone: list[tuple[int, str]], claimable: Any) -> list[tuple[str, str]]:
-    """Close the rows of subscribers no longer active as skipped, with the reason."""
-    by_status: dict[str, list[int]] = defaultdict(list)
-    for delivery_id, status in gone:
-        by_status[status].append(delivery_id)
-    for status, ids in by_status.items():
-        c.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.id.in_(ids), claimable, ~_SUBSCRIBER_ACTIVE)
-            .values(
-                status=DeliveryStatus.SKIPPED.value,
-                last_error=f"{status} at claim time",
-                claimed_by=None,
-                claimed_at=None,
-            )
-        )
-    rows = c.execute(
-        select(SubscriberRow.email, DeliveryRow.last_error)
-        .join(SubscriberRow, DeliveryRow.subscriber_id == SubscriberRow.id)
-        .where(
-            DeliveryRow.id.in_([i for i, _ in gone]),
-            DeliveryRow.status == DeliveryStatus.SKIPPED.value,
-        )
-        .order_by(DeliveryRow.id)
-    )
-    return [(email, reason or "") for email, reason in rows]
-
-
-class DeliveryMarks:
-    """A send worker's record of each message's outcome, one commit per message.
-
-    The commit per message is the send loop's crash-safety: a crash leaves at most the
-    message in flight unmarked. So this is its hot path, and it is kept lean: one Core
-    UPDATE built once per set of columns (building it and its cache key per call cost
-    more than SQLite's commit), on one connection held for the worker's life (a pool
-    checkout per message, with PostgreSQL's pre-ping, was a second round trip).
-    """
-
-    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any]) -> None:
-        self._connection = engine.connect()
-        self._write_lock = write_lock
-
-    def sent(self, delivery_id: int, message_id: str, now: datetime) -> None:
-        self._mark(
-            delivery_id,
-            status=DeliveryStatus.SENT.value,
-            message_id=message_id,
-            sent_at=now,
-            last_error=None,
-        )
-
-    def retry(self, delivery_id: int, error: str, when: datetime) -> None:
-        self._mark(
-            delivery_id, status=DeliveryStatus.RETRY.value, last_error=error, next_attempt_at=when
-        )
-
-    def failed(self, delivery_id: int, error: str) -> None:
-        self._mark(delivery_id, status=DeliveryStatus.FAILED.value, last_error=error)
-
-    def close(self) -> None:
-        self._connection.close()
-
-    def _mark(self, delivery_id: int, **values: object) -> None:
-        statement = _mark_statement(tuple(sorted(values)))
-        parameters = {f"new_{name}": value for name, value in values.items()}
-        with self._write_lock, self._connection.begin():
-            self._connection.execute(statement, {"delivery_id": delivery_id, **parameters})
-
-
-@functools.cache
-def _mark_statement(columns: tuple[str, ...]) -> Update:
-    return (
-        update(DeliveryRow)
-        .where(DeliveryRow.id == bindparam("delivery_id"))
-        .values(
-            claimed_by=None,
-            claimed_at=None,
-            attempts=DeliveryRow.attempts + 1,
-            # "new_": a bind parameter may not share its column's name in a SET clause.
-            **{name: bindparam(f"new_{name}") for name in columns},
-        )
-    )
 
 
 def _issue_row(s: Session, number: int) -> IssueRow:
