@@ -188,9 +188,25 @@ def test_dry_run_writes_every_message_and_leaves_the_ledger(
     settings = settings_for("smtp://127.0.0.1:9?tls=none", tmp_path)
     number, _ = issue_with_readers(store, settings, now)
     folder = tmp_path / "dry"
-    assert preview_messages(store, settings, number, folder) == 3
+    dry = preview_messages(store, settings, number, folder)
+    assert dry.written == 3 and dry.failed == []
     assert len(list(folder.glob("*.eml"))) == 3
     assert store.deliveries(number) == [] and store.get_issue(number).status is IssueStatus.DRAFT
+
+
+def test_dry_run_writes_the_others_when_one_message_cannot_be_built(
+    store: Store, now: datetime, tmp_path: Path
+) -> None:
+    # The issue's repro (an ASCII name with a non-ASCII address broke formataddr) made the
+    # dry run raise, so nobody's message was written.
+    settings = settings_for("smtp://127.0.0.1:9?tls=none", tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    store.add_subscribers([("josé@exemple.fr", "Jo")], SubscriberStatus.ACTIVE, now)
+    folder = tmp_path / "dry"
+    dry = preview_messages(store, settings, number, folder)
+    assert dry.written + len(dry.failed) == 4
+    assert len(list(folder.glob("*.eml"))) == dry.written >= 3
+    assert all(email == "josé@exemple.fr" and why for email, why in dry.failed)
 
 
 def test_rate_limiter_spaces_messages_and_enforces_the_window() -> None:

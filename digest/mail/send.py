@@ -198,9 +198,16 @@ def _dead_claims(claims: list[str]) -> list[str]:
     return dead
 
 
-def preview_messages(store: Store, settings: Settings, number: int, folder: Path) -> int:
+@dataclass
+class DryRun:
+    written: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (email, why)
+
+
+def preview_messages(store: Store, settings: Settings, number: int, folder: Path) -> DryRun:
     """The dry run: every active subscriber's message written to `folder`, exactly as it
-    would be sent, with no ledger row created or changed."""
+    would be sent, with no ledger row created or changed. A message that cannot be built
+    is reported, as the send would record it, and the others are written."""
     from digest.mail.transport import OutboxTransport
     from digest.pipeline import load_issue
     from digest.render import render_issue
@@ -209,14 +216,19 @@ def preview_messages(store: Store, settings: Settings, number: int, folder: Path
     template = message_template(render_issue(issue, items, settings), settings)
     connection = OutboxTransport(folder).connect()
     secret = _secret(settings)
-    people = store.list_subscribers(SubscriberStatus.ACTIVE)
-    for person in people:
-        reader = recipient(settings, secret, number, person.id, person.email, person.name)
-        message = build_message(template, reader, datetime.now(UTC))
+    result = DryRun()
+    for person in store.list_subscribers(SubscriberStatus.ACTIVE):
+        try:
+            reader = recipient(settings, secret, number, person.id, person.email, person.name)
+            message = build_message(template, reader, datetime.now(UTC))
+        except Exception as exc:  # this one's address or name: reported, the others written
+            result.failed.append((person.email, f"{type(exc).__name__}: {exc}"))
+            continue
         connection.send(
             _envelope_of(settings), person.email, message, f"{number:04d}-{person.id:08d}"
         )
-    return len(people)
+        result.written += 1
+    return result
 
 
 def _envelope_of(settings: Settings) -> str:
