@@ -209,5 +209,9 @@ def _dry_run(store: Any, settings: Settings, number: int) -> None:
     from digest.mail.send import preview_messages
 
     folder = outbox_folder(settings, number, dry_run=True)
-    count = preview_messages(store, settings, number, folder)
-    click.echo(f"dry run: {count} messages written to {folder}; nothing sent, ledger untouched")
+    result = preview_messages(store, settings, number, folder)
+    click.echo(
+        f"dry run: {result.written} messages written to {folder}; nothing sent, ledger untouched"
+    )
+    for email, why in result.failed:
+        click.echo(f"  could not build the message for {email}: {why}")

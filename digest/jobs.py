@@ -114,5 +114,6 @@ def _send(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
         "issue": number,
         "sent": report.sent,
         "failed": len(report.failed),
+        "skipped": len(report.skipped),
         "waiting": report.waiting,
     }

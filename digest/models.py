@@ -281,6 +281,7 @@ class DeliveryStatus(enum.StrEnum):
     RETRY = "retry"  # a 4xx answer: tried again after a backoff
     SENT = "sent"
     FAILED = "failed"  # a 5xx answer, or too many 4xx
+    SKIPPED = "skipped"  # the subscriber was no longer active when the row was claimed
 
 
 @dataclass(frozen=True, slots=True)

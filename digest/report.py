@@ -366,15 +366,19 @@ def print_send_report(report: Any, transport: Any) -> None:
     where = f" to {transport.folder}" if getattr(transport, "folder", None) else ""
     out.print(
         f"issue {report.issue}: {report.sent} sent{where} ({transport.name}), "
-        f"{len(report.failed)} failed, {report.waiting} waiting for a retry, "
-        f"{report.total} in the ledger"
+        f"{len(report.failed)} failed, {len(report.skipped)} skipped (no longer subscribed), "
+        f"{report.waiting} waiting for a retry, {report.total} in the ledger",
+        markup=False,
     )
-    for email, reason in report.failed[:20]:
-        out.print(f"  failed: {email}: {reason}", markup=False)
-    if len(report.failed) > 20:
-        out.print(f"  … and {len(report.failed) - 20} more (digest status --json)")
+    for kind, rows in (("failed", report.failed), ("skipped", report.skipped)):
+        for email, reason in rows[:20]:
+            out.print(f"  {kind}: {email}: {reason}", markup=False)
+        if len(rows) > 20:
+            out.print(f"  … and {len(rows) - 20} more {kind} (digest status --json)")
     if report.stopped:
         out.print(
             f"stopped early: {report.stopped}; run digest send {report.issue} again to resume",
             markup=False,
         )
+        if report.hint:
+            out.print(f"hint: {report.hint}", markup=False)

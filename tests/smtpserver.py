@@ -34,7 +34,19 @@ class Handler:
     received: list[Received] = field(default_factory=list)
     rcpt_answers: dict[str, str] = field(default_factory=dict)  # address -> "451 4.7.1 …"
     drop_once: set[str] = field(default_factory=set)  # close the connection at DATA, once
+    mail_answer: str | None = None  # answer every MAIL FROM with this ("421 4.3.2 …")
+    data_answers: dict[str, str] = field(default_factory=dict)  # address -> answer at DATA
+    data_answer: str | None = None  # answer every DATA with this ("550 5.7.1 …")
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.mail_answer:
+            return self.mail_answer
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -47,6 +59,9 @@ class Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         recipient = envelope.rcpt_tos[0]
+        refusal = self.data_answers.get(recipient) or self.data_answer
+        if refusal:
+            return refusal
         with self.lock:
             if recipient in self.drop_once:
                 self.drop_once.discard(recipient)

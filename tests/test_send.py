@@ -7,6 +7,9 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -186,9 +189,25 @@ def test_dry_run_writes_every_message_and_leaves_the_ledger(
     settings = settings_for("smtp://127.0.0.1:9?tls=none", tmp_path)
     number, _ = issue_with_readers(store, settings, now)
     folder = tmp_path / "dry"
-    assert preview_messages(store, settings, number, folder) == 3
+    dry = preview_messages(store, settings, number, folder)
+    assert dry.written == 3 and dry.failed == []
     assert len(list(folder.glob("*.eml"))) == 3
     assert store.deliveries(number) == [] and store.get_issue(number).status is IssueStatus.DRAFT
+
+
+def test_dry_run_writes_the_others_when_one_message_cannot_be_built(
+    store: Store, now: datetime, tmp_path: Path
+) -> None:
+    # The issue's repro (an ASCII name with a non-ASCII address broke formataddr) made the
+    # dry run raise, so nobody's message was written.
+    settings = settings_for("smtp://127.0.0.1:9?tls=none", tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    store.add_subscribers([("josé@exemple.fr", "Jo")], SubscriberStatus.ACTIVE, now)
+    folder = tmp_path / "dry"
+    dry = preview_messages(store, settings, number, folder)
+    assert dry.written + len(dry.failed) == 4
+    assert len(list(folder.glob("*.eml"))) == dry.written >= 3
+    assert all(email == "josé@exemple.fr" and why for email, why in dry.failed)
 
 
 def test_rate_limiter_spaces_messages_and_enforces_the_window() -> None:
@@ -255,3 +274,296 @@ def test_an_internationalised_address_needs_smtputf8(
         assert [(email, "SMTPUTF8" in why) for email, why in report.failed] == [
             ("josé@exemple.fr", True)
         ]
+
+
+# -- issue 10, item 1: whoever is no longer active when their row is claimed gets nothing --
+
+
+def test_unsubscribed_after_the_ledger_was_made_gets_nothing(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    store.open_deliveries(number, now)  # the ledger holds bob...
+    # ...then bob clicks the one-click link (the web endpoint calls exactly this).
+    store.set_subscriber_status(ids["bob@example.org"], SubscriberStatus.UNSUBSCRIBED, now)
+    report = send(store, settings, number, now)
+    assert smtp_server.handler.to("bob@example.org") == []
+    assert report.sent == 2 and report.complete and not report.failed
+    assert report.skipped == [("bob@example.org", "unsubscribed at claim time")]
+    rows = {d.email: d for d in store.deliveries(number)}
+    assert rows["bob@example.org"].status is DeliveryStatus.SKIPPED
+    assert rows["bob@example.org"].last_error == "unsubscribed at claim time"
+    assert store.delivery_counts(number) == {DeliveryStatus.SENT: 2, DeliveryStatus.SKIPPED: 1}
+    assert store.get_issue(number).status is IssueStatus.SENT  # a skipped row is done
+
+
+def test_unsubscribed_between_a_failed_run_and_its_resume_gets_nothing(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    smtp_server.handler.rcpt_answers = {"chloe@example.org": "451 4.7.1 Greylisted"}
+    first = send(store, settings, number, now)
+    assert first.sent == 2 and first.waiting == 1
+    smtp_server.handler.rcpt_answers.clear()
+    store.set_subscriber_status(ids["chloe@example.org"], SubscriberStatus.UNSUBSCRIBED, now)
+    resumed = send(store, settings, number, now + timedelta(minutes=5))
+    assert resumed.sent == 0 and resumed.skipped == [
+        ("chloe@example.org", "unsubscribed at claim time")
+    ]
+    assert smtp_server.handler.to("chloe@example.org") == []
+    assert store.get_issue(number).status is IssueStatus.SENT
+
+
+def test_the_summary_and_status_show_the_skipped(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    from click.testing import CliRunner
+
+    from digest.cli import main
+
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "newsletter: {title: Test, base_url: 'https://lettre.example.org'}\n"
+        "mail: {from: 'Test <t@example.org>', auto_approve: true}\n",
+        encoding="utf-8",
+    )
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    store.open_deliveries(number, now)
+    store.set_subscriber_status(ids["ada@example.org"], SubscriberStatus.UNSUBSCRIBED, now)
+    env = {
+        "DIGEST_DATABASE_URL": store.engine.url.render_as_string(hide_password=False),
+        "DIGEST_SMTP_URL": smtp_server.url,
+        "DIGEST_SECRET_KEY": SECRET,
+    }
+    runner = CliRunner()
+    sent = runner.invoke(main, ["--config", str(config), "send", str(number)], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert "2 sent" in sent.stdout and "1 skipped" in sent.stdout
+    assert "skipped: ada@example.org: unsubscribed at claim time" in sent.stdout
+    status = runner.invoke(main, ["--config", str(config), "status"], env=env)
+    assert "1 skipped" in status.stdout and "2 sent" in status.stdout
+
+
+# -- item 2: whatever goes wrong with one recipient's message fails that recipient alone --
+
+
+@pytest.mark.parametrize("server", ["outbox", "smtp", "smtputf8"])
+def test_an_address_that_breaks_formatting_fails_alone(
+    store: Store, now: datetime, tmp_path: Path, server: str
+) -> None:
+    # The issue's exact repro: `subscribers add 'josé@exemple.fr' --name Jo` (an ASCII
+    # name with a non-ASCII address raised UnicodeEncodeError in formataddr), then `send`.
+    from click.testing import CliRunner
+
+    from digest.cli import main
+
+    smtp = SmtpServer(smtputf8=server == "smtputf8").start()
+    try:
+        config = tmp_path / "feeds.yaml"
+        config.write_text(
+            "newsletter: {title: Test, base_url: 'https://lettre.example.org'}\n"
+            "mail: {from: 'Test <t@example.org>', auto_approve: true, outbox_dir: out}\n",
+            encoding="utf-8",
+        )
+        settings = settings_for(smtp.url, tmp_path)
+        number, _ = issue_with_readers(store, settings, now)
+        env = {
+            "DIGEST_DATABASE_URL": store.engine.url.render_as_string(hide_password=False),
+            "DIGEST_SECRET_KEY": SECRET,
+            **({} if server == "outbox" else {"DIGEST_SMTP_URL": smtp.url}),
+        }
+        runner = CliRunner()
+        add = ["--config", str(config), "subscribers", "add", "josé@exemple.fr", "--name", "Jo"]
+        assert runner.invoke(main, add, env=env).exit_code == 0
+        result = runner.invoke(main, ["--config", str(config), "send", str(number)], env=env)
+        again = runner.invoke(main, ["--config", str(config), "send", str(number)], env=env)
+    finally:
+        smtp.stop()
+    assert result.exit_code == 0 and again.exit_code == 0, result.output
+    assert "internal error" not in result.output + again.output
+    if server == "outbox":
+        got = {
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["To"]
+            .addresses[0]
+            .addr_spec
+            for p in (tmp_path / "out" / f"issue-{number}").glob("*.eml")
+        }
+    else:
+        got = {r.recipient for r in smtp.handler.received}
+    assert {"ada@example.org", "bob@example.org", "chloe@example.org"} <= got
+    assert store.get_issue(number).status is IssueStatus.SENT  # not stuck in `sending`
+    (jose,) = [d for d in store.deliveries(number) if d.email == "josé@exemple.fr"]
+    if "josé@exemple.fr" in got:
+        assert jose.status is DeliveryStatus.SENT
+    else:  # failed alone, with the reason in the ledger and the summary
+        assert jose.status is DeliveryStatus.FAILED and jose.last_error
+        assert "josé@exemple.fr" in result.stdout and "1 failed" in result.stdout
+
+
+def test_an_unreadable_answer_for_one_recipient_fails_that_recipient_alone(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    # A reply line longer than smtplib reads (8 KiB) raises SMTPResponseException, which
+    # no transport outcome covered: it stopped the run with "internal error".
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    smtp_server.handler.rcpt_answers = {"bob@example.org": "550 " + "x" * 9000}
+    report = send(store, settings, number, now, connections=1)
+    assert report.stopped is None and report.sent == 2
+    assert {r.recipient for r in smtp_server.handler.received} == {
+        "ada@example.org",
+        "chloe@example.org",
+    }
+    assert [email for email, _ in report.failed] == ["bob@example.org"]
+    rows = {d.email: d for d in store.deliveries(number)}
+    assert rows["bob@example.org"].status is DeliveryStatus.FAILED
+    assert "Line too long" in (rows["bob@example.org"].last_error or "")
+    assert store.get_issue(number).status is IssueStatus.SENT
+
+
+# -- item 3: only a permanent failure of the address is a bounce -----------------------
+
+
+def readers(store: Store, now: datetime, count: int) -> list[str]:
+    people = [(f"reader{i:02d}@example.org", None) for i in range(count)]
+    store.add_subscribers(people, SubscriberStatus.ACTIVE, now)
+    return [address for address, _ in people]
+
+
+@pytest.mark.parametrize(
+    ("stage", "answer", "stop"),
+    [
+        ("data", "550 Message content rejected", "the server rejects the content: "),
+        ("mail", "553 5.7.1 Sender address rejected", "the server refuses the sender: "),
+        ("rcpt", "550 " + "x" * 9000, "every message fails the same way: "),
+    ],
+)
+def test_the_same_refusal_in_a_row_stops_the_run_and_marks_nobody(
+    store: Store,
+    now: datetime,
+    tmp_path: Path,
+    smtp_server: SmtpServer,
+    stage: str,
+    answer: str,
+    stop: str,
+) -> None:
+    # Issue 10: "550 Message content rejected" at DATA once marked all 10 subscribers
+    # bounced. Not a bounce, and 5 in a row are the server's verdict on the issue.
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    for address in ("ada", "bob", "chloe"):
+        store.remove_subscriber(f"{address}@example.org")
+    people = readers(store, now, 10)
+    handler = smtp_server.handler
+    if stage == "data":
+        handler.data_answer = answer
+    elif stage == "mail":
+        handler.mail_answer = answer
+    else:  # an answer smtplib cannot read (a line over 8 KiB), for everyone
+        handler.rcpt_answers = dict.fromkeys(people, answer)
+    report = send(store, settings, number, now)
+    assert report.stopped and report.stopped.startswith(stop), report.stopped
+    assert answer[:40] in report.stopped or "Line too long" in report.stopped
+    assert report.hint and f"digest send {number}" in report.hint
+    assert report.bounced == 0 and not report.failed and report.sent == 0
+    assert not store.list_subscribers(SubscriberStatus.BOUNCED)
+    assert len(store.list_subscribers(SubscriberStatus.ACTIVE)) == 10
+    assert {(d.status, d.attempts) for d in store.deliveries(number)} == {
+        (DeliveryStatus.PENDING, 0)
+    }
+    handler.data_answer = handler.mail_answer = None  # fixed: the re-run sends to everyone
+    handler.rcpt_answers = {}
+    again = send(store, settings, number, now)
+    assert again.sent == 10 and again.complete
+    assert sorted(r.recipient for r in handler.received) == people
+
+
+def test_one_rejected_message_fails_alone_and_a_data_time_5_1_x_is_a_bounce(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    smtp_server.handler.data_answers = {
+        "bob@example.org": "554 5.7.1 Message content rejected",
+        "chloe@example.org": "550 5.1.1 Mailbox unknown",
+    }
+    report = send(store, settings, number, now, connections=1)
+    assert report.stopped is None and report.sent == 1 and report.bounced == 1
+    assert sorted(email for email, _ in report.failed) == ["bob@example.org", "chloe@example.org"]
+    assert store.get_subscriber(ids["bob@example.org"]).status is SubscriberStatus.ACTIVE
+    assert store.get_subscriber(ids["chloe@example.org"]).status is SubscriberStatus.BOUNCED
+    assert store.get_issue(number).status is IssueStatus.SENT
+
+
+def test_a_policy_refusal_without_5_1_x_is_not_a_bounce(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    smtp_server.handler.rcpt_answers = {"bob@example.org": "550 Relaying denied"}
+    report = send(store, settings, number, now, connections=1)
+    assert report.bounced == 0 and [email for email, _ in report.failed] == ["bob@example.org"]
+    assert store.get_subscriber(ids["bob@example.org"]).status is SubscriberStatus.ACTIVE
+
+
+# -- item 13 (SMTP): a sentence, not a traceback --------------------------------------
+
+
+def test_a_login_the_server_does_not_offer_is_a_clear_error(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    # aiosmtpd offers AUTH only over TLS, as most servers do: a plain connection has none.
+    url = f"smtp://lettre:secret@127.0.0.1:{smtp_server.port}?tls=none"
+    settings = settings_for(url, tmp_path)
+    number, _ = issue_with_readers(store, settings, now)
+    with _no_thread_traceback():
+        report = send(store, settings, number, now)
+    where = f"127.0.0.1:{smtp_server.port}"
+    assert report.stopped == f"{where} does not offer SMTP login (AUTH), but a username is set"
+    assert report.hint and "tls=starttls" in report.hint and "STARTTLS" not in report.stopped
+    assert {d.status for d in store.deliveries(number)} == {DeliveryStatus.PENDING}
+
+
+@pytest.mark.parametrize("stage", ["mail", "rcpt", "data"])
+def test_a_server_that_keeps_answering_421_is_a_clear_error(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer, stage: str
+) -> None:
+    # Was: each 421 used up a recipient's retry, and the run ended on smtplib's
+    # "please run connect() first" (the connection the 421 had closed).
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    busy = "421 4.3.2 Too busy, closing connection"
+    handler = smtp_server.handler
+    if stage == "mail":
+        handler.mail_answer = busy
+    elif stage == "rcpt":
+        handler.rcpt_answers = dict.fromkeys(ids, busy)
+    else:
+        handler.data_answer = busy
+    with _no_thread_traceback():
+        report = send(store, settings, number, now, connections=1)
+    assert report.stopped == f"the server closed the connection: {busy}"
+    assert report.hint and "connect()" not in report.stopped
+    # Nobody's row was used up by the server's trouble: all handed back, untried.
+    assert {(d.status, d.attempts) for d in store.deliveries(number)} == {
+        (DeliveryStatus.PENDING, 0)
+    }
+    handler.mail_answer = handler.data_answer = None
+    handler.rcpt_answers = {}
+    assert send(store, settings, number, now).sent == 3
+
+
+@contextmanager
+def _no_thread_traceback() -> Iterator[None]:
+    """Fails the test if a send thread died with an exception (a traceback on stderr)."""
+    died: list[BaseException | None] = []
+    previous = threading.excepthook
+    threading.excepthook = lambda args: died.append(args.exc_value)
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+    assert died == []

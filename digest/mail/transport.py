@@ -30,21 +30,31 @@ class TemporaryFailure(Exception):
         self.code = code
 
 
-class PermanentFailure(Exception):
-    """A 5xx answer: do not try again. A hard bounce means the address does not exist."""
+_ENHANCED = re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b")  # RFC 3463: class.subject.detail
 
-    def __init__(self, code: int, message: str) -> None:
+
+class PermanentFailure(Exception):
+    """A 5xx answer: do not try again. A hard bounce means the address does not exist.
+
+    `stage` is the command answered: "mail" (the sender), "rcpt" (the address) or "data"
+    (the message)."""
+
+    def __init__(self, code: int, message: str, stage: str = "rcpt") -> None:
         super().__init__(f"{code} {message}")
         self.code = code
-        # 550/551/553 with an enhanced status 5.1.x: "no such user" / "bad address"
-        # (RFC 3463). Mailbox full (5.2.2) or a policy refusal (5.7.x) is not a bounce.
-        self.hard_bounce = code in (550, 551, 553) and bool(
-            re.search(r"\b5\.1\.\d\b", message) or not re.search(r"\b5\.\d\.\d\b", message)
-        )
+        self.stage = stage
+        self.enhanced = match.group() if (match := _ENHANCED.search(message)) else ""
+        # Only a failure of the address itself is a bounce: enhanced status 5.1.x
+        # ("addressing status", RFC 3463: no such user, bad address), at RCPT or, for
+        # this recipient, at DATA. A bare "550 Message content rejected" at DATA once
+        # marked a whole list bounced (issue 10); mailbox full (5.2.2), a policy or
+        # content refusal (5.7.x) and a 5xx without an enhanced status are not bounces.
+        self.hard_bounce = stage != "mail" and self.enhanced.startswith("5.1.")
 
 
 class ConnectionLost(Exception):
-    """The connection dropped mid-message: reconnect, then retry the same recipient."""
+    """The connection dropped mid-message, or the server closed it (421): reconnect, then
+    retry the same recipient."""
 
 
 class ServerUnavailable(SendError):
@@ -138,18 +148,21 @@ class SmtpTransport:
                 smtp = _SMTP(s.host, s.port, timeout=s.timeout_seconds)
             smtp.ehlo()
             if s.security == "starttls":
+                _require(smtp, "starttls", where, s.security)
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             if s.username:
+                _require(smtp, "auth", where, s.security)
                 smtp.login(s.username, s.password or "")
         except smtplib.SMTPAuthenticationError as exc:
             raise SendError(
                 f"SMTP login failed for {s.username}@{where}: {exc.smtp_code}",
                 hint="check DIGEST_SMTP_PASSWORD or DIGEST_SMTP_URL",
             ) from exc
-        except smtplib.SMTPNotSupportedError as exc:
-            raise SendError(
-                f"{where} does not offer STARTTLS", hint="set mail.smtp.security to tls or none"
+        except smtplib.SMTPResponseException as exc:  # 421 at the greeting, 5xx at EHLO…
+            raise ServerUnavailable(
+                f"cannot connect to SMTP server {where}: {_reply(exc)}",
+                hint="is the server up and accepting mail? a re-run resumes where it stopped",
             ) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise ServerUnavailable(
@@ -159,14 +172,48 @@ class SmtpTransport:
         return SmtpConnection(smtp)
 
 
+def _require(smtp: smtplib.SMTP, extension: str, where: str, security: str) -> None:
+    """Refuse, with the fix, a STARTTLS or login the server does not offer (smtplib
+    raised SMTPNotSupportedError for both, and the login one was reported as STARTTLS)."""
+    if smtp.has_extn(extension):
+        return
+    if extension == "starttls":
+        raise SendError(
+            f"{where} does not offer STARTTLS",
+            hint="use smtps:// (tls, port 465) or ?tls=none in DIGEST_SMTP_URL "
+            "(or mail.smtp.security: tls / none)",
+        )
+    plain = security == "none"
+    raise SendError(
+        f"{where} does not offer SMTP login (AUTH), but a username is set",
+        hint=(
+            "most servers offer login only over TLS: use ?tls=starttls (port 587) or "
+            "smtps:// (port 465) in DIGEST_SMTP_URL; "
+            if plain
+            else ""
+        )
+        + "if this server needs no login, remove the user from DIGEST_SMTP_URL "
+        "(or mail.smtp.username)",
+    )
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    error = exc.smtp_error
+    text = error.decode("utf-8", "replace") if isinstance(error, bytes) else str(error)
+    return f"{exc.smtp_code} {text}"
+
+
 class SmtpConnection:
     def __init__(self, smtp: smtplib.SMTP) -> None:
         self.smtp = smtp
+        self.closed_by = "the connection is closed"  # why, once it is (a 421's text)
 
     def send(self, sender: str, recipient: str, message: bytes, key: str) -> None:
         """One transaction: MAIL, RCPT, DATA. Not smtplib's sendmail, which parses both
         addresses again for every message (a tenth of the send time): ours are bare."""
         smtp = self.smtp
+        if smtp.sock is None:  # closed after the last answer: not smtplib's "run connect()"
+            raise ConnectionLost(self.closed_by)
         options = f" SIZE={len(message)}" if smtp.has_extn("size") else ""
         # An internationalised address (josé@exemple.fr, which email-validator accepts)
         # needs SMTPUTF8 (RFC 6531). Without it, this one recipient fails, not the run.
@@ -178,33 +225,41 @@ class SmtpConnection:
                 )
             options += " SMTPUTF8"
             smtp.command_encoding = "utf-8"
+        stage = "mail"
         try:
-            for verb, argument, accepted in (
+            for stage, argument, accepted in (
                 ("mail", f"FROM:<{sender}>{options}", (250,)),
                 ("rcpt", f"TO:<{recipient}>", (250, 251)),
             ):
-                code, answer = smtp.docmd(verb, argument)
+                code, answer = smtp.docmd(stage, argument)
                 if code not in accepted:
-                    raise self._refused(code, answer)
+                    raise self._refused(code, answer, stage)
+            stage = "data"
             code, answer = smtp.data(message)
         except smtplib.SMTPDataError as exc:  # DATA itself refused (no 354)
-            raise self._refused(exc.smtp_code, exc.smtp_error) from exc
-        except (TimeoutError, smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+            raise self._refused(exc.smtp_code, exc.smtp_error, stage) from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            raise ConnectionLost(str(exc) or type(exc).__name__) from exc
+        except smtplib.SMTPException:
+            raise  # an unreadable answer…: this message fails alone (the send loop's catch)
+        except OSError as exc:  # timeouts, resets, TLS errors (SMTPException is one too)
             raise ConnectionLost(str(exc) or type(exc).__name__) from exc
         if code != 250:
-            raise self._refused(code, answer)
+            raise self._refused(code, answer, stage)
 
-    def _refused(self, code: int, answer: bytes | str) -> Exception:
+    def _refused(self, code: int, answer: bytes | str, stage: str) -> Exception:
         """The failure to raise, with the connection ready for the next message: the
         transaction reset, or the connection closed if the server is closing it (421)."""
+        failure = _failure(code, answer, stage)
         try:
             if code == 421:
                 self.smtp.close()
+                self.closed_by = str(failure)
             else:
                 self.smtp.rset()
         except (smtplib.SMTPException, OSError):
             self.smtp.close()  # the next send finds it closed and reconnects
-        return _failure(code, answer)
+        return failure
 
     def close(self) -> None:
         try:
@@ -213,12 +268,17 @@ class SmtpConnection:
             self.smtp.close()
 
 
-def _failure(code: int, answer: bytes | str) -> Exception:
+def _failure(code: int, answer: bytes | str, stage: str) -> Exception:
     text = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+    if code == 421:
+        # "Service not available, closing transmission channel" (RFC 5321 §3.8): about
+        # the connection, not the recipient. Reconnect and try the same one again; the
+        # run stops with this text if it keeps happening.
+        return ConnectionLost(f"{code} {text}")
     if 400 <= code < 500:
         return TemporaryFailure(code, text)
     if code >= 500:
-        return PermanentFailure(code, text)
+        return PermanentFailure(code, text, stage)
     return ConnectionLost(f"unexpected answer {code} {text}")
 
 

@@ -5,11 +5,16 @@ worker claims rows (FOR UPDATE SKIP LOCKED on PostgreSQL, so several `digest sen
 processes share one issue), sends, and marks each row as soon as the server accepted the
 message. A crash leaves at most the in-flight row of each connection claimed but
 unmarked: that is the bound on duplicates.
+
+A claim re-checks each subscriber's status in the same transaction (issue 10): someone who
+unsubscribed after the rows were made (a one-click POST during a send, or between a failed
+run and its resume) has their row closed as `skipped` with the reason, never sent. What
+remains is the window between a row's claim and its message: at most one batch per
+connection.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -17,15 +22,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     Connection,
-    Engine,
     Row,
-    Update,
-    and_,
-    bindparam,
     delete,
     func,
     insert,
-    or_,
     select,
     update,
 )
@@ -39,6 +39,13 @@ from digest.models import (
     Subscriber,
     SubscriberStatus,
     validate_name,
+)
+from digest.store.claims import (
+    SUBSCRIBER_ACTIVE,
+    Claim,
+    DeliveryMarks,
+    claimable,
+    skip_gone,
 )
 from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow, status_reason
 from digest.store.suppression import SUPPRESSED as _SUPPRESSED
@@ -214,52 +221,32 @@ class LedgerQueries:
         limit: int,
         stale_before: datetime,
         dead_claims: Sequence[str] = (),
-    ) -> list[Delivery]:
+    ) -> Claim:
         """Claim up to `limit` rows to send now: pending ones, retries that are due, and
-        rows left in `sending` by a worker that died or whose lease ran out."""
-        claimable = or_(
-            DeliveryRow.status == DeliveryStatus.PENDING.value,
-            and_(
-                DeliveryRow.status == DeliveryStatus.RETRY.value, DeliveryRow.next_attempt_at <= now
-            ),
-            and_(
-                DeliveryRow.status == DeliveryStatus.SENDING.value,
-                or_(
-                    DeliveryRow.claimed_at < stale_before,
-                    DeliveryRow.claimed_by.in_(list(dead_claims)),
-                ),
-            ),
-        )
+        rows left in `sending` by a worker that died or whose lease ran out. Rows whose
+        subscriber is no longer active are closed as skipped instead, in the same
+        transaction."""
+        takeable = claimable(now, stale_before, dead_claims)
         # Core, not the ORM: building ORM objects for every claimed row was a tenth of
         # the send loop's time, and the rows are read once.
         with self.write_lock, self.engine.begin() as c:  # type: ignore[attr-defined]
             issue_id = _issue_id(c, number)
-            ids = list(
-                c.scalars(
-                    select(DeliveryRow.id)
-                    .where(DeliveryRow.issue_id == issue_id, claimable)
-                    .order_by(DeliveryRow.id)
-                    .limit(limit)
-                    .with_for_update(
-                        skip_locked=True
-                    )  # PostgreSQL: workers never wait on each other
-                )
-            )
-            if not ids:
-                return []
-            # The claim re-checks the condition: on SQLite two processes may have read the
-            # same ids, but only one UPDATE can take a row out of its claimable state.
-            c.execute(
-                update(DeliveryRow)
-                .where(DeliveryRow.id.in_(ids), claimable)
-                .values(status=DeliveryStatus.SENDING.value, claimed_by=token, claimed_at=now)
-            )
-            rows = c.execute(
-                _delivery_query(number)
-                .where(DeliveryRow.claimed_by == token, DeliveryRow.id.in_(ids))
+            candidates = c.execute(
+                select(DeliveryRow.id, SubscriberRow.status)
+                .join(SubscriberRow, DeliveryRow.subscriber_id == SubscriberRow.id)
+                .where(DeliveryRow.issue_id == issue_id, takeable)
                 .order_by(DeliveryRow.id)
-            )
-            return [_delivery(number, row) for row in rows]
+                .limit(limit)
+                # PostgreSQL: workers never wait on each other, and the subscriber rows are
+                # locked too, so an unsubscribe in flight is either seen or waits for this.
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not candidates:
+                return Claim()
+            active = [i for i, status in candidates if status == SubscriberStatus.ACTIVE.value]
+            gone = [(i, s) for i, s in candidates if s != SubscriberStatus.ACTIVE.value]
+            skipped = skip_gone(c, gone, takeable) if gone else []
+            return Claim(_take(c, number, token, now, active, takeable), skipped)
 
     def claims_in_progress(self: _HasSession, number: int) -> list[str]:
         with self.session() as s:
@@ -318,60 +305,25 @@ INSERT_CHUNK = 2000
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value, DeliveryStatus.RETRY.value)
 
 
-class DeliveryMarks:
-    """A send worker's record of each message's outcome, one commit per message.
-
-    The commit per message is the send loop's crash-safety: a crash leaves at most the
-    message in flight unmarked. So this is its hot path, and it is kept lean: one Core
-    UPDATE built once per set of columns (building it and its cache key per call cost
-    more than SQLite's commit), on one connection held for the worker's life (a pool
-    checkout per message, with PostgreSQL's pre-ping, was a second round trip).
-    """
-
-    def __init__(self, engine: Engine, write_lock: AbstractContextManager[Any]) -> None:
-        self._connection = engine.connect()
-        self._write_lock = write_lock
-
-    def sent(self, delivery_id: int, message_id: str, now: datetime) -> None:
-        self._mark(
-            delivery_id,
-            status=DeliveryStatus.SENT.value,
-            message_id=message_id,
-            sent_at=now,
-            last_error=None,
-        )
-
-    def retry(self, delivery_id: int, error: str, when: datetime) -> None:
-        self._mark(
-            delivery_id, status=DeliveryStatus.RETRY.value, last_error=error, next_attempt_at=when
-        )
-
-    def failed(self, delivery_id: int, error: str) -> None:
-        self._mark(delivery_id, status=DeliveryStatus.FAILED.value, last_error=error)
-
-    def close(self) -> None:
-        self._connection.close()
-
-    def _mark(self, delivery_id: int, **values: object) -> None:
-        statement = _mark_statement(tuple(sorted(values)))
-        parameters = {f"new_{name}": value for name, value in values.items()}
-        with self._write_lock, self._connection.begin():
-            self._connection.execute(statement, {"delivery_id": delivery_id, **parameters})
-
-
-@functools.cache
-def _mark_statement(columns: tuple[str, ...]) -> Update:
-    return (
+def _take(
+    c: Connection, number: int, token: str, now: datetime, ids: list[int], takeable: Any
+) -> list[Delivery]:
+    """Mark `ids` as being sent by `token`, and read them back with what sending needs."""
+    if not ids:
+        return []
+    # The claim re-checks the condition: on SQLite two processes may have read the same
+    # ids, but only one UPDATE can take a row out of its claimable state.
+    c.execute(
         update(DeliveryRow)
-        .where(DeliveryRow.id == bindparam("delivery_id"))
-        .values(
-            claimed_by=None,
-            claimed_at=None,
-            attempts=DeliveryRow.attempts + 1,
-            # "new_": a bind parameter may not share its column's name in a SET clause.
-            **{name: bindparam(f"new_{name}") for name in columns},
-        )
+        .where(DeliveryRow.id.in_(ids), takeable, SUBSCRIBER_ACTIVE)
+        .values(status=DeliveryStatus.SENDING.value, claimed_by=token, claimed_at=now)
     )
+    rows = c.execute(
+        _delivery_query(number)
+        .where(DeliveryRow.claimed_by == token, DeliveryRow.id.in_(ids))
+        .order_by(DeliveryRow.id)
+    )
+    return [_delivery(number, row) for row in rows]
 
 
 def _issue_row(s: Session, number: int) -> IssueRow:

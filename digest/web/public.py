@@ -211,7 +211,10 @@ class PublicApp:
             return self._bad_link()
         if subscriber.status is not SubscriberStatus.UNSUBSCRIBED:
             self.store.set_subscriber_status(
-                subscriber.id, SubscriberStatus.UNSUBSCRIBED, self.clock()
+                subscriber.id,
+                SubscriberStatus.UNSUBSCRIBED,
+                self.clock(),
+                reason="unsubscribed by the person (web link)",
             )
             log.info("web: subscriber %d unsubscribed", subscriber.id)
         return self._page(
@@ -302,7 +305,12 @@ class PublicApp:
         # The person's own click: the only way back in after an unsubscribe. A bounced
         # address stays bounced until an operator reactivates it.
         if subscriber.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
-            self.store.set_subscriber_status(subscriber.id, SubscriberStatus.ACTIVE, self.clock())
+            self.store.set_subscriber_status(
+                subscriber.id,
+                SubscriberStatus.ACTIVE,
+                self.clock(),
+                reason="confirmed by the person (web link)",
+            )
         return self._page(
             "200 OK",
             "Abonnement confirmé",
