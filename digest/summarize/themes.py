@@ -53,6 +53,8 @@ def assign_themes(
 
 def theme_fits(stories: Sequence[StoryText], themes: Sequence[Theme]) -> list[list[float]]:
     """How well each story fits each theme: keyword evidence plus description similarity."""
+    if not themes or not stories:  # nothing to fit (a config without themes: all briefs)
+        return [[] for _ in stories]
     similarity = _similarities(stories, themes)
     all_fits = []
     for i, story in enumerate(stories):
