@@ -6,8 +6,11 @@ splitter; each sentence is lightly cleaned (bylines, datelines) and described by
 most `max_sentences` sentences, within the word budget, that covers the most weight of
 concepts — a concept weighs as many sentences as repeat it (centrality), much more if the
 title names it (relevance) — plus a per-word prior for the lede position and against
-sentences that read badly alone (quotes, questions, captions). Counting each concept once
-per summary is what removes redundancy. Bench: bench/orangesum.py.
+sentences that read badly alone (quotes, questions, captions), plus the learned sentence
+scorer's log-odds (scorer.py, weights trained by bench/train_scorer.py). Counting each
+concept once per summary is what removes redundancy. Two editorial rules follow
+(rules.py): a sentence repeating the title is never chosen, and the story's subjects are
+named. Bench: bench/orangesum.py.
 
 Pure Python on purpose: a build summarizes 10k–20k items; a story has a few dozen
 sentences, and numpy's per-call overhead would cost more than the arithmetic.
