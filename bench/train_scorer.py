@@ -4,8 +4,9 @@ Each article's candidate sentences (the summarizer's own, `scorer_inputs`) are l
 the greedy extractive oracle: the sentences that, added one by one, most raise ROUGE-1+2
 F1 against the journalist's abstract within the word budget. A logistic regression on the
 standardised features (digest/summarize/scorer.py FEATURES) predicts that membership; then
-the two selection knobs (weight of concept coverage against the scores, and the offset that
-sets the summary's length) are chosen by grid search on the training articles' ROUGE.
+the two selection knobs (weight of the learned score against the hand-set value, and the
+offset that sets the summary's length) are chosen by grid search: on each fold's training
+articles for the CV, and on the held-out folds for the weights written.
 
 Cross-validation: k folds over articles (seeded shuffle). Each fold is trained on the
 others and scored on its own articles, side by side with the hand-set scorer (`learned=
@@ -14,7 +15,8 @@ Printed: per-fold ROUGE-1/2/L, then mean and standard deviation over folds.
 
     .venv/bin/python bench/train_scorer.py [--folds 5] [--seed 11] [--write]
 
---write retrains on all articles and writes digest/summarize/scorer_weights.json.
+--write fits on all articles and writes digest/summarize/scorer_weights.json (with --no-cv,
+the knobs are chosen in-sample: quicker, and overfitted).
 Deterministic: the seed fixes the folds; liblinear-free lbfgs with no randomness.
 """
 
@@ -116,22 +118,29 @@ def learned(model: LinearScorer, words: int) -> Callable[[Article], str]:
     return lambda a: summarize_story(a.text, a.title, max_words=words, scorer=model).text
 
 
-def train(
-    examples: Sequence[Example], scorer12: rouge_scorer.RougeScorer, words: int
-) -> LinearScorer:
-    """Fit the weights, then pick the selection knobs on the same (training) articles."""
+def candidates(examples: Sequence[Example]) -> list[LinearScorer]:
+    """The weights fitted on these examples, with every (mix, offset) of the grid."""
     means, scales, model = fit(examples)
-    articles = [e.article for e in examples]
-    best: tuple[float, LinearScorer] | None = None
-    for mix in MIXES:
-        for offset in OFFSETS:
-            candidate = to_scorer(means, scales, model, mix, offset)
-            r = rouge_means(learned(candidate, words), articles, scorer12, ("rouge1", "rouge2"))
-            total = r["rouge1"] + r["rouge2"]
-            if best is None or total > best[0]:
-                best = (total, candidate)
-    assert best is not None
-    return best[1]
+    return [to_scorer(means, scales, model, mix, offset) for mix in MIXES for offset in OFFSETS]
+
+
+def grid_totals(
+    models: Sequence[LinearScorer],
+    articles: Sequence[Article],
+    scorer12: rouge_scorer.RougeScorer,
+    words: int,
+) -> list[float]:
+    """Summed ROUGE-1 + ROUGE-2 (x100 per article) of each candidate on these articles."""
+    totals = []
+    for model in models:
+        r = rouge_means(learned(model, words), articles, scorer12, ("rouge1", "rouge2"))
+        totals.append((r["rouge1"] + r["rouge2"]) * len(articles))
+    return totals
+
+
+def best(models: Sequence[LinearScorer], totals: Sequence[float]) -> LinearScorer:
+    """The candidate with the highest total; on a tie the first (the smaller mix)."""
+    return models[max(range(len(models)), key=lambda i: (totals[i], -i))]
 
 
 def folds(count: int, k: int, seed: int) -> list[list[int]]:
@@ -144,13 +153,25 @@ def cross_validate(
     examples: Sequence[Example],
     args: argparse.Namespace,
     scorers: dict[str, rouge_scorer.RougeScorer],
-) -> None:
+) -> tuple[float, float]:
+    """Print each fold's and the mean ROUGE; returns the (mix, offset) best on held-out folds.
+
+    Each fold's own choice is made on its training articles (what the CV measures); the
+    returned choice is the one whose summed held-out ROUGE is highest, for --write: the
+    in-sample choice overfits (it picked mix 0.1, which lost on every held-out fold).
+    """
     words = args.words
     systems: dict[str, list[dict[str, float]]] = {"learned": [], "hand (before)": [], "Lead-3": []}
+    held_totals = [0.0] * (len(MIXES) * len(OFFSETS))
     for number, held_out in enumerate(folds(len(examples), args.folds, args.seed), start=1):
         held = set(held_out)
-        model = train([e for i, e in enumerate(examples) if i not in held], scorers["12"], words)
+        training = [e for i, e in enumerate(examples) if i not in held]
+        models = candidates(training)
+        train_totals = grid_totals(models, [e.article for e in training], scorers["12"], words)
+        model = best(models, train_totals)
         test = [examples[i].article for i in held_out]
+        for i, total in enumerate(grid_totals(models, test, scorers["12"], words)):
+            held_totals[i] += total
         hand = lambda a: summarize_story(a.text, a.title, max_words=words, learned=False).text  # noqa: E731
         runs = {"learned": learned(model, words), "hand (before)": hand, "Lead-3": lead(3)}
         for name, system in runs.items():
@@ -171,13 +192,16 @@ def cross_validate(
         pairs = zip(systems["learned"], systems["hand (before)"], strict=True)
         gains = ", ".join(f"{a[t] - b[t]:+.2f}" for a, b in pairs)
         print(f"learned − hand, {t} per fold: {gains}")
+    chosen = best(models, held_totals)
+    print(f"best on held-out folds: mix={chosen.mix}, offset={chosen.offset}")
+    return chosen.mix, chosen.offset
 
 
 def _mean_sd(values: Sequence[float]) -> str:
     return f"{statistics.fmean(values):6.2f} ± {statistics.stdev(values):4.2f}"
 
 
-def write_weights(model: LinearScorer, articles: int) -> None:
+def write_weights(model: LinearScorer, articles: int, selection: str) -> None:
     data = {
         "version": model.version,
         "trained_on": f"OrangeSum dev, {articles} articles (bench/train_scorer.py)",
@@ -187,7 +211,7 @@ def write_weights(model: LinearScorer, articles: int) -> None:
         "means": list(model.means),
         "scales": list(model.scales),
         "bias": model.bias,
-        "selection": {"mix": model.mix, "offset": model.offset},
+        "selection": {"mix": model.mix, "offset": model.offset, "chosen_by": selection},
     }
     WEIGHTS.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {WEIGHTS}")
@@ -219,10 +243,17 @@ def main() -> None:
     positives = sum(sum(e.labels) for e in examples)
     total = sum(len(e.labels) for e in examples)
     print(f"{len(examples)} articles, {total} sentences, {positives} in the oracle", flush=True)
-    if not args.no_cv:
-        cross_validate(examples, args, scorers)
+    if args.no_cv:
+        models = candidates(examples)
+        articles = [e.article for e in examples]
+        final = best(models, grid_totals(models, articles, scorers["12"], args.words))
+        selection = "in-sample grid search"
+    else:
+        mix, offset = cross_validate(examples, args, scorers)
+        final = next(m for m in candidates(examples) if (m.mix, m.offset) == (mix, offset))
+        selection = f"{args.folds}-fold cross-validation, held-out ROUGE-1+2"
     if args.write:
-        write_weights(train(examples, scorers["12"], args.words), len(examples))
+        write_weights(final, len(examples), selection)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -445,9 +446,8 @@ def test_summarizing_needs_no_scikit_learn_at_run_time() -> None:
     assert run.stdout.split() == ["False", "False"]
 
 
-def test_the_learned_scorer_changes_the_choice_and_the_hand_one_is_kept() -> None:
-    # mix = 0 is the hand-set scorer exactly: the learned weights are what differ.
-    hand = shipped_scorer().__class__(**{**_fields(shipped_scorer()), "mix": 0.0})
+def test_a_zero_mix_is_the_hand_scorer_exactly() -> None:
+    hand = replace(shipped_scorer(), mix=0.0)
     for text, title in ((STORY, TITLE), (WEEK, "Nvidia présente une nouvelle puce")):
         assert (
             summarize_story(text, title, scorer=hand).sentences
@@ -455,5 +455,14 @@ def test_the_learned_scorer_changes_the_choice_and_the_hand_one_is_kept() -> Non
         )
 
 
-def _fields(scorer: Any) -> dict[str, Any]:
-    return {name: getattr(scorer, name) for name in scorer.__dataclass_fields__}
+def test_the_learned_score_steers_the_choice() -> None:
+    # A scorer that only likes late sentences, weighed heavily, picks the story's end.
+    position = FEATURES.index("relative_position")
+    weights = tuple(5.0 if i == position else 0.0 for i in range(len(FEATURES)))
+    zeros, ones = (0.0,) * len(FEATURES), (1.0,) * len(FEATURES)
+    late = replace(shipped_scorer(), weights=weights, means=zeros, scales=ones, bias=0.0, mix=10.0)
+    hand = summarize_story(STORY, TITLE, max_words=20, max_sentences=1, learned=False)
+    steered = summarize_story(STORY, TITLE, max_words=20, max_sentences=1, scorer=late)
+    last = split_sentences(STORY)[-1]
+    assert hand.sentences != (last,)
+    assert steered.sentences == (last,)

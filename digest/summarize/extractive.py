@@ -176,8 +176,8 @@ def _valuer(
     # Only concepts that weigh something count; dropping the others keeps the unions small.
     covers = [frozenset(c for c in s.concepts if c in weights) for s in sentences]
     hand = [s.prior * s.words for s in sentences]
-    if scorer is None:
-        return _Valuer(covers, weights, 1.0, hand)
+    if scorer is None or scorer.mix == 0:
+        return _Valuer(covers, weights, 1.0, hand)  # no weight on the score: skip its features
     inputs = _scorer_inputs(sentences, covers, weights)
     rows = feature_rows(inputs, title_tokens)
     # The learned score is added to the hand-set value, scaled to the story's best single
