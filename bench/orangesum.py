@@ -6,6 +6,9 @@ scores, on the same documents:
 
 - digest: `summarize_story(article, title)`, the newsletter's default summarizer;
 - digest without the title (the build has titles, but not every item has a good one);
+- digest with the hand-set scorer (`learned=False`, the sentence scorer before issue 11);
+  the learned weights were trained on this very sample, so their row here is in-sample:
+  the honest comparison is bench/train_scorer.py's cross-validation;
 - Lead-1, Lead-2, Lead-3: the first k sentences of the article, by the same splitter;
 - with --oracle, the greedy extractive oracle (sentences picked to maximise ROUGE-1+2
   against the abstract, same word budget): the ceiling of any sentence picker.
@@ -157,6 +160,10 @@ def main() -> None:
     systems: list[tuple[str, Callable[[Article], str]]] = [
         ("digest (title)", lambda a: summarize_story(a.text, a.title, max_words=words).text),
         ("digest (no title)", lambda a: summarize_story(a.text, max_words=words).text),
+        (
+            "digest (hand scorer)",
+            lambda a: summarize_story(a.text, a.title, max_words=words, learned=False).text,
+        ),
         ("Lead-1", lead(1)),
         ("Lead-2", lead(2)),
         ("Lead-3", lead(3)),
