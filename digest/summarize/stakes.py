@@ -189,7 +189,7 @@ def _reading(doc: Doc) -> Reading:
     reference = (
         _opening_reference(doc, words[0])
         or _argument_reference(doc, subject)
-        or _subject_reference(subject)
+        or _main_subject_reference(subject)
     )
     replaceable = _replaceable(subject) if reference and subject is not None else None
     referent = _demonstrative_noun(doc) if reference else None
@@ -312,6 +312,12 @@ def _main_subject(doc: Doc) -> Token | None:
             if child.dep_ in {"nsubj", "nsubj:pass"}:
                 return child
     return None
+
+
+def _main_subject_reference(subject: Token | None) -> str | None:
+    # « Quand South Park s’attaque à un phénomène, c’est que ce phénomène… »: named before.
+    named = subject is not None and subject.pos_ != "PRON" and _introduced_before(subject)
+    return None if named else _subject_reference(subject)
 
 
 def _nominal_root(doc: Doc) -> Token | None:
