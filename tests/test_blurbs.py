@@ -391,8 +391,9 @@ def test_story_cues_name_the_kind_only_when_unambiguous() -> None:
         # two kinds: the story does not settle it, the recogniser does
         "La startup Runway prépare une levée de fonds. Le modèle Runway plaît aux studios.",
         "L’outil de Runway plaît aux studios.",  # Runway's tool, not Runway
+        "« Les studios adorent », assure Cristóbal Valenzuela, CEO de Runway.",
     ]
     _, subjects = read([], [lede] * len(stories), stories)
     kinds = [s.kind if s is not None else None for s in subjects]
     recognised = kinds[0]
-    assert kinds[1:] == ["org", "org", recognised, recognised]
+    assert kinds[1:] == ["org", "org", recognised, recognised, "org"]

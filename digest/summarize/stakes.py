@@ -87,6 +87,10 @@ _NER_KIND = {"ORG": ORG, "PER": PERSON, "MISC": PRODUCT}
 # What a story calls its actor in an apposition (« Stability AI, pionnier de l’open source
 # visuel, … »): a company, unless the recogniser says it is a person; never a product.
 _ACTOR_NOUNS = ("pionnier", "pionnière", "leader", "spécialiste", "champion", "acteur", "numéro un")
+_EXECUTIVES = (
+    r"CMO|CEO|CTO|PDG|DG|patron|patronne|cofondateur|cofondatrice|fondateur|fondatrice|"
+    r"directeur général|directrice générale|président|présidente|vice-président|porte-parole"
+)
 # The arguments of a clause a reader must be able to resolve: its subject, its objects.
 _ARGUMENTS = frozenset({"nsubj", "nsubj:pass", "obj", "iobj", "obl:arg"})
 _SUBJECTS = frozenset({"nsubj", "nsubj:pass"})
@@ -479,4 +483,7 @@ def _story_kind(name: str, story: str, recognised: str | None) -> str | None:
         for pattern in (before, after)
         for match in re.finditer(pattern, story, re.IGNORECASE)
     }
+    # « Matti Yahav, CMO de Fiverr »: whoever has executives is a company.
+    if re.search(rf"\b(?:{_EXECUTIVES}) (?:de |d['’]){quoted}\b", story, re.IGNORECASE):
+        kinds.add(ORG)
     return next(iter(kinds)) if len(kinds) == 1 else None
