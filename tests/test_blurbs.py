@@ -325,6 +325,7 @@ INSIDE = [
     "L’acquisition de Pollen s’inscrit dans cette vision de la robotique ouverte et abordable.",
     "Les chiffres du MIT le confirment : 67 % de réussite avec des partenaires spécialisés.",
     "Wu Jia, vice-président d’Alibaba, a annoncé ce chiffre lors d’un événement à Hangzhou.",
+    "Altman assure pourtant qu’OpenAI dévoilera la semaine prochaine un modèle de raisonnement.",
     "L’entreprise qui s’engage à atteindre la neutralité carbone d’ici 2030 découvre soudain "
     "que son IA pollue moins que prévu.",
 ]

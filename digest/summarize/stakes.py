@@ -97,6 +97,8 @@ _SUBJECTS = frozenset({"nsubj", "nsubj:pass"})
 # Clitic pronouns that stand for something said before (« s’en rendront compte », « le
 # confirme »); the reflexive « se » and impersonal « il y a » do not.
 _CLITICS = frozenset({"en", "y", "le", "la", "les", "l'", "l’", "lui", "leur"})
+# Adverbs that, inside the main clause, set it against the sentence before.
+_CONTRASTS = frozenset({"pourtant", "cependant", "toutefois", "néanmoins"})
 _RELATIVES = frozenset({"qui", "que", "qu'", "qu’", "dont", "où"})
 # Demonstrative pronouns that sum up what the sentence said before them.
 _SUMMING_UP = frozenset({"ce", "c'", "c’", "cela", "ça", "ceci"})
@@ -193,6 +195,7 @@ def _reading(doc: Doc) -> Reading:
     reference = (
         _opening_reference(doc, words[0])
         or _argument_reference(doc, subject)
+        or _inner_connective(doc)
         or _main_subject_reference(subject)
     )
     replaceable = _replaceable(subject) if reference and subject is not None else None
@@ -240,6 +243,13 @@ def _argument_reference(doc: Doc, main_subject: Token | None) -> str | None:
             if reference and reference != "possessive" and not _introduced_before(argument):
                 return reference
     return None
+
+
+def _inner_connective(doc: Doc) -> str | None:
+    # « Altman assure pourtant qu’OpenAI… »: a contrast with what the sentence before said.
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    contrast = any(c.lower_ in _CONTRASTS for root in roots[:1] for c in root.children)
+    return "connective" if contrast else None
 
 
 def _pronoun_reference(pronoun: Token) -> str | None:
