@@ -22,7 +22,7 @@ from digest.sentences import split_sentences
 from digest.settings import Settings
 from digest.store import Store
 from digest.summarize.blurbs import SectionStories, write_blurbs
-from digest.summarize.stakes import read
+from digest.summarize.stakes import introduces, read
 
 from .conftest import REPO
 
@@ -276,3 +276,125 @@ def test_explicit_subject_is_stored_and_shown(
         }
     ]
     assert all(b["original"] is None for b in blurb if not b["explicit_subject"])
+
+
+# A demonstrative needs a sentence before it that introduces what it points to ---------
+
+# Seed 046: the sentence before « Cette guerre des chiffres » speaks of Google's scale, not
+# of a war of figures; seed 052 and the GPT-5 story pair a demonstrative with a sentence
+# that says what it is (« reproche » → « défiance », « reste floue » → « incertitude »).
+LOOSE = (
+    "Google a l’échelle, mais choisit ses périmètres de calcul.",
+    "Cette guerre des chiffres masque une autre réalité : personne ne sait vraiment "
+    "mesurer l’impact de l’IA.",
+)
+INTRODUCED = [
+    (
+        "Les développeurs reprochent au nouveau modèle de langage des réponses plates.",
+        "Cette défiance pourrait coûter cher à OpenAI face à Gemini et à Claude.",
+    ),
+    (
+        "La frontière entre créativité et mémorisation reste floue, même pour les experts.",
+        "Cette incertitude nourrit les doutes.",
+    ),
+    ("C’est un choix architectural explicite.", "Et ce choix crée des problèmes concrets."),
+]
+
+
+def test_a_demonstrative_follows_only_a_sentence_that_introduces_it() -> None:
+    pairs = [LOOSE, *INTRODUCED]
+    readings, _ = read([s for pair in pairs for s in pair], [])
+    verdicts = [introduces(readings[2 * i], readings[2 * i + 1]) for i in range(len(pairs))]
+    assert verdicts == [False, True, True, True]
+
+
+def test_a_loosely_paired_demonstrative_is_left_out(settings: Settings) -> None:
+    lede = "Google vient de publier un rapport sur la consommation énergétique de Gemini."
+    stakes = "L’enjeu climatique de l’IA reste la consommation électrique des data centers."
+    outlook = "Les data centers de l’IA pourraient doubler leur consommation d’électricité."
+    story = item(1, f"{lede} {LOOSE[0]} {LOOSE[1]} {stakes} {outlook}")
+    texts = [b.text for b in blurb_of(settings, "societe", story, used=(lede,))]
+    assert LOOSE[1] not in texts and stakes in texts
+
+
+# A reference inside the main clause, not only at its opening ----------------------------
+
+INSIDE = [
+    "Reste à savoir si les intéressés s’en rendront compte, ou s’ils continueront à offrir "
+    "des disques en verre.",
+    "L’acquisition de Pollen s’inscrit dans cette vision de la robotique ouverte et abordable.",
+    "Les chiffres du MIT le confirment : 67 % de réussite avec des partenaires spécialisés.",
+    "Wu Jia, vice-président d’Alibaba, a annoncé ce chiffre lors d’un événement à Hangzhou.",
+    "Altman assure pourtant qu’OpenAI dévoilera la semaine prochaine un modèle de raisonnement.",
+    "L’entreprise qui s’engage à atteindre la neutralité carbone d’ici 2030 découvre soudain "
+    "que son IA pollue moins que prévu.",
+]
+STANDS_ALONE = [
+    "La génération d’images haute performance ne restera pas éternellement propriétaire.",
+    "Il y a dix ans, la Silicon Valley incarnait l’innovation, la disruption, l’avenir.",
+    "À l’heure de la transition écologique, l’IA devra prouver qu’elle peut être une partie "
+    "de la solution.",
+    "OpenClaw a changé la conversation sur ce que les agents IA pourraient être.",
+    "Du côté des modèles ouverts, Meta a continué sur sa lancée de l’open science.",
+    "L’IA n’est plus cette technologie révolutionnaire qui transforme tout instantanément.",
+    "Quand South Park s’attaque à un phénomène, c’est que ce phénomène a franchi le point de "
+    "non-retour culturel.",
+    "Quand South Park s’attaque à un phénomène, c’est généralement que ce phénomène a franchi "
+    "le point de non-retour culturel.",
+    "La révision par un juriste n’est pas optionnelle : c’est votre seule protection.",
+]
+
+
+def test_references_inside_the_main_clause_are_found() -> None:
+    readings, _ = read([*INSIDE, *STANDS_ALONE], [])
+    found = [s for s, r in zip([*INSIDE, *STANDS_ALONE], readings, strict=True) if r.reference]
+    assert found == INSIDE
+
+
+def test_a_sentence_about_an_unnamed_referent_is_left_out(settings: Settings) -> None:
+    lede = "South Park vient de signer l’acte de décès de la respectabilité tech."
+    stakes = "La satire de South Park marque un tournant dans la perception de la Silicon Valley."
+    outlook = "Les patrons de la Silicon Valley pourraient bientôt perdre leur crédit culturel."
+    story = item(1, f"{lede} {stakes} Les satires se suivent. {INSIDE[0]} {outlook}")
+    texts = [b.text for b in blurb_of(settings, "societe", story, used=(lede,))]
+    assert INSIDE[0] not in texts and outlook in texts
+
+
+# The story says what its subject is ---------------------------------------------------
+
+STABILITY_LEDE = (
+    "Stability AI, pionnier de l’open source visuel, a élargi le champ de la génération "
+    "au-delà de l’image fixe."
+)
+ANNOUNCED = (
+    "Le 18 mars, l’entreprise a annoncé Stable Virtual Camera, un nouveau modèle génératif "
+    "capable de transformer une photo en une vidéo 3D immersive."
+)
+
+
+def test_the_story_says_its_subject_is_a_company(settings: Settings) -> None:
+    # The recogniser reads « Stability AI » as a product; the lede calls it a pioneer.
+    outlook = "La génération de vidéo 3D pourrait transformer la production d’images et de films."
+    story = item(1, f"{STABILITY_LEDE} {ANNOUNCED} {outlook}")
+    blurb = blurb_of(settings, "creation", story, used=(STABILITY_LEDE,))
+    explicit = [b for b in blurb if b.original]
+    assert [(b.text, b.original, b.subject) for b in explicit] == [
+        (ANNOUNCED.replace("l’entreprise", "Stability AI"), ANNOUNCED, "Stability AI")
+    ]
+
+
+def test_story_cues_name_the_kind_only_when_unambiguous() -> None:
+    lede = "Runway a dévoilé lundi Gen-4 devant la presse spécialisée."
+    stories = [
+        "",  # the recogniser alone
+        "La startup new-yorkaise Runway prépare une levée de fonds.",
+        "Runway, une société new-yorkaise, prépare une levée de fonds.",
+        # two kinds: the story does not settle it, the recogniser does
+        "La startup Runway prépare une levée de fonds. Le modèle Runway plaît aux studios.",
+        "L’outil de Runway plaît aux studios.",  # Runway's tool, not Runway
+        "« Les studios adorent », assure Cristóbal Valenzuela, CEO de Runway.",
+    ]
+    _, subjects = read([], [lede] * len(stories), stories)
+    kinds = [s.kind if s is not None else None for s in subjects]
+    recognised = kinds[0]
+    assert kinds[1:] == ["org", "org", recognised, recognised, "org"]

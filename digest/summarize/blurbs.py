@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from digest.models import BlurbSentence, StoredItem
 from digest.sentences import count_words, split_sentences
 from digest.settings import Theme
-from digest.summarize.stakes import Entity, Reading, read
+from digest.summarize.stakes import Entity, Reading, introduces, read
 from digest.summarize.themes import StoryText, theme_fits
 from digest.summarize.vectors import fold, tfidf
 
@@ -104,8 +104,9 @@ def _write(
     texts = list(
         dict.fromkeys(t for pool in pools for s in pool for t in (s.text, s.previous) if t)
     )
-    ledes = [_lede(items) for section in sections for items in section.entries]
-    readings, subjects = read(texts, ledes)
+    stories = [items for section in sections for items in section.entries]
+    ledes = [_lede(items) for items in stories]
+    readings, subjects = read(texts, ledes, [" ".join(i.text for i in s) for s in stories])
     reading = dict(zip(texts, readings, strict=True))
     fits = dict(zip(texts, _sentence_themes(texts, themes), strict=True))
     blurbs, start = [], 0
@@ -203,7 +204,12 @@ def _standalone(
     own = BlurbSentence(sentence.text, sentence.item_id)
     if facts.reference is None:
         return _Unit((own,), sentence.entry, sentence.order, score, facts.outlook)
-    if antecedent is not None and sentence.previous and _stands_alone(antecedent):
+    if (
+        antecedent is not None
+        and sentence.previous
+        and _stands_alone(antecedent)
+        and introduces(antecedent, facts)
+    ):
         before = BlurbSentence(sentence.previous, sentence.item_id)
         return _Unit((before, own), sentence.entry, sentence.order, score, facts.outlook)
     explicit = _with_explicit_subject(sentence, facts, entity)

