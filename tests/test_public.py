@@ -110,6 +110,7 @@ def test_one_click_post_unsubscribes_without_redirect(
     assert "Désabonnement confirmé" in page
     after = store.get_subscriber(sid)
     assert after.status is SubscriberStatus.UNSUBSCRIBED and after.unsubscribed_at == now
+    assert after.status_reason == "unsubscribed by the person (web link)"
     again = call(app, "POST", f"/u/{token}", body, content_type)  # double POST: harmless
     assert again[0] == "200 OK" and store.get_subscriber(sid).unsubscribed_at == now
 

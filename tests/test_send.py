@@ -137,7 +137,9 @@ def test_4xx_is_retried_later_and_5xx_fails_and_bounces(
     assert first.sent == 1 and first.waiting == 1 and first.bounced == 1
     assert [email for email, _ in first.failed] == ["chloe@example.org"]
     assert "550 5.1.1 No such user" in first.failed[0][1]
-    assert store.get_subscriber(ids["chloe@example.org"]).status is SubscriberStatus.BOUNCED
+    chloe = store.get_subscriber(ids["chloe@example.org"])
+    assert chloe.status is SubscriberStatus.BOUNCED
+    assert chloe.status_reason and chloe.status_reason.startswith("hard bounce on issue")
     rows = {d.email: d for d in store.deliveries(number)}
     assert rows["bob@example.org"].status is DeliveryStatus.RETRY
     assert store.get_issue(number).status is IssueStatus.SENDING  # not done: bob waits
