@@ -103,6 +103,18 @@ def test_instructions_and_templates_are_never_used() -> None:
     assert after == (fact,)
 
 
+def test_capitalised_imperatives_and_heading_questions_are_never_used() -> None:
+    fact = "Des juristes utilisent ChatGPT pour rédiger des brouillons de contrats."
+    for bad in [
+        "Évitez d’entrer des données confidentielles dans ChatGPT gratuit.",
+        "Comment ChatGPT traite les données confidentielles des juristes.",
+    ]:
+        title = "ChatGPT et les données confidentielles"
+        before, after = summaries(f"{bad} {fact}", title, max_words=20, max_sentences=1)
+        assert before == (bad,)
+        assert after == (fact,)
+
+
 def test_fragments_are_never_used() -> None:
     no_verb = "175 000 serveurs Ollama accessibles via Internet dans 130+ pays"
     cut = "Les entreprises paient un surcoût contre les risques (erreurs non détectées."

@@ -63,6 +63,12 @@ _STRIPPABLE = re.compile(
     r"dans le même temps|autre (?:nouveauté|réussite|annonce|avancée)(?: \w+)?),\s+(?=\w)",
     re.IGNORECASE,
 )
+# « Évitez d’entrer des données… », « Utilisez ChatGPT Teams… »: the tagger misses
+# capitalised imperatives; « Que raconte la fuite… », « Comment … »: a heading's question.
+_ADDRESSED = re.compile(
+    r"^(?:(?!Assez\b|Chez\b)[A-ZÀ-Þ][a-zàâçéèêëîïôûù]{2,}ez\b"
+    r"|(?i:que|quel|quelle|quels|quelles|comment|pourquoi)\s)"
+)
 # « La figure ci-dessous… »: the page the sentence came from is not in the email.
 _LAYOUT = re.compile(r"\bci-(?:dessous|dessus|après|contre)\b|\b(?:figure|tableau|schéma) \d", re.I)
 
@@ -134,6 +140,7 @@ def _unusable(sentence: str, facts: Reading) -> bool:
         or has_placeholder(sentence)
         or bool(_LAYOUT.search(sentence))
         or sentence.rstrip(_CLOSERS).endswith("?")  # a question to the reader is no summary
+        or bool(_ADDRESSED.match(sentence))
     )
 
 
