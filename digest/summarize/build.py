@@ -27,8 +27,10 @@ from digest.models import (
 from digest.settings import Settings
 from digest.summarize.blurbs import SectionStories, write_blurbs
 from digest.summarize.dedupe import group_duplicates
+from digest.summarize.extractive import Fitness
 from digest.summarize.headlines import untitled_headlines
 from digest.summarize.rank import story_score
+from digest.summarize.standalone import story_fitness
 from digest.summarize.subject import MAX_TOPICS, IssueLines, write_issue_lines
 from digest.summarize.themes import StoryText, assign_themes
 
@@ -57,13 +59,16 @@ class Story:
         return self.items[0]
 
 
-def summarize(story: Story, max_words: int, max_sentences: int) -> tuple[str, ...]:
-    """The story's summary sentences, by the embedded extractive summarizer."""
+def summarize(
+    story: Story, max_words: int, max_sentences: int, fitness: Fitness | None = None
+) -> tuple[str, ...]:
+    """The story's summary sentences, by the embedded extractive summarizer; `fitness`
+    says which of them stand alone (standalone.py)."""
     from digest.summarize.extractive import summarize_story
 
     lead = story.lead
     return summarize_story(
-        lead.text, lead.title, max_words=max_words, max_sentences=max_sentences
+        lead.text, lead.title, max_words=max_words, max_sentences=max_sentences, fitness=fitness
     ).sentences
 
 
@@ -81,8 +86,11 @@ def build_issue(
         return None
     themed, briefs = _allocate(stories, settings)
     themed, briefs = _with_headlines(themed, briefs, settings.issue.max_briefs)
+    fitness = _fitness([*themed, *briefs[: settings.issue.max_briefs]])
     ordered = _order_sections(themed, settings)
-    drafts = [_themed_section(theme_id, members, settings) for theme_id, members in ordered]
+    drafts = [
+        _themed_section(theme_id, members, settings, fitness) for theme_id, members in ordered
+    ]
     blurbs = write_blurbs([blurb_from for _section, blurb_from in drafts], settings.themes)
     sections = []
     for (_theme, members), (section, _blurb_from), blurb in zip(
@@ -94,7 +102,9 @@ def build_issue(
             briefs = sorted([*briefs, *members], key=lambda s: (-s.score, s.lead.id))
     briefs = briefs[: settings.issue.max_briefs]
     if briefs:
-        entries = tuple(_entry(s, summarize(s, BRIEF_WORDS, 1)) for s in briefs)
+        entries = tuple(
+            _entry(s, summarize(s, BRIEF_WORDS, 1, fitness.get(s.lead.id))) for s in briefs
+        )
         sections.append(Section(BRIEF_THEME_ID, BRIEF_THEME_TITLE, (), entries))
     log.info("issue %d: %d stories in %d sections", number, len(stories), len(sections))
     lines = _issue_lines(themed or briefs, sections, settings, number)
@@ -119,6 +129,13 @@ def _with_headlines(
     headlines = untitled_headlines([s.lead for s in finalists])
     retitled = [_retitled(s, headlines.get(s.lead.id)) for s in finalists]
     return retitled[: len(themed)], [*retitled[len(themed) :], *briefs[max_briefs:]]
+
+
+def _fitness(finalists: list[Story]) -> dict[int, Fitness]:
+    """Which sentences of each finalist's lead stand alone, by lead item id (issue 11):
+    the French pipeline reads all the finalists at once, and only them."""
+    found = story_fitness([s.lead.text for s in finalists])
+    return {s.lead.id: f for s, f in zip(finalists, found, strict=True)}
 
 
 def _retitled(story: Story, headline: str | None) -> Story:
@@ -199,13 +216,13 @@ def _order_sections(themed: list[Story], settings: Settings) -> list[tuple[str, 
 
 
 def _themed_section(
-    theme_id: str, stories: list[Story], settings: Settings
+    theme_id: str, stories: list[Story], settings: Settings, fitness: dict[int, Fitness]
 ) -> tuple[Section, SectionStories]:
     """The section without its blurb, and what its blurb is drawn from (written for all
     sections at once, so the French pipeline reads every candidate in one batch)."""
     title = next(t.title for t in settings.themes if t.id == theme_id)
     words = settings.issue.summary_words
-    summaries = [summarize(s, words, 3) for s in stories]
+    summaries = [summarize(s, words, 3, fitness.get(s.lead.id)) for s in stories]
     entries = tuple(_entry(s, summary) for s, summary in zip(stories, summaries, strict=True))
     used = frozenset(sentence for summary in summaries for sentence in summary)
     blurb_from = SectionStories(theme_id, [s.items for s in stories], used)

@@ -20,15 +20,18 @@ sentences, and numpy's per-call overhead would cost more than the arithmetic.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 
 from digest.sentences import count_words, split_sentences
 from digest.summarize.rules import main_entities, names_in, repeats_title
 from digest.summarize.scorer import LinearScorer, ScoredInput, feature_rows, shipped_scorer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,23 @@ class Summary:
     @property
     def text(self) -> str:
         return " ".join(self.sentences)
+
+
+@dataclass(frozen=True, slots=True)
+class Fitness:
+    """Which of a story's candidate sentences (by rank) may stand in its summary (issue 11).
+
+    `rejected` ones never do (an instruction, a placeholder, a fragment); `leaning` ones
+    open on a reference and are used only right after the sentence before them, unless
+    they have a form that stands `alone`.
+    Computed by standalone.py, with the French pipeline, for the build's finalists.
+    """
+
+    rejected: frozenset[int] = frozenset()
+    leaning: frozenset[int] = frozenset()
+    # A leaning sentence that stands alone once its opening connective goes (« En
+    # parallèle, OpenAI… » → « OpenAI… »): printed so when chosen without the one before.
+    alone: Mapping[int, str] = field(default_factory=dict)
 
 
 # A content-word stem, or a bigram of adjacent stems.
@@ -130,11 +150,14 @@ def summarize_story(
     max_sentences: int = 3,
     scorer: LinearScorer | None = None,
     learned: bool = True,
+    fitness: Fitness | None = None,
 ) -> Summary:
     """The story's most representative sentences within a word budget, in text order.
 
     `scorer` replaces the shipped learned weights (cross-validation trains its own);
     `learned=False` ranks by the hand-set prior alone, the scorer before issue 11.
+    `fitness` says which sentences stand alone; if none of them can make a summary, the
+    choice is made without it (the least bad, as before) and logged.
     """
     if max_words < 1 or max_sentences < 1:
         raise ValueError("max_words and max_sentences must be at least 1")
@@ -145,17 +168,70 @@ def summarize_story(
     value = _valuer(sentences, title_tokens, (scorer or shipped_scorer()) if learned else None)
     # A sentence that is the title again is never chosen (issue 11: 14 of 45 entries).
     excluded = frozenset(s.rank for s in sentences if repeats_title(s.text, title))
-    budget = (max_words, max_sentences)
-    chosen = _best_subset(sentences, value, budget, excluded=excluded)
-    if chosen:
-        chosen = _naming_the_subject(sentences, chosen, value, budget, excluded, title)
-        return Summary(tuple(s.text for s in chosen))
-    allowed = [s for s in sentences if s.rank not in excluded]
-    if not allowed:
-        return Summary(())  # the story is its title: nothing to add
-    # Every sentence is far over the budget: cut the best one rather than return nothing.
-    best = min(allowed, key=lambda s: (-value((s,)), s.rank))
-    return Summary((_trim(best.text, max_words),))
+    choice = _Choice(sentences, value, (max_words, max_sentences), title)
+    if fitness is not None:
+        limits = _Limits(excluded | fitness.rejected, fitness.leaning - fitness.alone.keys())
+        fit = choice.made(limits)
+        if fit is not None:
+            return _standing_alone(fit, sentences, fitness.alone)
+        log.info("no sentence of %r stands alone: its summary may not", title or text[:60])
+    return choice.made(_Limits(excluded)) or Summary(())  # None: the story is its title
+
+
+def _standing_alone(
+    summary: Summary, sentences: Sequence[_Sentence], alone: Mapping[int, str]
+) -> Summary:
+    """The summary with each sentence chosen without its antecedent in its standalone form."""
+    ranks = {s.text: s.rank for s in sentences}
+    chosen = [ranks.get(text) for text in summary.sentences]
+    return Summary(
+        tuple(
+            alone[rank] if rank in alone and rank - 1 not in chosen else text
+            for text, rank in zip(summary.sentences, chosen, strict=True)
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """Sentences (by rank) never chosen, and those chosen only after the one before them."""
+
+    excluded: frozenset[int]
+    leaning: frozenset[int] = frozenset()
+
+    def allow(self, subset: Sequence[_Sentence]) -> bool:
+        ranks = {s.rank for s in subset}
+        return all(s.rank - 1 in ranks for s in subset if s.rank in self.leaning)
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    """A story's summary chosen within limits: the best subset, then its subjects named."""
+
+    sentences: Sequence[_Sentence]
+    value: _Valuer
+    budget: tuple[int, int]
+    title: str | None
+
+    def made(self, limits: _Limits) -> Summary | None:
+        """The summary within the limits, or None when no sentence is allowed."""
+        chosen = _best_subset(self.sentences, self.value, self.budget, limits)
+        if chosen:
+            chosen = _naming_the_subject(self, chosen, limits)
+            return Summary(tuple(s.text for s in chosen))
+        allowed = [
+            s for s in self.sentences if s.rank not in limits.excluded and limits.allow((s,))
+        ]
+        if not allowed:
+            return None
+        # Every sentence is far over the budget: cut the best one rather than return nothing.
+        best = min(allowed, key=lambda s: (-self.value((s,)), s.rank))
+        return Summary((_trim(best.text, self.budget[0]),))
+
+
+def candidate_sentences(text: str) -> list[str]:
+    """The story's sentences as the summarizer sees them, by rank (what `Fitness` indexes)."""
+    return [s.text for s in _candidates(text)]
 
 
 def scorer_inputs(text: str, title: str | None = None) -> tuple[list[str], list[list[float]]]:
@@ -323,32 +399,35 @@ def _best_subset(
     sentences: Sequence[_Sentence],
     value: _Valuer,
     budget: tuple[int, int],
+    limits: _Limits,
     *,
-    excluded: frozenset[int] = frozenset(),
     required: tuple[_Sentence, ...] = (),
 ) -> list[_Sentence]:
     """The highest-valued subset of the shortlist that fits the budget, in text order.
 
-    `budget` is (max words, max sentences); sentences whose rank is `excluded` are never
-    chosen; the `required` ones are in every subset considered.
+    `budget` is (max words, max sentences); `limits` say which sentences are never chosen
+    and which only after the sentence before them; the `required` ones are in every subset.
     """
     max_words, max_sentences = budget
     lone_limit = int(max_words * _TOLERANCE)
-    fitting = [s for s in sentences if s.words <= lone_limit and s.rank not in excluded]
+    fitting = [s for s in sentences if s.words <= lone_limit and s.rank not in limits.excluded]
     shortlist = sorted(fitting, key=lambda s: (-value((s,)), s.rank))[:_SHORTLIST]
     shortlist.extend(s for s in required if s not in shortlist)
+    # A sentence leaning on the one before it comes with it, or not at all.
+    antecedents = _antecedents(shortlist, fitting, limits)
+    shortlist.extend(s for s in antecedents if s not in shortlist)
     shortlist.sort(key=lambda s: s.rank)
     # A sentence whose flaws outweigh its position (a late quote, a question, a caption)
     # may stand alone if nothing is better, but is never added as filler: it costs little
     # ROUGE on OrangeSum (27.80/9.79 vs 27.83/9.81) and reads much better.
-    companions = [s for s in shortlist if s.prior >= 0 or s in required]
+    companions = [s for s in shortlist if s.prior >= 0 or s in required or s in antecedents]
     best: tuple[float, tuple[_Sentence, ...]] | None = None
     for size in range(1, max_sentences + 1):
         for subset in combinations(shortlist if size == 1 else companions, size):
             words = sum(s.words for s in subset)
             if words > (lone_limit if size == 1 else max_words):
                 continue
-            if not all(s in subset for s in required):
+            if not all(s in subset for s in required) or not limits.allow(subset):
                 continue
             worth = value(subset)
             # Strictly greater: on a tie the earlier subset (nearer the lede) stays.
@@ -357,13 +436,17 @@ def _best_subset(
     return list(best[1]) if best else []
 
 
+def _antecedents(
+    shortlist: Sequence[_Sentence], fitting: Sequence[_Sentence], limits: _Limits
+) -> list[_Sentence]:
+    """The sentences before the shortlist's leaning ones, when they may be chosen."""
+    by_rank = {s.rank: s for s in fitting}
+    needed = {s.rank - 1 for s in shortlist if s.rank in limits.leaning}
+    return [by_rank[rank] for rank in sorted(needed) if rank in by_rank]
+
+
 def _naming_the_subject(
-    sentences: Sequence[_Sentence],
-    chosen: list[_Sentence],
-    value: _Valuer,
-    budget: tuple[int, int],
-    excluded: frozenset[int],
-    title: str | None,
+    choice: _Choice, chosen: list[_Sentence], limits: _Limits
 ) -> list[_Sentence]:
     """The choice, made again with the sentences that name the story's subjects if it lacks them.
 
@@ -376,6 +459,7 @@ def _naming_the_subject(
     not introduce it), stands alone (no opening pronoun or connective, no flaw) and the
     whole still fits the budget.
     """
+    sentences, title = choice.sentences, choice.title
     entities = main_entities([s.text for s in sentences])
     if set(entities) & set(names_in(title or "")):
         return chosen  # the title names the subject: the reader knows who this is about
@@ -385,23 +469,22 @@ def _naming_the_subject(
         if kept is not None:
             required.append(kept)
             continue
-        naming = _first_naming(sentences[: chosen[-1].rank], entity, excluded)
+        naming = _first_naming(sentences[: chosen[-1].rank], entity, limits)
         if naming is None:
             continue
         again = _best_subset(
-            sentences, value, budget, excluded=excluded, required=(*required, naming)
+            sentences, choice.value, choice.budget, limits, required=(*required, naming)
         )
         if again:
             chosen, required = again, [*required, naming]
     return chosen
 
 
-def _first_naming(
-    sentences: Sequence[_Sentence], entity: str, excluded: frozenset[int]
-) -> _Sentence | None:
+def _first_naming(sentences: Sequence[_Sentence], entity: str, limits: _Limits) -> _Sentence | None:
     for sentence in sentences:
         if (
-            sentence.rank not in excluded
+            sentence.rank not in limits.excluded
+            and sentence.rank not in limits.leaning
             and sentence.prior >= 0
             and not _DANGLING.match(sentence.text)
             and entity in names_in(sentence.text)
