@@ -398,3 +398,19 @@ def test_story_cues_name_the_kind_only_when_unambiguous() -> None:
     kinds = [s.kind if s is not None else None for s in subjects]
     recognised = kinds[0]
     assert kinds[1:] == ["org", "org", recognised, recognised, "org"]
+
+
+def test_a_sentence_opening_on_its_verb_is_an_order_unless_the_subject_follows() -> None:
+    """« Adapte les estimations… » (a prompt's tutoiement, read as an indicative by the
+    tagger) reached the Outils blurb; « Reste un défi… » puts its subject after the verb."""
+    orders = [
+        "Adapte les estimations à la taille du client et les risques à son contexte.",
+        "Vérifie chaque clause avec un juriste avant de signer le contrat.",
+    ]
+    statements = [
+        "Reste un défi pour les modèles multimodaux actuels.",
+        "Vient ensuite la question du prix des abonnements.",
+        "Mistral adapte ses modèles à la taille des entreprises clientes.",
+    ]
+    readings, _ = read(orders + statements, [])
+    assert [r.instruction for r in readings] == [True, True, False, False, False]

@@ -206,7 +206,7 @@ def _reading(doc: Doc) -> Reading:
     return Reading(
         reference=reference,
         subject=replaceable if reference == "definite subject" else None,
-        instruction=any(_is_instruction(t) for t in words),
+        instruction=any(_is_instruction(t) for t in words) or _opens_on_an_order(words),
         fragment=_is_fragment(words),
         outlook=_is_outlook(doc),
         names=any(_is_name(t) for t in words),
@@ -418,6 +418,24 @@ def _is_instruction(token: Token) -> bool:
     # a lowercase word in -ez is a verb addressed to the reader.
     addressed = token.text.islower() and len(token.text) > 4 and token.text.endswith("ez")
     return "Imp" in token.morph.get("Mood") or token.lower_ in _READER or addressed
+
+
+# Verbs French puts before their subject (« Reste un défi… », « Vient ensuite la question
+# du prix », « Suit une liste… »): opening on them is no order to the reader.
+_INVERTED = frozenset(
+    "reste restent vient viennent suit suivent suffit manque manquent figure figurent "
+    "demeure demeurent existe existent arrive arrivent".split()
+)
+
+
+def _opens_on_an_order(words: list[Token]) -> bool:
+    """« Adapte les estimations à la taille du client… »: a sentence that opens on its main
+    verb, with no subject, tells the reader what to do (the tagger reads the singular
+    imperative of a prompt or a tutorial as an indicative, so its mood cannot say)."""
+    first = words[0]
+    if first.dep_ != "ROOT" or first.pos_ != "VERB" or first.lower_ in _INVERTED:
+        return False
+    return not any(c.dep_.startswith(("nsubj", "expl")) for c in first.children)
 
 
 def _is_fragment(words: list[Token]) -> bool:
