@@ -411,6 +411,7 @@ def test_a_sentence_opening_on_its_verb_is_an_order_unless_the_subject_follows()
         "Reste un défi pour les modèles multimodaux actuels.",
         "Vient ensuite la question du prix des abonnements.",
         "Mistral adapte ses modèles à la taille des entreprises clientes.",
+        "ChatGPT excelle dans trois domaines précis.",  # tagged verb-first by the parser
     ]
     readings, _ = read(orders + statements, [])
-    assert [r.instruction for r in readings] == [True, True, False, False, False]
+    assert [r.instruction for r in readings] == [True, True, False, False, False, False]

@@ -433,6 +433,10 @@ def _opens_on_an_order(words: list[Token]) -> bool:
     verb, with no subject, tells the reader what to do (the tagger reads the singular
     imperative of a prompt or a tutorial as an indicative, so its mood cannot say)."""
     first = words[0]
+    # Only a word written like a verb: the tagger also reads « ChatGPT excelle… » as a
+    # verb-first sentence, and a name with inner capitals is no imperative.
+    if not (first.is_alpha and first.text.istitle()):
+        return False
     if first.dep_ != "ROOT" or first.pos_ != "VERB" or first.lower_ in _INVERTED:
         return False
     return not any(c.dep_.startswith(("nsubj", "expl")) for c in first.children)
