@@ -34,8 +34,8 @@ from digest.settings import (
     Settings,
     SummarizerSettings,
     Theme,
+    template_problems,
 )
-from digest.summarize.subject import template_problems
 from digest.validation import Checker
 from digest.web.config import check_web
 

@@ -5,6 +5,7 @@ Built by `digest.config.load_settings`; the command line hands each stage its sl
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,31 @@ class SummarizerSettings:
 
 DEFAULT_SUBJECT_TEMPLATE = "{title} n°{number} — {topics}"
 DEFAULT_PREHEADER_TEMPLATE = "{lead}"
+
+# What subject_template and preheader_template may name; filled at build time by
+# summarize/subject.py. Declared here, beside the defaults, so that loading the
+# configuration checks the templates without importing the summarizer.
+TEMPLATE_PLACEHOLDERS = ("title", "number", "topics", "lead")
+
+
+def template_problems(template: str) -> list[str]:
+    """What is wrong with a subject or preheader template ([] when it is usable)."""
+    if any(ch in template for ch in "\r\n\x00"):
+        return ["must be one line (a line break in a mail header would split it)"]
+    try:
+        fields = [f for _, f, spec, conv in string.Formatter().parse(template) if f is not None]
+        specs = [(spec, conv) for _, f, spec, conv in string.Formatter().parse(template) if f]
+    except ValueError:
+        return ["unbalanced braces (write {{ or }} for a literal brace)"]
+    allowed = ", ".join("{" + p + "}" for p in TEMPLATE_PLACEHOLDERS)
+    problems = [
+        f"unknown placeholder {{{f}}} (use {allowed})"
+        for f in fields
+        if f not in TEMPLATE_PLACEHOLDERS
+    ]
+    if any(spec or conv for spec, conv in specs):
+        problems.append(f"placeholders take no format or conversion (use {allowed})")
+    return problems
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from digest.models import Entry, Issue, IssueStatus, Link, Section
 from digest.pipeline import run_build, run_render
 from digest.render import render_issue
 from digest.sentences import count_words
-from digest.settings import NewsletterSettings, Settings
+from digest.settings import NewsletterSettings, Settings, template_problems
 from digest.store import Store, open_store
 from digest.summarize.headlines import write_headlines
 from digest.summarize.subject import (
@@ -27,7 +27,6 @@ from digest.summarize.subject import (
     issue_lines,
     opens_on_reference,
     preheader_sentence,
-    template_problems,
     write_issue_lines,
 )
 

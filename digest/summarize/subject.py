@@ -12,7 +12,6 @@ them before it is sent (issue 11, item 6).
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 MAX_SUBJECT_CHARS = 78  # what inboxes show before cutting the subject (Gmail, iOS Mail)
 PREHEADER_CHARS = (90, 140)
 MAX_TOPICS = 3
-PLACEHOLDERS = ("title", "number", "topics", "lead")
 _TOPIC_MAX_WORDS = 5
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 _ENTITY_LABELS = frozenset(("ORG", "MISC", "PER", "LOC"))
@@ -47,24 +45,6 @@ _REFERENCE_OPENERS = frozenset(
 class IssueLines:
     subject: str
     preheader: str
-
-
-def template_problems(template: str) -> list[str]:
-    """What is wrong with a subject or preheader template ([] when it is usable)."""
-    if any(ch in template for ch in "\r\n\x00"):
-        return ["must be one line (a line break in a mail header would split it)"]
-    try:
-        fields = [f for _, f, spec, conv in string.Formatter().parse(template) if f is not None]
-        specs = [(spec, conv) for _, f, spec, conv in string.Formatter().parse(template) if f]
-    except ValueError:
-        return ["unbalanced braces (write {{ or }} for a literal brace)"]
-    allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
-    problems = [
-        f"unknown placeholder {{{f}}} (use {allowed})" for f in fields if f not in PLACEHOLDERS
-    ]
-    if any(spec or conv for spec, conv in specs):
-        problems.append(f"placeholders take no format or conversion (use {allowed})")
-    return problems
 
 
 def write_issue_lines(
