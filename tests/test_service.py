@@ -286,8 +286,17 @@ def test_public_responses_are_hardened(tmp_path: Path, database_url: str) -> Non
             huge = [client.get(f"/issues/{n}") for n in ("9" * 30, "2147483648", "0")]
             odd = [client.get(f"/issues/{n}") for n in ("-1", "abc", "1e9")]
             wrong_method = client.delete("/subscribe")
+            # A body far past web.max_request_body_bytes (64 KiB) is refused by waitress
+            # before any of it reaches the app, and the server goes on answering.
+            bomb = client.post(
+                "/subscribe",
+                content=b"email=" + b"a" * (2 * 1024 * 1024),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            after_bomb = client.get("/healthz")
     finally:
         assert stop(process) == 0
+    assert bomb.status_code == 413 and after_bomb.status_code == 200
     for response in [*pages.values(), *huge, *odd, wrong_method]:
         policy = response.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
