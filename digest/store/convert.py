@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from digest.ingest.clean import content_hash
 from digest.models import (
     BlurbSentence,
     Entry,
@@ -24,6 +23,7 @@ from digest.models import (
     SourceKind,
     SourceState,
     StoredItem,
+    content_hash,
 )
 from digest.store.schema import BlurbRow, EntryRow, IssueRow, ItemRow, SectionRow, SourceRow
 
