@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from digest.store.schema import JobRunRow, LeaseRow
-
-
-class _HasSession(Protocol):
-    def session(self) -> AbstractContextManager[Session]: ...
+from digest.store.session import StoreCore
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +29,7 @@ class OpsQueries:
     """Mixed into Store."""
 
     def start_job_run(
-        self: _HasSession,
+        self: StoreCore,
         job: str,
         runner: str,
         now: datetime,
@@ -55,7 +49,7 @@ class OpsQueries:
             return row.id
 
     def finish_job_run(
-        self: _HasSession,
+        self: StoreCore,
         run_id: int,
         now: datetime,
         outcome: str,
@@ -70,7 +64,7 @@ class OpsQueries:
             )
 
     def record_missed_run(
-        self: _HasSession, job: str, runner: str, scheduled_for: datetime, now: datetime
+        self: StoreCore, job: str, runner: str, scheduled_for: datetime, now: datetime
     ) -> None:
         with self.session() as s:
             s.add(
@@ -86,7 +80,7 @@ class OpsQueries:
                 )
             )
 
-    def job_runs(self: _HasSession, limit: int = 20, job: str | None = None) -> list[JobRun]:
+    def job_runs(self: StoreCore, limit: int = 20, job: str | None = None) -> list[JobRun]:
         with self.session() as s:
             query = select(JobRunRow).order_by(JobRunRow.started_at.desc(), JobRunRow.id.desc())
             if job is not None:
@@ -94,7 +88,7 @@ class OpsQueries:
             return [_job_run(r) for r in s.scalars(query.limit(limit))]
 
     def acquire_lease(
-        self: _HasSession, name: str, owner: str, now: datetime, until: datetime
+        self: StoreCore, name: str, owner: str, now: datetime, until: datetime
     ) -> bool:
         """Take or renew the lease; True when `owner` holds it until `until`."""
         with self.session() as s:
@@ -117,13 +111,13 @@ class OpsQueries:
         except IntegrityError:  # another process created it first
             return False
 
-    def release_lease(self: _HasSession, name: str, owner: str) -> None:
+    def release_lease(self: StoreCore, name: str, owner: str) -> None:
         with self.session() as s:
             row = s.get(LeaseRow, name)
             if row is not None and row.owner == owner:
                 s.delete(row)
 
-    def lease_owner(self: _HasSession, name: str, now: datetime) -> str | None:
+    def lease_owner(self: StoreCore, name: str, now: datetime) -> str | None:
         with self.session() as s:
             row = s.get(LeaseRow, name)
             return row.owner if row is not None and row.expires_at >= now else None
