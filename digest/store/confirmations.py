@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
+from digest.store.convert import from_row
 from digest.store.schema import ConfirmationRow, SubscriberRow
 from digest.store.session import StoreCore
 
@@ -132,10 +133,7 @@ class ConfirmationQueries:
                 .where(ConfirmationRow.id.in_(claimed))
                 .order_by(ConfirmationRow.id)
             ).all()
-            return [
-                QueuedConfirmation(row.id, row.subscriber_id, email, row.token, row.attempts)
-                for row, email in rows
-            ]
+            return [from_row(QueuedConfirmation, row, email=email) for row, email in rows]
 
     def confirmation_sent(self: StoreCore, confirmation_id: int, now: datetime) -> None:
         _mark(
@@ -178,18 +176,8 @@ class ConfirmationQueries:
 
     def list_confirmations(self: StoreCore) -> list[ConfirmationState]:
         with self.session() as s:
-            return [
-                ConfirmationState(
-                    row.id,
-                    row.subscriber_id,
-                    row.email_key,
-                    row.created_at,
-                    row.attempts,
-                    row.sent_at,
-                    row.last_error,
-                )
-                for row in s.scalars(select(ConfirmationRow).order_by(ConfirmationRow.id))
-            ]
+            rows = s.scalars(select(ConfirmationRow).order_by(ConfirmationRow.id))
+            return [from_row(ConfirmationState, row) for row in rows]
 
 
 def _mark(store: StoreCore, confirmation_id: int, **values: Any) -> None:

@@ -47,6 +47,7 @@ from digest.store.claims import (
     claimable,
     skip_gone,
 )
+from digest.store.convert import from_row
 from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow, status_reason
 from digest.store.session import StoreCore
 from digest.store.suppression import SUPPRESSED as _SUPPRESSED
@@ -358,31 +359,14 @@ def _delivery_query(number: int):  # type: ignore[no-untyped-def]  # Select[...]
 
 
 def _delivery(number: int, row: Row[Any]) -> Delivery:
-    return Delivery(
-        id=row.id,
+    return from_row(
+        Delivery,
+        row,
         issue_number=number,
-        subscriber_id=row.subscriber_id,
-        email=row.email,
-        name=row.name,
         status=DeliveryStatus(row.status),
-        attempts=row.attempts,
-        message_id=row.message_id,
-        last_error=row.last_error,
-        sent_at=row.sent_at,
         subscriber_nonce=row.token_nonce,
     )
 
 
 def _subscriber(row: SubscriberRow) -> Subscriber:
-    return Subscriber(
-        id=row.id,
-        email=row.email,
-        name=row.name,
-        status=SubscriberStatus(row.status),
-        created_at=row.created_at,
-        confirmed_at=row.confirmed_at,
-        unsubscribed_at=row.unsubscribed_at,
-        bounced_at=row.bounced_at,
-        status_reason=row.status_reason,
-        token_nonce=row.token_nonce,
-    )
+    return from_row(Subscriber, row, status=SubscriberStatus(row.status))
