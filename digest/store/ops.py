@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from digest.store.convert import from_row
 from digest.store.schema import JobRunRow, LeaseRow
 from digest.store.session import StoreCore
 
@@ -36,14 +37,7 @@ class OpsQueries:
         scheduled_for: datetime | None = None,
     ) -> int:
         with self.session() as s:
-            row = JobRunRow(
-                job=job,
-                runner=runner,
-                started_at=now,
-                scheduled_for=scheduled_for,
-                outcome="running",
-                counts={},
-            )
+            row = _new_run(job, runner, now, scheduled_for, "running")
             s.add(row)
             s.flush()
             return row.id
@@ -68,16 +62,7 @@ class OpsQueries:
     ) -> None:
         with self.session() as s:
             s.add(
-                JobRunRow(
-                    job=job,
-                    runner=runner,
-                    started_at=now,
-                    finished_at=now,
-                    scheduled_for=scheduled_for,
-                    outcome="missed",
-                    counts={},
-                    error="missed by more than the misfire grace time: not run late",
-                )
+                _new_run(job, runner, now, scheduled_for, "missed", finished_at=now, error=_MISSED)
             )
 
     def job_runs(self: StoreCore, limit: int = 20, job: str | None = None) -> list[JobRun]:
@@ -123,15 +108,30 @@ class OpsQueries:
             return row.owner if row is not None and row.expires_at >= now else None
 
 
-def _job_run(row: JobRunRow) -> JobRun:
-    return JobRun(
-        id=row.id,
-        job=row.job,
-        scheduled_for=row.scheduled_for,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        outcome=row.outcome,
-        counts=dict(row.counts or {}),
-        error=row.error,
-        runner=row.runner,
+_MISSED = "missed by more than the misfire grace time: not run late"
+
+
+def _new_run(
+    job: str,
+    runner: str,
+    now: datetime,
+    scheduled_for: datetime | None,
+    outcome: str,
+    finished_at: datetime | None = None,
+    error: str | None = None,
+) -> JobRunRow:
+    """A job_run row begun at `now`, with nothing counted yet."""
+    return JobRunRow(
+        job=job,
+        runner=runner,
+        started_at=now,
+        finished_at=finished_at,
+        scheduled_for=scheduled_for,
+        outcome=outcome,
+        counts={},
+        error=error,
     )
+
+
+def _job_run(row: JobRunRow) -> JobRun:
+    return from_row(JobRun, row, counts=dict(row.counts or {}))
