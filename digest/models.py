@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -27,6 +28,12 @@ class Link:
 
     url: str
     title: str = ""
+
+
+def content_hash(text: str) -> str:
+    """A stable SHA-256 of text: an item's last-resort key, and how the store spots a
+    changed item."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ buried in it. No I/O.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,11 +13,6 @@ from urllib.parse import unquote
 
 from digest.ingest.cutwords import SITE, Vocabulary, mend_cut_words
 from digest.models import Link
-
-
-def content_hash(text: str) -> str:
-    """A stable SHA-256 of text, used as a last-resort item key and to spot changes."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def decode_bytes(data: bytes) -> str:

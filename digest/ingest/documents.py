@@ -21,7 +21,6 @@ from digest.config import DocumentSource
 from digest.errors import DocumentError
 from digest.ingest import guard
 from digest.ingest.clean import (
-    content_hash,
     decode_bytes,
     dedupe_links,
     drop_boilerplate,
@@ -34,7 +33,7 @@ from digest.ingest.clean import (
 from digest.ingest.cutwords import Vocabulary
 from digest.ingest.dates import document_year, event_date
 from digest.ingest.segment import CutDocument, Segment, cut_document, readable_name
-from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport
+from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport, content_hash
 from digest.sentences import derive_title
 from digest.store import Store
 

@@ -20,11 +20,11 @@ from urllib.parse import urljoin
 
 from digest.config import FeedSource
 from digest.errors import FeedError
-from digest.ingest.clean import content_hash, repair_text, url_title
+from digest.ingest.clean import repair_text, url_title
 from digest.ingest.fetch import FetchResult
 from digest.ingest.language import detect_language, normalise_language
 from digest.ingest.sanitize import canonical_url, html_to_text, one_line, sanitize_html
-from digest.models import ItemDraft, Link
+from digest.models import ItemDraft, Link, content_hash
 from digest.sentences import derive_title
 
 log = logging.getLogger(__name__)

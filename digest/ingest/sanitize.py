@@ -19,49 +19,13 @@ log = logging.getLogger(__name__)
 # What an article needs, nothing that can run or restyle the email. `div` is inert once
 # its attributes are gone and keeps paragraph structure (Ghost and Medium content is
 # div-based; unwrapping it would run paragraphs together). h1/h5/h6 are unwrapped to text:
-# an h1 inside an issue would compete with the issue's own headings.
-ALLOWED_TAGS = frozenset(
-    {
-        "p",
-        "div",
-        "br",
-        "hr",
-        "a",
-        "ul",
-        "ol",
-        "li",
-        "dl",
-        "dt",
-        "dd",
-        "strong",
-        "em",
-        "b",
-        "i",
-        "u",
-        "s",
-        "del",
-        "sub",
-        "sup",
-        "cite",
-        "q",
-        "blockquote",
-        "code",
-        "pre",
-        "h2",
-        "h3",
-        "h4",
-        "img",
-        "figure",
-        "figcaption",
-        "table",
-        "caption",
-        "thead",
-        "tbody",
-        "tfoot",
-        "tr",
-        "th",
-        "td",
-    }
+# an h1 inside an issue would compete with the issue's own headings. The block-level ones
+# are also where the plain text breaks paragraphs (_BLOCK_TAGS).
+_KEPT_BLOCKS = frozenset(
+    "p div hr ul ol li dl dt dd blockquote pre h2 h3 h4 figure figcaption table caption tr".split()
+)
+ALLOWED_TAGS = _KEPT_BLOCKS | frozenset(
+    "br a strong em b i u s del sub sup cite q code img thead tbody tfoot th td".split()
 )
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "a": {"href", "title"},
@@ -172,38 +136,10 @@ def _is_web_url(url: str | None) -> bool:
 
 # -- plain text --------------------------------------------------------------------------
 
-_BLOCK_TAGS = frozenset(
-    {
-        "p",
-        "div",
-        "ul",
-        "ol",
-        "li",
-        "dl",
-        "dt",
-        "dd",
-        "blockquote",
-        "pre",
-        "hr",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "figure",
-        "figcaption",
-        "table",
-        "caption",
-        "tr",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "aside",
-        "nav",
-        "address",
-    }
+# Plain text is also read from HTML that was never sanitized (an HTML title, a document):
+# the blocks the allow-list would unwrap break paragraphs too.
+_BLOCK_TAGS = _KEPT_BLOCKS | frozenset(
+    "h1 h5 h6 section article header footer aside nav address".split()
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")

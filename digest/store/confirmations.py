@@ -9,28 +9,15 @@ checked, so concurrent requests for one address cannot all pass the check.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
 
-from digest.models import Subscriber, SubscriberStatus
+from digest.store.convert import from_row
 from digest.store.schema import ConfirmationRow, SubscriberRow
-
-
-class _HasStore(Protocol):
-    write_lock: AbstractContextManager[Any]
-
-    def session(self) -> AbstractContextManager[Session]: ...
-
-    def find_subscribers(self, emails: Sequence[str]) -> dict[str, Subscriber]: ...
-
-    def add_subscribers(
-        self, people: Sequence[tuple[str, str | None]], status: SubscriberStatus, now: datetime
-    ) -> list[Subscriber]: ...
+from digest.store.session import StoreCore
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +52,7 @@ class ConfirmationQueries:
     """Mixed into Store."""
 
     def queue_confirmation(
-        self: _HasStore,
+        self: StoreCore,
         subscriber_id: int,
         email_key: str,
         token: str,
@@ -100,7 +87,7 @@ class ConfirmationQueries:
             return True
 
     def claim_confirmations(
-        self: _HasStore,
+        self: StoreCore,
         now: datetime,
         until: datetime,
         *,
@@ -146,12 +133,9 @@ class ConfirmationQueries:
                 .where(ConfirmationRow.id.in_(claimed))
                 .order_by(ConfirmationRow.id)
             ).all()
-            return [
-                QueuedConfirmation(row.id, row.subscriber_id, email, row.token, row.attempts)
-                for row, email in rows
-            ]
+            return [from_row(QueuedConfirmation, row, email=email) for row, email in rows]
 
-    def confirmation_sent(self: _HasStore, confirmation_id: int, now: datetime) -> None:
+    def confirmation_sent(self: StoreCore, confirmation_id: int, now: datetime) -> None:
         _mark(
             self,
             confirmation_id,
@@ -162,7 +146,7 @@ class ConfirmationQueries:
         )
 
     def confirmation_failed(
-        self: _HasStore, confirmation_id: int, error: str, retry_at: datetime
+        self: StoreCore, confirmation_id: int, error: str, retry_at: datetime
     ) -> None:
         _mark(
             self,
@@ -174,7 +158,7 @@ class ConfirmationQueries:
         )
 
     def confirmation_backlog(
-        self: _HasStore, max_attempts: int, not_before: datetime
+        self: StoreCore, max_attempts: int, not_before: datetime
     ) -> dict[str, int]:
         """Unsent confirmations: still to try, and given up (after `max_attempts`, or made
         before `not_before`: their link has expired)."""
@@ -190,23 +174,13 @@ class ConfirmationQueries:
         counts = {bool(flag): int(n) for flag, n in rows}
         return {"waiting": counts.get(False, 0), "given_up": counts.get(True, 0)}
 
-    def list_confirmations(self: _HasStore) -> list[ConfirmationState]:
+    def list_confirmations(self: StoreCore) -> list[ConfirmationState]:
         with self.session() as s:
-            return [
-                ConfirmationState(
-                    row.id,
-                    row.subscriber_id,
-                    row.email_key,
-                    row.created_at,
-                    row.attempts,
-                    row.sent_at,
-                    row.last_error,
-                )
-                for row in s.scalars(select(ConfirmationRow).order_by(ConfirmationRow.id))
-            ]
+            rows = s.scalars(select(ConfirmationRow).order_by(ConfirmationRow.id))
+            return [from_row(ConfirmationState, row) for row in rows]
 
 
-def _mark(store: _HasStore, confirmation_id: int, **values: Any) -> None:
+def _mark(store: StoreCore, confirmation_id: int, **values: Any) -> None:
     with store.write_lock, store.session() as s:
         s.execute(
             update(ConfirmationRow).where(ConfirmationRow.id == confirmation_id).values(**values)

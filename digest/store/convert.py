@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from digest.ingest.clean import content_hash
 from digest.models import (
     BlurbSentence,
     Entry,
@@ -24,8 +24,33 @@ from digest.models import (
     SourceKind,
     SourceState,
     StoredItem,
+    content_hash,
 )
 from digest.store.schema import BlurbRow, EntryRow, IssueRow, ItemRow, SectionRow, SourceRow
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_D = TypeVar("_D", bound="DataclassInstance")
+
+
+def from_row(cls: type[_D], row: Any, **converted: Any) -> _D:
+    """A `cls` made of the like-named attributes of `row` (an ORM object or a result row),
+    but for the fields in `converted`: an enum from its string, a column named otherwise, a
+    value from elsewhere. A field the row lacks is an AttributeError, not a silent default."""
+    same = {name: getattr(row, name) for name in _field_names(cls) if name not in converted}
+    return cls(**same, **converted)
+
+
+def field_values(obj: DataclassInstance, **converted: Any) -> dict[str, Any]:
+    """`obj`'s fields by name, as a row's column values, with `converted` replacing or
+    adding some."""
+    return {name: getattr(obj, name) for name in _field_names(type(obj))} | converted
+
+
+@functools.cache
+def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def issue_query() -> Any:
@@ -156,43 +181,23 @@ def unique_new(drafts: Iterable[ItemDraft], known: set[str]) -> list[ItemDraft]:
 def item_values(source_id: int, d: ItemDraft, now: datetime) -> dict[str, Any]:
     """An item row's column values, for one bulk INSERT: ORM objects cost 0.85 ms an item
     in the unit of work, the main process's largest cost in a first ingest."""
-    return {
-        "source_id": source_id,
-        "key": d.key,
-        "kind": d.kind.value,
-        "title": d.title,
-        "title_derived": d.title_derived,
-        "url": d.url,
-        "author": d.author,
-        "published_at": d.published_at or now,
-        "fetched_at": now,
-        "language": d.language,
-        "html": d.html,
-        "text": d.text,
-        "enjeux": d.enjeux,
-        "section": d.section,
-        "position": d.position,
-        "links": _links_json(d.links),
-        "content_hash": content_hash(d.title + "\n" + d.text),
-        "origin": d.origin,
-        "event_date": d.event_date,
-    }
+    return field_values(
+        d,
+        source_id=source_id,
+        kind=d.kind.value,
+        published_at=d.published_at or now,
+        fetched_at=now,
+        links=_links_json(d.links),
+        content_hash=content_hash(d.title + "\n" + d.text),
+    )
 
 
 def source_state(row: SourceRow, item_count: int) -> SourceState:
-    return SourceState(
-        name=row.name,
+    return from_row(
+        SourceState,
+        row,
         kind=SourceKind(row.kind),
-        location=row.location,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        content_hash=row.content_hash,
         consecutive_failures=row.consecutive_failures or 0,
-        next_attempt_at=row.next_attempt_at,
-        last_status=row.last_status,
-        last_error=row.last_error,
-        last_attempt_at=row.last_attempt_at,
-        last_success_at=row.last_success_at,
         item_count=item_count,
     )
 
@@ -200,26 +205,12 @@ def source_state(row: SourceRow, item_count: int) -> SourceState:
 def stored_item(
     row: ItemRow, source_name: str, source_kind: str, source_title: str | None = None
 ) -> StoredItem:
-    return StoredItem(
-        id=row.id,
+    return from_row(
+        StoredItem,
+        row,
         source_name=source_name,
         source_kind=SourceKind(source_kind),
-        key=row.key,
-        title=row.title,
-        text=row.text,
-        html=row.html,
-        url=row.url,
-        links=_links(row.links),
-        author=row.author,
-        published_at=row.published_at,
-        fetched_at=row.fetched_at,
-        language=row.language,
-        enjeux=row.enjeux,
-        section=row.section,
-        position=row.position,
-        kind=ItemKind(row.kind),
-        title_derived=row.title_derived,
         source_title=source_title,
-        origin=row.origin,
-        event_date=row.event_date,
+        links=_links(row.links),
+        kind=ItemKind(row.kind),
     )

@@ -16,9 +16,9 @@ connection.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -47,13 +47,11 @@ from digest.store.claims import (
     claimable,
     skip_gone,
 )
+from digest.store.convert import from_row
 from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow, status_reason
+from digest.store.session import StoreCore
 from digest.store.suppression import SUPPRESSED as _SUPPRESSED
 from digest.store.suppression import keep_suppressed
-
-
-class _HasSession(Protocol):
-    def session(self) -> AbstractContextManager[Session]: ...
 
 
 class LedgerQueries:
@@ -62,7 +60,7 @@ class LedgerQueries:
     # -- subscribers -----------------------------------------------------------------
 
     def add_subscribers(
-        self: _HasSession,
+        self: StoreCore,
         people: Sequence[tuple[str, str | None]],
         status: SubscriberStatus,
         now: datetime,
@@ -96,20 +94,20 @@ class LedgerQueries:
             s.flush()
             return [_subscriber(row) for row in rows]
 
-    def find_subscribers(self: _HasSession, emails: Iterable[str]) -> dict[str, Subscriber]:
+    def find_subscribers(self: StoreCore, emails: Iterable[str]) -> dict[str, Subscriber]:
         """Known subscribers by lowercased address."""
         keys = [e.lower() for e in emails]
         with self.session() as s:
             rows = s.scalars(select(SubscriberRow).where(SubscriberRow.email_key.in_(keys)))
             return {row.email_key: _subscriber(row) for row in rows}
 
-    def get_subscriber(self: _HasSession, subscriber_id: int) -> Subscriber | None:
+    def get_subscriber(self: StoreCore, subscriber_id: int) -> Subscriber | None:
         with self.session() as s:
             row = s.get(SubscriberRow, subscriber_id)
             return None if row is None else _subscriber(row)
 
     def list_subscribers(
-        self: _HasSession, status: SubscriberStatus | None = None
+        self: StoreCore, status: SubscriberStatus | None = None
     ) -> list[Subscriber]:
         with self.session() as s:
             query = select(SubscriberRow).order_by(SubscriberRow.id)
@@ -118,7 +116,7 @@ class LedgerQueries:
             return [_subscriber(row) for row in s.scalars(query)]
 
     def set_subscriber_status(
-        self: _HasSession,
+        self: StoreCore,
         subscriber_id: int,
         status: SubscriberStatus,
         now: datetime,
@@ -142,7 +140,7 @@ class LedgerQueries:
                     setattr(row, stamp, now)
             return _subscriber(row)
 
-    def remove_subscriber(self: _HasSession, email: str, now: datetime) -> bool:
+    def remove_subscriber(self: StoreCore, email: str, now: datetime) -> bool:
         """Erase a subscriber and their delivery rows (a removal request, not an unsubscribe).
         An unsubscribed or bounced address leaves only its hash in `suppression`, so no
         import brings it back; an active or pending one leaves nothing."""
@@ -158,7 +156,7 @@ class LedgerQueries:
 
     # -- issues ------------------------------------------------------------------------
 
-    def approve_issue(self: _HasSession, number: int, now: datetime) -> None:
+    def approve_issue(self: StoreCore, number: int, now: datetime) -> None:
         with self.session() as s:
             row = _issue_row(s, number)
             if row.status == IssueStatus.APPROVED.value:
@@ -167,7 +165,7 @@ class LedgerQueries:
                 raise DigestError(f"issue {number} is {row.status}; only a draft can be approved")
             row.status, row.approved_at = IssueStatus.APPROVED.value, now
 
-    def open_deliveries(self: _HasSession, number: int, now: datetime) -> int:
+    def open_deliveries(self: StoreCore, number: int, now: datetime) -> int:
         """Create the missing delivery rows for every active subscriber, in one transaction,
         and mark the issue as sending. Returns how many rows were added."""
         with self.session() as s:
@@ -197,7 +195,7 @@ class LedgerQueries:
                 issue.status = IssueStatus.SENDING.value
             return len(ids)
 
-    def close_issue_if_done(self: _HasSession, number: int, now: datetime) -> bool:
+    def close_issue_if_done(self: StoreCore, number: int, now: datetime) -> bool:
         """Mark the issue sent when no row is left to send (failed rows count as done)."""
         with self.session() as s:
             issue = _issue_row(s, number)
@@ -214,7 +212,7 @@ class LedgerQueries:
     # -- deliveries -----------------------------------------------------------------
 
     def claim_deliveries(
-        self: _HasSession,
+        self: StoreCore,
         number: int,
         token: str,
         now: datetime,
@@ -229,7 +227,7 @@ class LedgerQueries:
         takeable = claimable(now, stale_before, dead_claims)
         # Core, not the ORM: building ORM objects for every claimed row was a tenth of
         # the send loop's time, and the rows are read once.
-        with self.write_lock, self.engine.begin() as c:  # type: ignore[attr-defined]
+        with self.write_lock, self.engine.begin() as c:
             issue_id = _issue_id(c, number)
             candidates = c.execute(
                 select(DeliveryRow.id, SubscriberRow.status)
@@ -248,7 +246,7 @@ class LedgerQueries:
             skipped = skip_gone(c, gone, takeable) if gone else []
             return Claim(_take(c, number, token, now, active, takeable), skipped)
 
-    def claims_in_progress(self: _HasSession, number: int) -> list[str]:
+    def claims_in_progress(self: StoreCore, number: int) -> list[str]:
         with self.session() as s:
             issue = _issue_row(s, number)
             return list(
@@ -263,15 +261,15 @@ class LedgerQueries:
             )
 
     @contextmanager
-    def delivery_marks(self: _HasSession) -> Iterator[DeliveryMarks]:
+    def delivery_marks(self: StoreCore) -> Iterator[DeliveryMarks]:
         """Marks for one send worker, on a database connection it keeps until it is done."""
-        marks = DeliveryMarks(self.engine, self.write_lock)  # type: ignore[attr-defined]
+        marks = DeliveryMarks(self.engine, self.write_lock)
         try:
             yield marks
         finally:
             marks.close()
 
-    def release(self: _HasSession, delivery_ids: Sequence[int]) -> None:
+    def release(self: StoreCore, delivery_ids: Sequence[int]) -> None:
         """Give claimed rows back untouched (the server went away before they were tried)."""
         if not delivery_ids:
             return
@@ -285,7 +283,7 @@ class LedgerQueries:
                 .values(status=DeliveryStatus.PENDING.value, claimed_by=None, claimed_at=None)
             )
 
-    def delivery_counts(self: _HasSession, number: int) -> dict[DeliveryStatus, int]:
+    def delivery_counts(self: StoreCore, number: int) -> dict[DeliveryStatus, int]:
         with self.session() as s:
             issue = _issue_row(s, number)
             rows = s.execute(
@@ -295,7 +293,7 @@ class LedgerQueries:
             )
             return {DeliveryStatus(status): count for status, count in rows}
 
-    def deliveries(self: _HasSession, number: int) -> list[Delivery]:
+    def deliveries(self: StoreCore, number: int) -> list[Delivery]:
         with self.session() as s:
             rows = s.execute(_delivery_query(number).order_by(DeliveryRow.id))
             return [_delivery(number, row) for row in rows]
@@ -361,31 +359,14 @@ def _delivery_query(number: int):  # type: ignore[no-untyped-def]  # Select[...]
 
 
 def _delivery(number: int, row: Row[Any]) -> Delivery:
-    return Delivery(
-        id=row.id,
+    return from_row(
+        Delivery,
+        row,
         issue_number=number,
-        subscriber_id=row.subscriber_id,
-        email=row.email,
-        name=row.name,
         status=DeliveryStatus(row.status),
-        attempts=row.attempts,
-        message_id=row.message_id,
-        last_error=row.last_error,
-        sent_at=row.sent_at,
         subscriber_nonce=row.token_nonce,
     )
 
 
 def _subscriber(row: SubscriberRow) -> Subscriber:
-    return Subscriber(
-        id=row.id,
-        email=row.email,
-        name=row.name,
-        status=SubscriberStatus(row.status),
-        created_at=row.created_at,
-        confirmed_at=row.confirmed_at,
-        unsubscribed_at=row.unsubscribed_at,
-        bounced_at=row.bounced_at,
-        status_reason=row.status_reason,
-        token_nonce=row.token_nonce,
-    )
+    return from_row(Subscriber, row, status=SubscriberStatus(row.status))

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
+from digest.store.convert import from_row
 from digest.store.schema import JobRunRow, LeaseRow
-
-
-class _HasSession(Protocol):
-    def session(self) -> AbstractContextManager[Session]: ...
+from digest.store.session import StoreCore
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,27 +30,20 @@ class OpsQueries:
     """Mixed into Store."""
 
     def start_job_run(
-        self: _HasSession,
+        self: StoreCore,
         job: str,
         runner: str,
         now: datetime,
         scheduled_for: datetime | None = None,
     ) -> int:
         with self.session() as s:
-            row = JobRunRow(
-                job=job,
-                runner=runner,
-                started_at=now,
-                scheduled_for=scheduled_for,
-                outcome="running",
-                counts={},
-            )
+            row = _new_run(job, runner, now, scheduled_for, "running")
             s.add(row)
             s.flush()
             return row.id
 
     def finish_job_run(
-        self: _HasSession,
+        self: StoreCore,
         run_id: int,
         now: datetime,
         outcome: str,
@@ -70,23 +58,14 @@ class OpsQueries:
             )
 
     def record_missed_run(
-        self: _HasSession, job: str, runner: str, scheduled_for: datetime, now: datetime
+        self: StoreCore, job: str, runner: str, scheduled_for: datetime, now: datetime
     ) -> None:
         with self.session() as s:
             s.add(
-                JobRunRow(
-                    job=job,
-                    runner=runner,
-                    started_at=now,
-                    finished_at=now,
-                    scheduled_for=scheduled_for,
-                    outcome="missed",
-                    counts={},
-                    error="missed by more than the misfire grace time: not run late",
-                )
+                _new_run(job, runner, now, scheduled_for, "missed", finished_at=now, error=_MISSED)
             )
 
-    def job_runs(self: _HasSession, limit: int = 20, job: str | None = None) -> list[JobRun]:
+    def job_runs(self: StoreCore, limit: int = 20, job: str | None = None) -> list[JobRun]:
         with self.session() as s:
             query = select(JobRunRow).order_by(JobRunRow.started_at.desc(), JobRunRow.id.desc())
             if job is not None:
@@ -94,7 +73,7 @@ class OpsQueries:
             return [_job_run(r) for r in s.scalars(query.limit(limit))]
 
     def acquire_lease(
-        self: _HasSession, name: str, owner: str, now: datetime, until: datetime
+        self: StoreCore, name: str, owner: str, now: datetime, until: datetime
     ) -> bool:
         """Take or renew the lease; True when `owner` holds it until `until`."""
         with self.session() as s:
@@ -117,27 +96,42 @@ class OpsQueries:
         except IntegrityError:  # another process created it first
             return False
 
-    def release_lease(self: _HasSession, name: str, owner: str) -> None:
+    def release_lease(self: StoreCore, name: str, owner: str) -> None:
         with self.session() as s:
             row = s.get(LeaseRow, name)
             if row is not None and row.owner == owner:
                 s.delete(row)
 
-    def lease_owner(self: _HasSession, name: str, now: datetime) -> str | None:
+    def lease_owner(self: StoreCore, name: str, now: datetime) -> str | None:
         with self.session() as s:
             row = s.get(LeaseRow, name)
             return row.owner if row is not None and row.expires_at >= now else None
 
 
-def _job_run(row: JobRunRow) -> JobRun:
-    return JobRun(
-        id=row.id,
-        job=row.job,
-        scheduled_for=row.scheduled_for,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        outcome=row.outcome,
-        counts=dict(row.counts or {}),
-        error=row.error,
-        runner=row.runner,
+_MISSED = "missed by more than the misfire grace time: not run late"
+
+
+def _new_run(
+    job: str,
+    runner: str,
+    now: datetime,
+    scheduled_for: datetime | None,
+    outcome: str,
+    finished_at: datetime | None = None,
+    error: str | None = None,
+) -> JobRunRow:
+    """A job_run row begun at `now`, with nothing counted yet."""
+    return JobRunRow(
+        job=job,
+        runner=runner,
+        started_at=now,
+        finished_at=finished_at,
+        scheduled_for=scheduled_for,
+        outcome=outcome,
+        counts={},
+        error=error,
     )
+
+
+def _job_run(row: JobRunRow) -> JobRun:
+    return from_row(JobRun, row, counts=dict(row.counts or {}))

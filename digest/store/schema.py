@@ -133,16 +133,23 @@ class SectionRow(Base):
     )
 
 
-class BlurbRow(Base):
+class _InSection:
+    """The columns of a row that is one of a section's ordered parts (blurb, entries):
+    deleted with its section. First in each table (sort_order), as the migrations made
+    them."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    section_id: Mapped[int] = mapped_column(
+        ForeignKey("issue_section.id", ondelete="CASCADE"), index=True, sort_order=-1
+    )
+    position: Mapped[int] = mapped_column(Integer, sort_order=-1)
+
+
+class BlurbRow(_InSection, Base):
     """A sentence of « Enjeux et perspectives » and the item it was taken from."""
 
     __tablename__ = "issue_blurb_sentence"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    section_id: Mapped[int] = mapped_column(
-        ForeignKey("issue_section.id", ondelete="CASCADE"), index=True
-    )
-    position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     # SET NULL: a changed document replaces its items; the issue keeps its words.
     item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id", ondelete="SET NULL"))
@@ -151,14 +158,9 @@ class BlurbRow(Base):
     explicit_subject: Mapped[str | None] = mapped_column(Text)
 
 
-class EntryRow(Base):
+class EntryRow(_InSection, Base):
     __tablename__ = "issue_entry"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    section_id: Mapped[int] = mapped_column(
-        ForeignKey("issue_section.id", ondelete="CASCADE"), index=True
-    )
-    position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)
     links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)

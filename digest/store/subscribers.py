@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -27,17 +25,14 @@ from digest.store.schema import (
     SuppressionRow,
     status_reason,
 )
+from digest.store.session import StoreCore
 from digest.store.suppression import email_hash, suppressed_hashes
-
-
-class _HasSession(Protocol):
-    def session(self) -> AbstractContextManager[Session]: ...
 
 
 class SubscriberQueries:
     """Mixed into Store: the subscriber lifecycle."""
 
-    def subscribe_pending(self: _HasSession, email: str, name: str | None, now: datetime) -> Signup:
+    def subscribe_pending(self: StoreCore, email: str, name: str | None, now: datetime) -> Signup:
         """The public sign-up: insert `email` as pending if it is new; an existing row,
         whatever its status, is returned untouched (created=False). Safe when two requests
         race on PostgreSQL: the loser gets the winner's row. `email` must be normalised."""
@@ -67,7 +62,7 @@ class SubscriberQueries:
                 return Signup(_subscriber(row), created=False)
 
     def unsubscribe_subscriber(
-        self: _HasSession, email: str, now: datetime, reason: str
+        self: StoreCore, email: str, now: datetime, reason: str
     ) -> Subscriber:
         """Unsubscribe by address, keeping the row as the suppression record (when, why).
         Already unsubscribed: unchanged. SubscriberError when there is no such subscriber."""
@@ -80,7 +75,7 @@ class SubscriberQueries:
             return _subscriber(row)
 
     def reactivate_subscriber(
-        self: _HasSession, email: str, now: datetime, reason: str
+        self: StoreCore, email: str, now: datetime, reason: str
     ) -> Subscriber:
         """Make an unsubscribed or bounced subscriber active again (an operator's fix for a
         wrong bounce or unsubscribe). A pending one is refused: only their own confirmation
@@ -100,7 +95,7 @@ class SubscriberQueries:
             return _subscriber(row)
 
     def subscriber_by_token(
-        self: _HasSession, subscriber_id: int, nonce: str | None
+        self: StoreCore, subscriber_id: int, nonce: str | None
     ) -> Subscriber | None:
         """The subscriber a signed token names, if the token's nonce is theirs: a token
         signed for a removed row (or a row whose id was reused) finds no one. `nonce` None
@@ -115,12 +110,12 @@ class SubscriberQueries:
                 matches = hmac.compare_digest(row.token_nonce.encode(), nonce.encode())
             return _subscriber(row) if matches else None
 
-    def suppressions(self: _HasSession, emails: Iterable[str]) -> dict[str, str]:
+    def suppressions(self: StoreCore, emails: Iterable[str]) -> dict[str, str]:
         """Erased-but-suppressed addresses among `emails`: lowercased address -> reason."""
         with self.session() as s:
             return suppressed_hashes(s, emails)
 
-    def lift_suppression(self: _HasSession, email: str) -> bool:
+    def lift_suppression(self: StoreCore, email: str) -> bool:
         """Forget an erased address's suppression (an operator's explicit decision)."""
         with self.session() as s:
             gone = s.execute(

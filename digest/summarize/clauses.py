@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from digest.summarize.tokens import morph
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
@@ -100,7 +102,7 @@ def clause_start(doc: Doc) -> int:
 
 
 def is_relative(token: Token) -> bool:
-    return token.pos_ == "PRON" and "Rel" in token.morph.get("PronType", [])
+    return token.pos_ == "PRON" and "Rel" in morph(token, "PronType")
 
 
 def _is_circumstance(segment: Span) -> bool:
@@ -116,7 +118,7 @@ def _is_circumstance(segment: Span) -> bool:
 
 def is_finite_verb(token: Token) -> bool:
     # A French verb is lowercase mid-sentence; the model tags « OpenAI » AUX otherwise.
-    if token.pos_ not in {"VERB", "AUX"} or "Fin" not in token.morph.get("VerbForm", []):
+    if token.pos_ not in {"VERB", "AUX"} or "Fin" not in morph(token, "VerbForm"):
         return False
     # « de l’est parisien »: after an elided article or preposition it is a noun.
     previous = token.nbor(-1) if token.i > 0 else None
@@ -197,7 +199,7 @@ def _verb_group(doc: Doc, verb: Token, clitics: list[Token]) -> tuple[str, int]:
         return _words(*clitics, verb, *adverbs, nxt), i + 1
     if nxt is not None and verb.lemma_ == "venir" and nxt.lower_ in {"de", "d’", "d'"}:
         infinitive = doc[i + 1] if i + 1 < len(doc) else None
-        if infinitive is not None and "Inf" in infinitive.morph.get("VerbForm", []):
+        if infinitive is not None and "Inf" in morph(infinitive, "VerbForm"):
             present = _present(infinitive.lemma_, verb) if plain else None
             if present:  # « Fiverr vient de créer » → « Fiverr crée »
                 return _words(present, *adverbs), i + 2
@@ -207,8 +209,7 @@ def _verb_group(doc: Doc, verb: Token, clitics: list[Token]) -> tuple[str, int]:
 
 
 def _is_past_participle(token: Token) -> bool:
-    morph = token.morph
-    return "Part" in morph.get("VerbForm", []) and "Past" in morph.get("Tense", [])
+    return "Part" in morph(token, "VerbForm") and "Past" in morph(token, "Tense")
 
 
 def _present(lemma: str, finite: Token) -> str | None:
@@ -219,7 +220,7 @@ def _present(lemma: str, finite: Token) -> str | None:
     stem = lemma[:-2]
     if not stem or _STEM_CHANGE.search(stem):
         return None
-    plural = "Plur" in finite.morph.get("Number", [])
+    plural = "Plur" in morph(finite, "Number")
     return stem + ("ent" if plural else "e")
 
 
@@ -266,10 +267,10 @@ def _ends_complement(token: Token, has_noun: bool) -> bool:
 
 def _is_nonfinite(token: Token) -> bool:
     # The ending is checked too: the model tags English words as verbs (« de semantic »).
-    forms, word = token.morph.get("VerbForm", []), token.lower_
+    forms, word = morph(token, "VerbForm"), token.lower_
     if "Inf" in forms:
         return word.endswith(("er", "ir", "re"))
-    return "Part" in forms and "Pres" in token.morph.get("Tense", []) and word.endswith("ant")
+    return "Part" in forms and "Pres" in morph(token, "Tense") and word.endswith("ant")
 
 
 def _date_tokens(doc: Doc) -> set[int]:

@@ -183,10 +183,11 @@ def _standing_alone(
 ) -> Summary:
     """The summary with each sentence chosen without its antecedent in its standalone form."""
     ranks = {s.text: s.rank for s in sentences}
+    # None: a lone sentence trimmed to the word budget is no longer a candidate's text.
     chosen = [ranks.get(text) for text in summary.sentences]
     return Summary(
         tuple(
-            alone[rank] if rank in alone and rank - 1 not in chosen else text
+            alone[rank] if rank is not None and rank in alone and rank - 1 not in chosen else text
             for text, rank in zip(summary.sentences, chosen, strict=True)
         )
     )

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
+from digest.summarize.tokens import morph
 from digest.summarize.vectors import fold
 
 if TYPE_CHECKING:
@@ -189,6 +191,12 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b) / norms if norms else 0.0
 
 
+def _vector(token: Token) -> npt.NDArray[np.float32]:
+    """The word vector as the NumPy array it is on the CPU: spaCy's stub types it as thinc's
+    abstract `Floats1d`. The model stores float32, so nothing is copied."""
+    return np.asarray(token.vector, dtype=np.float32)
+
+
 def _reading(doc: Doc) -> Reading:
     words = [t for t in doc if not t.is_punct and not t.is_space]
     if not words:
@@ -211,9 +219,9 @@ def _reading(doc: Doc) -> Reading:
         outlook=_is_outlook(doc),
         names=any(_is_name(t) for t in words),
         referent=_noun(referent) if referent is not None else None,
-        referent_vector=referent.vector if referent is not None and referent.has_vector else None,
+        referent_vector=_vector(referent) if referent is not None and referent.has_vector else None,
         nouns=frozenset(_noun(t) for t in words if t.pos_ in {"NOUN", "PROPN"}),
-        gist=np.mean([t.vector for t in content], axis=0) if content else None,
+        gist=np.mean([_vector(t) for t in content], axis=0) if content else None,
     )
 
 
@@ -286,7 +294,7 @@ def _introduced_before(argument: Token) -> bool:
 def _demonstrative_noun(doc: Doc) -> Token | None:
     """The noun the first demonstrative determiner points with (« cette guerre »)."""
     for token in doc:
-        if token.dep_ == "det" and "Dem" in token.morph.get("PronType"):
+        if token.dep_ == "det" and "Dem" in morph(token, "PronType"):
             return token.head if token.head.pos_ in {"NOUN", "PROPN"} else None
     return None
 
@@ -302,11 +310,11 @@ def _opening_reference(doc: Doc, first: Token) -> str | None:
         return "pronoun"  # « Les affirmations qui en émanent… »: emanate from what?
     # « Durant ce sommet, … », « Pour cela, … », « Reste à savoir si cette stratégie… »
     opening_words = doc[first.i : first.i + (6 if _WHETHER.match(opening) else 3)]
-    if any(t.pos_ == "DET" and "Dem" in t.morph.get("PronType") for t in opening_words):
+    if any(t.pos_ == "DET" and "Dem" in morph(t, "PronType") for t in opening_words):
         return "demonstrative"
     if any(t.lower_ in {"cela", "ça", "ceci"} for t in opening_words):
         return "pronoun"
-    if first.pos_ == "DET" and "Yes" in first.morph.get("Poss") and lower not in _READER:
+    if first.pos_ == "DET" and "Yes" in morph(first, "Poss") and lower not in _READER:
         return "possessive"
     if lower in _REFERRING_PRONOUNS and not _IMPERSONAL.match(opening):
         return None if _announces(first) else "pronoun"
@@ -351,10 +359,10 @@ def _subject_reference(subject: Token | None) -> str | None:
         impersonal = lower == "il" and _IMPERSONAL.match(fold(subject.doc[subject.i :].text))
         return "pronoun" if lower in _REFERRING_PRONOUNS and not impersonal else None
     determiners = [c for c in subject.children if c.dep_ == "det"]
-    if any("Dem" in d.morph.get("PronType") for d in determiners):
+    if any("Dem" in morph(d, "PronType") for d in determiners):
         # « cette technologie qui transforme tout » says which one in its relative clause
         return None if _relative_clauses(subject) else "demonstrative"
-    if any("Yes" in d.morph.get("Poss") and d.lower_ not in _READER for d in determiners):
+    if any("Yes" in morph(d, "Poss") and d.lower_ not in _READER for d in determiners):
         return "possessive"
     if _is_bare_definite(subject, determiners):
         return "definite subject"
@@ -364,13 +372,13 @@ def _subject_reference(subject: Token | None) -> str | None:
 def _is_bare_definite(subject: Token, determiners: list[Token]) -> bool:
     # « Le modèle », « l’entreprise », « Les chercheurs »: a definite article, a noun that
     # names a kind of actor, and nothing that says which one (no name, number, complement).
-    definite = any("Def" in d.morph.get("Definite") for d in determiners)
+    definite = any("Def" in morph(d, "Definite") for d in determiners)
     lemma = _noun(subject)
     # The tagger reads a nominalised participle (« les intéressés ») as a verb.
     nominal = subject.pos_ == "NOUN" or (subject.pos_ == "VERB" and determiners)
     if not definite or not nominal or lemma not in _REFERRING_NOUNS:
         return False
-    if "Plur" in subject.morph.get("Number") and lemma not in _REFERRING_PLURALS:
+    if "Plur" in morph(subject, "Number") and lemma not in _REFERRING_PLURALS:
         return False
     identifying = {"nmod", "acl", "acl:relcl", "appos", "flat:name", "nummod", "conj"}
     # « L’entreprise qui s’engage à atteindre la neutralité carbone… » is still a company
@@ -399,13 +407,13 @@ def _relative_clauses(noun: Token) -> list[Token]:
 def _noun(token: Token) -> str:
     """The singular of a noun, as the lists above spell it (« chercheurs » → « chercheur »)."""
     lower = token.lower_
-    plural = "Plur" in token.morph.get("Number") and lower.endswith(("s", "x"))
+    plural = "Plur" in morph(token, "Number") and lower.endswith(("s", "x"))
     return lower[:-1] if plural else lower
 
 
 def _replaceable(subject: Token) -> Subject | None:
     kind = _NOUN_KIND.get(_noun(subject))
-    if kind is None or "Sing" not in subject.morph.get("Number"):
+    if kind is None or "Sing" not in morph(subject, "Number"):
         return None
     if _relative_clauses(subject):
         return None  # « L’entreprise qui a racheté Windsurf » may not be the story's subject
@@ -417,7 +425,7 @@ def _is_instruction(token: Token) -> bool:
     # The tagger misses some imperatives of how-to articles (« lancez » read as a name):
     # a lowercase word in -ez is a verb addressed to the reader.
     addressed = token.text.islower() and len(token.text) > 4 and token.text.endswith("ez")
-    return "Imp" in token.morph.get("Mood") or token.lower_ in _READER or addressed
+    return "Imp" in morph(token, "Mood") or token.lower_ in _READER or addressed
 
 
 # Verbs French puts before their subject (« Reste un défi… », « Vient ensuite la question
@@ -443,7 +451,7 @@ def _opens_on_an_order(words: list[Token]) -> bool:
 
 
 def _is_fragment(words: list[Token]) -> bool:
-    finite = any("Fin" in t.morph.get("VerbForm") for t in words)
+    finite = any("Fin" in morph(t, "VerbForm") for t in words)
     last = words[-1]
     dangling = last.pos_ in {"ADP", "DET", "CCONJ", "SCONJ"} or (
         last.lower_ == "ici" and len(words) > 1 and words[-2].lower_ in {"d'", "d’"}
@@ -454,7 +462,7 @@ def _is_fragment(words: list[Token]) -> bool:
 
 
 def _is_outlook(doc: Doc) -> bool:
-    if any("Fut" in t.morph.get("Tense") or "Cnd" in t.morph.get("Mood") for t in doc):
+    if any("Fut" in morph(t, "Tense") or "Cnd" in morph(t, "Mood") for t in doc):
         return True
     return bool(_OUTLOOK.search(fold(doc.text.replace("’", "'"))))
 
