@@ -7,7 +7,7 @@ from datetime import datetime
 from xml.etree import ElementTree as ET
 
 from digest.models import Issue
-from digest.render import french_date, issue_url
+from digest.render import french_date, issue_url, lead_title
 from digest.settings import Settings
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -31,7 +31,7 @@ def atom_feed(settings: Settings, issues: Sequence[Issue], now: datetime) -> byt
     for issue in recent:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         url = issue_url(settings, issue.number)
-        lead = next((e.title for e in issue.entries), "")
+        lead = lead_title(issue)
         _text(entry, "title", f"{settings.newsletter.title} n°{issue.number} — {lead}")
         _text(entry, "id", url)
         ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "href": url})

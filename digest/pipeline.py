@@ -123,11 +123,12 @@ def run_render(
     not at all: every file is written beside its final name, then renamed."""
     from digest.mail.identity import SAMPLE_KEY, message_template
     from digest.mail.message import build_message
-    from digest.render import neutral, render_issue
+    from digest.render import archive_html, neutral, render_issue
     from digest.report import issue_json
 
     issue, items = load_issue(store, number)
     rendered = render_issue(issue, items, settings)
+    store.keep_issue_page(number, archive_html(rendered, settings), now)
     template = message_template(rendered, settings)
     sample = build_message(template, sample_recipient(settings, number, SAMPLE_KEY), now)
     contents = {

@@ -16,12 +16,24 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from digest.errors import RenderError
-from digest.models import BRIEF_THEME_ID, Entry, Issue, Section, SourceKind, StoredItem
+from digest.models import (
+    BRIEF_THEME_ID,
+    BRIEF_THEME_TITLE,
+    Entry,
+    Issue,
+    Section,
+    SourceKind,
+    StoredItem,
+)
+from digest.package_data import package_folder
 from digest.settings import Settings
+
+if TYPE_CHECKING:
+    import jinja2
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +71,25 @@ class RenderedIssue:
 
 
 def templates_dir() -> Path:
-    """templates/ in a checkout (beside the package)."""
-    return Path(__file__).resolve().parent.parent / "templates"
+    """templates/: the checkout's top-level folder, or digest/_templates in a wheel."""
+    return package_folder("templates", "_templates", "email.html.j2")
+
+
+@cache
+def jinja_environment(folder: Path) -> jinja2.Environment:
+    """The one Jinja environment of a templates folder (the email's, the preview's web/,
+    the public pages' public/), built once: a new one per request compiled every template
+    again."""
+    import jinja2  # lazy: Jinja costs start-up to commands that never render
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
+        undefined=jinja2.StrictUndefined,  # a typo in a template is an error, not a blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,  # the preview picks up template edits without a restart
+    )
 
 
 def issue_url(settings: Settings, number: int) -> str:
@@ -104,20 +133,25 @@ def personalize(rendered: RenderedIssue, unsubscribe_url: str, name: str | None)
 
 
 def neutral(rendered: RenderedIssue, subscribe_url: str) -> str:
-    """The HTML for the web archive: no subscriber's values in it."""
+    """The HTML with no subscriber's values in it: their unsubscribe link points to
+    `subscribe_url` instead."""
     body = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, html.escape(subscribe_url))
     return body.replace(GREETING_PLACEHOLDER, "Bonjour,")
+
+
+def archive_html(rendered: RenderedIssue, settings: Settings) -> str:
+    """The page the public archive serves at /issues/N: its reader is offered to subscribe."""
+    return neutral(rendered, f"{settings.newsletter.base_url}/subscribe")
 
 
 def _render(
     issue: Issue, items: Mapping[int, StoredItem], settings: Settings, folder: Path, trimmed: int
 ) -> RenderedIssue:
     context = _context(issue, items, settings)
-    environment = _environment(str(folder))
     css = _read(folder / "styles.css")
     media_css = _read(folder / "email_media.css")
-    page = _fill(environment, "email.html.j2", context | {"css": css, "media_css": media_css})
-    text = _fill(environment, "email.txt.j2", context)
+    page = _fill(folder, "email.html.j2", context | {"css": css, "media_css": media_css})
+    text = _fill(folder, "email.txt.j2", context)
     return RenderedIssue(
         number=issue.number,
         subject=context["subject"],
@@ -129,25 +163,11 @@ def _render(
     )
 
 
-@cache
-def _environment(folder: str) -> Any:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
-        undefined=jinja2.StrictUndefined,  # a typo in a template is an error, not a blank
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=True,  # the preview picks up template edits without a restart
-    )
-
-
-def _fill(environment: Any, name: str, context: dict[str, Any]) -> str:
-    import jinja2
+def _fill(folder: Path, name: str, context: dict[str, Any]) -> str:
+    import jinja2  # lazy: see jinja_environment
 
     try:
-        return str(environment.get_template(name).render(**context))
+        return str(jinja_environment(folder).get_template(name).render(**context))
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(
             f"template {exc.filename or name}, line {exc.lineno}: {exc.message}",
@@ -159,7 +179,7 @@ def _fill(environment: Any, name: str, context: dict[str, Any]) -> str:
         ) from exc
     except jinja2.TemplateNotFound as exc:
         raise RenderError(
-            f"template {name} is missing from {environment.loader.searchpath[0]}",
+            f"template {name} is missing from {folder}",
             hint="restore templates/",
         ) from exc
 
@@ -215,7 +235,7 @@ def _shrink(issue: Issue) -> Issue | None:
         issue = _with(issue, replace(longest, entries=longest.entries[:-1]))
         kept = briefs.entries[: BRIEF_KEEP - 1] if briefs else ()
         brief = replace(moved, summary="")
-        section = Section(BRIEF_THEME_ID, "En bref", (), (brief, *kept))
+        section = Section(BRIEF_THEME_ID, BRIEF_THEME_TITLE, (), (brief, *kept))
         return (
             _with(issue, section) if briefs else replace(issue, sections=(*issue.sections, section))
         )
@@ -263,10 +283,15 @@ def _context(issue: Issue, items: Mapping[int, StoredItem], settings: Settings) 
 def _subject_lines(issue: Issue, settings: Settings) -> tuple[str, str]:
     """The subject and preheader stored on the issue at build time (an editor may have
     changed them); an issue built before they were stored gets its lead entry's title."""
-    lead = next((e.title for s in issue.sections for e in s.entries), "")
+    lead = lead_title(issue)
     title = settings.newsletter.title
     fallback = f"{title} n°{issue.number} — {lead}" if lead else f"{title} n°{issue.number}"
     return issue.subject or fallback, issue.preheader or lead
+
+
+def lead_title(issue: Issue) -> str:
+    """The title of the issue's first entry, which names it in lists and feeds."""
+    return next((e.title for e in issue.entries), "")
 
 
 def _section_context(

@@ -104,12 +104,13 @@ def send_issue(
 ) -> SendReport:
     """Send issue `number`; safe to re-run. Raises DigestError when it must not be sent."""
     from digest.pipeline import load_issue
-    from digest.render import render_issue
+    from digest.render import archive_html, render_issue
 
     issue, items = load_issue(store, number)
     _check_sendable(store, settings, number, issue.status, clock())
     secret = _secret(settings)
     rendered = render_issue(issue, items, settings)
+    store.keep_issue_page(number, archive_html(rendered, settings), clock())
     template = message_template(rendered, settings)
     store.open_deliveries(number, clock())
     counts = store.delivery_counts(number)

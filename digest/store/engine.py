@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from digest.errors import StoreError
+from digest.package_data import package_folder
 from digest.store.repository import Store
 
 
@@ -31,11 +32,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def alembic_dir() -> Path:
     """The migrations: top-level alembic/ in a checkout, digest/_alembic in a wheel."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package.parent / "alembic", package / "_alembic"):
-        if (candidate / "env.py").exists():
-            return candidate
-    raise StoreError("the Alembic migrations folder is missing", hint="reinstall digest")
+    return package_folder("alembic", "_alembic", "env.py")
 
 
 def upgrade_schema(engine: Engine) -> None:

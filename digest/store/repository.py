@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest.errors import StoreError
@@ -33,7 +34,7 @@ from digest.store.convert import (
 )
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
-from digest.store.schema import IssueRow, ItemRow, SourceRow
+from digest.store.schema import IssuePageRow, IssueRow, ItemRow, SourceRow
 from digest.store.subscribers import SubscriberQueries
 
 
@@ -246,6 +247,8 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
             if row is None:
                 row = IssueRow(number=issue.number, created_at=now)
                 s.add(row)
+            else:  # the page kept for the old draft no longer shows this one
+                s.execute(delete(IssuePageRow).where(IssuePageRow.issue_id == row.id))
             row.status = IssueStatus.DRAFT.value
             row.period_start, row.period_end = issue.period_start, issue.period_end
             row.updated_at = now
@@ -254,6 +257,31 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
             s.flush()
             s.refresh(row)
             return issue_from_row(row)
+
+    # -- archive pages ---------------------------------------------------------------
+
+    def sent_issue_page(self, number: int) -> str | None:
+        """The archive page kept for issue `number`, if that issue has gone out."""
+        with self.session() as s:
+            return s.scalar(
+                select(IssuePageRow.html)
+                .join(IssueRow, IssuePageRow.issue_id == IssueRow.id)
+                .where(IssueRow.number == number, IssueRow.status == IssueStatus.SENT.value)
+            )
+
+    def keep_issue_page(self, number: int, html: str, now: datetime) -> None:
+        """Keep issue `number`'s archive page in place of the one kept before."""
+        # Two first visitors may render it at once: the second insert fails on the primary
+        # key, and the first copy (the same page) stays.
+        with suppress(IntegrityError), self.session() as s:
+            issue_id = s.scalar(select(IssueRow.id).where(IssueRow.number == number))
+            if issue_id is None:
+                raise KeyError(f"no issue {number}")
+            row = s.get(IssuePageRow, issue_id)
+            if row is None:
+                s.add(IssuePageRow(issue_id=issue_id, html=html, rendered_at=now))
+            else:
+                row.html, row.rendered_at = html, now
 
 
 def _insert_items(s: Session, source_id: int, drafts: Sequence[ItemDraft], now: datetime) -> None:

@@ -286,6 +286,20 @@ class ConfirmationRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class IssuePageRow(Base):
+    """An issue's public archive page (/issues/N), rendered once and kept (issue 12): its
+    premailer pass made every request cost a whole render. Dropped when its draft is
+    rebuilt; a sent issue never changes."""
+
+    __tablename__ = "issue_page"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True
+    )
+    html: Mapped[str] = mapped_column(Text)
+    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # APScheduler's own job store table (SQLAlchemyJobStore), declared here so that Alembic
 # owns it like every other table; the job store finds it and does not create it.
 APSCHEDULER_JOBS = Table(

@@ -18,7 +18,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +25,7 @@ from zoneinfo import ZoneInfo
 from digest.config import load_settings
 from digest.errors import DigestError, RenderError
 from digest.models import Issue, IssueStatus
-from digest.render import RenderedIssue, templates_dir
+from digest.render import RenderedIssue, jinja_environment, templates_dir
 from digest.settings import Settings
 from digest.store import Store
 from digest.web.routing import Request, Response, Router, StartResponse, respond
@@ -82,7 +81,7 @@ class PreviewApp:
         self._config_version = files_version([config_path])
         self._problem: DigestError | None = None
         self._lock = threading.Lock()
-        self.router = Router()
+        self.router: Router[Request] = Router()
         self.router.add("GET", "/", self.issues)
         self.router.add("GET", r"/issues/(\d+)", self.issue)
         self.router.add("GET", r"/issues/(\d+)/email\.html", self.email_html)
@@ -108,8 +107,8 @@ class PreviewApp:
                     "Méthode non permise",
                     "Cette adresse ne répond pas à cette méthode.",
                 )
-                allow = ("Allow", ", ".join(sorted(match.allowed | {"HEAD"})))
-                return replace(refused, headers=(*refused.headers, allow))  # RFC 9110, 15.5.6
+                allow = ("Allow", match.allow_header)
+                return replace(refused, headers=(*refused.headers, allow))
             return self._not_found("Cette page n’existe pas.")
         try:
             return match.handler(request, *match.groups)
@@ -285,12 +284,10 @@ class PreviewApp:
         # A nonce per page: its own polling script runs, nothing injected would.
         nonce = secrets.token_urlsafe(16)
         context.setdefault("polls", True)
-        body = (
-            _pages()
-            .get_template(template)
-            .render(
-                newsletter=self._settings.newsletter, version=self.version(), nonce=nonce, **context
-            )
+        # The preview's own pages (templates/web), apart from the email templates it shows.
+        pages = jinja_environment(templates_dir() / "web")
+        body = pages.get_template(template).render(
+            newsletter=self._settings.newsletter, version=self.version(), nonce=nonce, **context
         )
         policy = (
             f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
@@ -321,21 +318,6 @@ def _watched(path: Path) -> bool:
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-
-@cache
-def _pages() -> Any:
-    """The preview's own pages (templates/web), apart from the email templates it shows."""
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir() / "web")),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        auto_reload=True,
-    )
 
 
 def serve_preview(app: PreviewApp, port: int, announce: Callable[[str], None]) -> None:

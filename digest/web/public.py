@@ -14,15 +14,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+from digest.app.archive import archive_list, atom, issue_page
 from digest.errors import SubscriberError
 from digest.mail.confirm import CONFIRM_MAX_AGE, MAX_ATTEMPTS
 from digest.mail.identity import SAMPLE_KEY, subscriber_for_unsubscribe_token
-from digest.models import NAME_MAX, IssueStatus, SubscriberStatus, validate_name
+from digest.models import NAME_MAX, SubscriberStatus, validate_name
+from digest.render import jinja_environment, templates_dir
 from digest.settings import Settings
 from digest.store import Store
 from digest.web.limits import ClientLimiter, client_address
@@ -51,6 +53,52 @@ SECURITY_HEADERS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A page that only tells the visitor something (French, like every public page)."""
+
+    status: str
+    heading: str
+    message: str
+
+
+NOT_FOUND = Notice("404 Not Found", "Page introuvable", "Cette page n’existe pas.")
+NOT_ALLOWED = Notice(
+    "405 Method Not Allowed", "Méthode non permise", "Cette adresse ne répond pas à cette méthode."
+)
+# Never the exception's text: it may name the SMTP host or the database.
+UNAVAILABLE = Notice(
+    "500 Internal Server Error",
+    "Service momentanément indisponible",
+    "Votre demande n’a pas pu aboutir. Réessayez dans quelques minutes.",
+)
+NO_SUCH_ISSUE = Notice("404 Not Found", "Numéro introuvable", "Ce numéro n’est pas (encore) paru.")
+BAD_LINK = Notice(
+    "404 Not Found",
+    "Lien invalide",
+    "Ce lien n’est pas valide\u202f: il a pu être tronqué ou modifié.",
+)
+TOO_MANY = Notice(
+    "429 Too Many Requests",
+    "Trop de demandes",
+    "Trop de demandes d’abonnement sont parties de cette connexion. Réessayez dans une heure.",
+)
+# The same answer whether the address was new, pending or already active: the page must
+# not tell a stranger who subscribes to what.
+CHECK_YOUR_INBOX = Notice(
+    "200 OK",
+    "Vérifiez votre boîte aux lettres",
+    "Si l’adresse est valide, un e-mail de confirmation vient de partir. "
+    "Cliquez sur le lien qu’il contient pour confirmer votre abonnement.",
+)
+EXPIRED = Notice(
+    "404 Not Found",
+    "Lien expiré ou invalide",
+    "Ce lien de confirmation n’est plus valable. Inscrivez-vous à nouveau "
+    "pour en recevoir un autre.",
+)
+
+
 class PublicApp:
     """WSGI callable; `clock` is injectable so tests control time."""
 
@@ -65,7 +113,7 @@ class PublicApp:
         self.limiter = ClientLimiter(
             settings.web.subscribes_per_client_per_hour, timedelta(hours=1)
         )
-        self.router = Router()
+        self.router: Router[dict[str, Any]] = Router()
         for method, pattern, handler in (
             ("GET", r"/", self.archive),
             ("GET", r"/issues/(\d+)", self.issue),
@@ -93,60 +141,27 @@ class PublicApp:
                 return found.handler(environ, *found.groups)
             except Exception:  # logged for the operator; the visitor gets a generic page
                 log.exception("web %s %s: failed", request.method, request.path)
-                return self._unavailable()
+                return self._notice(UNAVAILABLE)
         if found.allowed:
-            page = self._page(
-                "405 Method Not Allowed",
-                "Méthode non permise",
-                "Cette adresse ne répond pas à cette méthode.",
-            )
+            page = self._notice(NOT_ALLOWED)
             return replace(page, headers=(("Allow", found.allow_header),))
-        return self._page("404 Not Found", "Page introuvable", "Cette page n’existe pas.")
-
-    def _unavailable(self) -> Response:
-        # Never the exception's text: it may name the SMTP host or the database.
-        return self._page(
-            "500 Internal Server Error",
-            "Service momentanément indisponible",
-            "Votre demande n’a pas pu aboutir. Réessayez dans quelques minutes.",
-        )
+        return self._notice(NOT_FOUND)
 
     # -- archive ---------------------------------------------------------------------
 
     def archive(self, environ: dict[str, Any]) -> Response:
-        from digest.render import french_date
-
-        issues = [
-            {
-                "number": i.number,
-                "date": french_date(i),
-                "lead": next((e.title for e in i.entries), ""),
-            }
-            for i in reversed(self._sent())
-        ]
-        return self._render("200 OK", "archive.html.j2", issues=issues)
+        return self._render("200 OK", "archive.html.j2", issues=archive_list(self.store))
 
     def issue(self, environ: dict[str, Any], number: str) -> Response:
-        from digest.pipeline import load_issue
-        from digest.render import neutral, render_issue
-
         wanted = int(number) if len(number) <= 10 else MAX_ISSUE_NUMBER + 1
-        found = self.store.get_issue(wanted) if 0 < wanted <= MAX_ISSUE_NUMBER else None
-        if found is None or found.status is not IssueStatus.SENT:
-            return self._page(
-                "404 Not Found",
-                "Numéro introuvable",
-                "Ce numéro n’est pas (encore) paru.",
-            )
-        issue, items = load_issue(self.store, found.number)
-        rendered = render_issue(issue, items, self.settings)
-        subscribe = f"{self.settings.newsletter.base_url}/subscribe"
-        return Response("200 OK", neutral(rendered, subscribe).encode("utf-8"))
+        in_range = 0 < wanted <= MAX_ISSUE_NUMBER  # past the column, PostgreSQL would fail
+        page = issue_page(self.store, self.settings, wanted, self.clock()) if in_range else None
+        if page is None:
+            return self._notice(NO_SUCH_ISSUE)
+        return Response("200 OK", page.encode("utf-8"))
 
     def feed(self, environ: dict[str, Any]) -> Response:
-        from digest.feed import atom_feed
-
-        body = atom_feed(self.settings, self._sent(), self.clock())
+        body = atom(self.store, self.settings, self.clock())
         return Response("200 OK", body, "application/atom+xml; charset=utf-8")
 
     def health(self, environ: dict[str, Any]) -> Response:
@@ -178,9 +193,6 @@ class PublicApp:
     def no_icon(self, environ: dict[str, Any]) -> Response:
         # Browsers ask for it on every site; an empty answer beats a logged 404.
         return Response("204 No Content", b"", "image/x-icon")
-
-    def _sent(self) -> list[Any]:
-        return [i for i in self.store.list_issues() if i.status is IssueStatus.SENT]
 
     # -- unsubscribe (RFC 8058) ------------------------------------------------------
 
@@ -227,11 +239,7 @@ class PublicApp:
         return subscriber_for_unsubscribe_token(self.store, self.secret, token)
 
     def _bad_link(self) -> Response:
-        return self._page(
-            "404 Not Found",
-            "Lien invalide",
-            "Ce lien n’est pas valide\u202f: il a pu être tronqué ou modifié.",
-        )
+        return self._notice(BAD_LINK)
 
     # -- subscribe (double opt-in) --------------------------------------------------
 
@@ -265,23 +273,10 @@ class PublicApp:
         return self._check_your_inbox()
 
     def _too_many(self) -> Response:
-        page = self._page(
-            "429 Too Many Requests",
-            "Trop de demandes",
-            "Trop de demandes d’abonnement sont parties de cette connexion. "
-            "Réessayez dans une heure.",
-        )
-        return replace(page, headers=(("Retry-After", "3600"),))
+        return replace(self._notice(TOO_MANY), headers=(("Retry-After", "3600"),))
 
     def _check_your_inbox(self) -> Response:
-        # The same answer whether the address was new, pending or already active: the page
-        # must not tell a stranger who subscribes to what.
-        return self._page(
-            "200 OK",
-            "Vérifiez votre boîte aux lettres",
-            "Si l’adresse est valide, un e-mail de confirmation vient de partir. "
-            "Cliquez sur le lien qu’il contient pour confirmer votre abonnement.",
-        )
+        return self._notice(CHECK_YOUR_INBOX)
 
     def confirm_page(self, environ: dict[str, Any], token: str) -> Response:
         from digest.mail.confirm import subscriber_for_confirm_token
@@ -319,14 +314,12 @@ class PublicApp:
         )
 
     def _expired(self) -> Response:
-        return self._page(
-            "404 Not Found",
-            "Lien expiré ou invalide",
-            "Ce lien de confirmation n’est plus valable. Inscrivez-vous à nouveau "
-            "pour en recevoir un autre.",
-        )
+        return self._notice(EXPIRED)
 
     # -- pages -----------------------------------------------------------------------
+
+    def _notice(self, notice: Notice) -> Response:
+        return self._page(notice.status, notice.heading, notice.message)
 
     def _page(
         self,
@@ -346,26 +339,9 @@ class PublicApp:
         )
 
     def _render(self, status: str, template: str, **context: Any) -> Response:
-        page = (
-            _environment()
-            .get_template(template)
-            .render(newsletter=self.settings.newsletter, **context)
-        )
+        pages = jinja_environment(templates_dir() / "public")
+        page = pages.get_template(template).render(newsletter=self.settings.newsletter, **context)
         return Response(status, page.encode("utf-8"))
-
-
-def _environment() -> Any:
-    import jinja2
-
-    from digest.render import templates_dir
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir() / "public")),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def _read_body(environ: dict[str, Any]) -> dict[str, str]:

@@ -2,8 +2,10 @@
 
 An application lists its routes as (method, path pattern, handler); the router picks the
 handler, and `respond` turns its `Response` into the WSGI call with the headers every page
-carries. No framework: a handful of routes do not need one, and a WSGI callable runs
-in-process in tests and under waitress in production alike.
+carries. A handler takes the application's request (the preview's: a `Request`; the public
+app's: the WSGI environ, whose body its forms read) and then the pattern's groups. No
+framework: a handful of routes do not need one, and a WSGI callable runs in-process in
+tests and under waitress in production alike.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Concatenate, Generic, TypeVar
 from urllib.parse import parse_qs
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
@@ -44,12 +46,14 @@ class Response:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-Handler = Callable[..., Response]  # (request, *the pattern's groups) -> Response
+RequestT = TypeVar("RequestT")
+# (the application's request, *the pattern's groups) -> Response
+Handler = Callable[Concatenate[RequestT, ...], Response]
 
 
 @dataclass(frozen=True, slots=True)
-class Match:
-    handler: Handler | None  # None: no route for this method (see `allowed`)
+class Match(Generic[RequestT]):
+    handler: Handler[RequestT] | None  # None: no route for this method (see `allowed`)
     groups: tuple[str, ...] = ()
     allowed: frozenset[str] = frozenset()  # methods the path answers; empty: no such path
 
@@ -60,16 +64,16 @@ class Match:
         return ", ".join(sorted(methods))
 
 
-class Router:
+class Router(Generic[RequestT]):
     """Routes in the order they were added; the first pattern that matches the path wins."""
 
     def __init__(self) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._routes: list[tuple[str, re.Pattern[str], Handler[RequestT]]] = []
 
-    def add(self, method: str, pattern: str, handler: Handler) -> None:
+    def add(self, method: str, pattern: str, handler: Handler[RequestT]) -> None:
         self._routes.append((method, re.compile(f"^{pattern}$"), handler))
 
-    def match(self, method: str, path: str) -> Match:
+    def match(self, method: str, path: str) -> Match[RequestT]:
         allowed: set[str] = set()
         for verb, pattern, handler in self._routes:
             found = pattern.match(path)
