@@ -16,11 +16,11 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from digest.app.status import ScheduledJob
 from digest.errors import UsageError
 from digest.jobs import JOB_NAMES, runner_name
 from digest.settings import Settings, WebSettings
@@ -34,13 +34,6 @@ HEARTBEAT_SECONDS = 10.0
 # How late a missed run may still start. An hourly ingest late by 50 minutes is still
 # useful; a weekly build or send hours late is not.
 GRACE = {"ingest": timedelta(minutes=50), "build": timedelta(hours=2), "send": timedelta(hours=1)}
-
-
-@dataclass(frozen=True, slots=True)
-class NextRun:
-    job: str
-    cron: str
-    next_run: datetime | None
 
 
 def make_scheduler(store: Store, settings: Settings) -> Any:
@@ -99,7 +92,7 @@ def add_confirmation_worker(scheduler: Any, settings: Settings) -> None:
     )
 
 
-def sync_jobs(scheduler: Any, settings: Settings) -> list[NextRun]:
+def sync_jobs(scheduler: Any, settings: Settings) -> list[ScheduledJob]:
     """Make the job store match the configuration (a changed cron applies on restart)."""
     from apscheduler.triggers.cron import CronTrigger
 
@@ -130,13 +123,13 @@ def sync_jobs(scheduler: Any, settings: Settings) -> list[NextRun]:
     return next_runs(scheduler, settings)
 
 
-def next_runs(scheduler: Any, settings: Settings) -> list[NextRun]:
+def next_runs(scheduler: Any, settings: Settings) -> list[ScheduledJob]:
     runs = []
     for job in JOB_NAMES:
         if job in settings.schedule:
             entry = scheduler.get_job(job)
             runs.append(
-                NextRun(job, settings.schedule[job], entry.next_run_time if entry else None)
+                ScheduledJob(job, settings.schedule[job], entry.next_run_time if entry else None)
             )
     return runs
 

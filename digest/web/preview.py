@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from digest.app.build import rebuild_draft
+from digest.app.render import render_for_sample_reader
 from digest.config import load_settings
 from digest.errors import DigestError, RenderError
 from digest.models import Issue, IssueStatus
@@ -179,18 +181,11 @@ class PreviewApp:
     # -- the issue, rendered as the sender renders it --------------------------------
 
     def _preview(self, number: int) -> Preview | None:
-        from digest.mail.identity import SAMPLE_KEY
-        from digest.pipeline import load_issue, sample_recipient
-        from digest.render import personalize, render_issue
-
         settings = self._current_settings()
-        if self.store.get_issue(number) is None:
+        reading = render_for_sample_reader(self.store, settings, number, self.templates)
+        if reading is None:
             return None
-        issue, items = load_issue(self.store, number)
-        rendered = render_issue(issue, items, settings, self.templates)
-        reader = sample_recipient(settings, number, SAMPLE_KEY)  # the reader of sample.eml
-        html, text = personalize(rendered, reader.unsubscribe_url, reader.name)
-        return Preview(issue, rendered, html, text)
+        return Preview(reading.issue, reading.rendered, reading.html, reading.text)
 
     def _issue_context(self, preview: Preview) -> dict[str, Any]:
         issue = preview.issue
@@ -230,15 +225,7 @@ class PreviewApp:
                 self._problem = exc
 
     def _rebuild_draft(self, settings: Settings) -> None:
-        from digest.pipeline import run_build
-
-        latest = self.store.latest_issue()
-        if latest is None or latest.status is not IssueStatus.DRAFT:
-            return  # only drafts change: a build now would start a new issue
-        result = run_build(self.store, settings, self.clock())
-        log.info("preview: configuration changed, draft %d rebuilt", latest.number)
-        if result.issue is None:
-            log.info("preview: the rebuild found no story; draft %d kept", latest.number)
+        rebuild_draft(self.store, settings, self.clock())
 
     def _current_settings(self) -> Settings:
         self._refresh()

@@ -19,10 +19,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+from digest.app.subscribe import (
+    confirm_by_link,
+    request_subscription,
+    subscriber_for_confirm_link,
+    subscriber_for_unsubscribe_link,
+    unsubscribe_by_link,
+)
 from digest.errors import SubscriberError
 from digest.mail.confirm import CONFIRM_MAX_AGE, MAX_ATTEMPTS
-from digest.mail.identity import SAMPLE_KEY, subscriber_for_unsubscribe_token
-from digest.models import NAME_MAX, IssueStatus, SubscriberStatus, validate_name
+from digest.mail.identity import SAMPLE_KEY
+from digest.models import NAME_MAX, IssueStatus, Subscriber, SubscriberStatus, validate_name
 from digest.settings import Settings
 from digest.store import Store
 from digest.web.limits import ClientLimiter, client_address
@@ -127,7 +134,6 @@ class PublicApp:
         return self._render("200 OK", "archive.html.j2", issues=issues)
 
     def issue(self, environ: dict[str, Any], number: str) -> Response:
-        from digest.pipeline import load_issue
         from digest.render import neutral, render_issue
 
         wanted = int(number) if len(number) <= 10 else MAX_ISSUE_NUMBER + 1
@@ -138,7 +144,7 @@ class PublicApp:
                 "Numéro introuvable",
                 "Ce numéro n’est pas (encore) paru.",
             )
-        issue, items = load_issue(self.store, found.number)
+        issue, items = self.store.load_issue(found.number)
         rendered = render_issue(issue, items, self.settings)
         subscribe = f"{self.settings.newsletter.base_url}/subscribe"
         return Response("200 OK", neutral(rendered, subscribe).encode("utf-8"))
@@ -206,25 +212,17 @@ class PublicApp:
 
     def unsubscribe(self, environ: dict[str, Any], token: str) -> Response:
         _read_body(environ)  # List-Unsubscribe=One-Click: the token is the authority
-        subscriber = self._subscriber_of(token)
+        subscriber = unsubscribe_by_link(self.store, self.secret, token, self.clock())
         if subscriber is None:
             return self._bad_link()
-        if subscriber.status is not SubscriberStatus.UNSUBSCRIBED:
-            self.store.set_subscriber_status(
-                subscriber.id,
-                SubscriberStatus.UNSUBSCRIBED,
-                self.clock(),
-                reason="unsubscribed by the person (web link)",
-            )
-            log.info("web: subscriber %d unsubscribed", subscriber.id)
         return self._page(
             "200 OK",
             "Désabonnement confirmé",
             f"{mask_address(subscriber.email)} ne recevra plus {self.settings.newsletter.title}.",
         )
 
-    def _subscriber_of(self, token: str) -> Any:
-        return subscriber_for_unsubscribe_token(self.store, self.secret, token)
+    def _subscriber_of(self, token: str) -> Subscriber | None:
+        return subscriber_for_unsubscribe_link(self.store, self.secret, token)
 
     def _bad_link(self) -> Response:
         return self._page(
@@ -239,8 +237,6 @@ class PublicApp:
         return self._render("200 OK", "subscribe.html.j2", email="", name="", error="")
 
     def subscribe(self, environ: dict[str, Any]) -> Response:
-        from digest.mail.confirm import request_subscription
-
         form = _read_body(environ)
         now = self.clock()
         client = client_address(environ, self.settings.web.trusted_proxies)
@@ -284,9 +280,7 @@ class PublicApp:
         )
 
     def confirm_page(self, environ: dict[str, Any], token: str) -> Response:
-        from digest.mail.confirm import subscriber_for_confirm_token
-
-        if subscriber_for_confirm_token(self.store, self.secret, token) is None:
+        if subscriber_for_confirm_link(self.store, self.secret, token) is None:
             return self._expired()
         return self._page(
             "200 OK",
@@ -297,20 +291,9 @@ class PublicApp:
         )
 
     def confirm(self, environ: dict[str, Any], token: str) -> Response:
-        from digest.mail.confirm import subscriber_for_confirm_token
-
-        subscriber = subscriber_for_confirm_token(self.store, self.secret, token)
+        subscriber = confirm_by_link(self.store, self.secret, token, self.clock())
         if subscriber is None:
             return self._expired()
-        # The person's own click: the only way back in after an unsubscribe. A bounced
-        # address stays bounced until an operator reactivates it.
-        if subscriber.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
-            self.store.set_subscriber_status(
-                subscriber.id,
-                SubscriberStatus.ACTIVE,
-                self.clock(),
-                reason="confirmed by the person (web link)",
-            )
         return self._page(
             "200 OK",
             "Abonnement confirmé",
