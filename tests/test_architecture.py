@@ -22,7 +22,6 @@ NOT_YET_CLEAN = {
     "ingest/documents.py": 2,
     "ingest/run.py": 3,
     "ingest/segment.py": 1,
-    "mail/worker.py": 1,
     "summarize/build.py": 1,
     "summarize/headlines.py": 1,
     "summarize/llm.py": 1,

@@ -22,8 +22,8 @@ from digest.config import load_settings
 from digest.errors import DigestError
 from digest.ingest.documents import ingest_documents
 from digest.mail.identity import read_unsubscribe_token
-from digest.mail.send import RateLimiter
 from digest.mail.transport import SmtpTransport
+from digest.mail.worker import RateLimiter
 from digest.models import DeliveryStatus, IssueStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store

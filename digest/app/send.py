@@ -12,8 +12,9 @@ from pathlib import Path
 from digest.errors import DigestError
 from digest.mail.identity import message_template, sender_address
 from digest.mail.message import MessageTemplate
-from digest.mail.send import DryRun, SendReport, deliver, signing_secret, write_messages
+from digest.mail.send import DryRun, deliver, signing_secret, write_messages
 from digest.mail.transport import Transport, transport_for
+from digest.mail.worker import SendReport
 from digest.models import Issue, IssueStatus, StoredItem, SubscriberStatus
 from digest.render import render_issue
 from digest.settings import Settings

@@ -15,7 +15,7 @@ from digest.models import SubscriberStatus
 from digest.settings import Settings
 
 if TYPE_CHECKING:  # types only: the commands import the use cases themselves, lazily
-    from digest.mail.send import SendReport
+    from digest.mail.worker import SendReport
     from digest.store import Store
 
 

@@ -25,8 +25,8 @@ from digest.serialize import JSON_VERSION, iso
 
 if TYPE_CHECKING:  # types only: importing the use cases would cost every command
     from digest.app.status import Snapshot
-    from digest.mail.send import SendReport
     from digest.mail.transport import Transport
+    from digest.mail.worker import SendReport
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)

@@ -16,8 +16,6 @@ import logging
 import os
 import socket
 import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,64 +25,12 @@ from digest.errors import DigestError
 from digest.mail.identity import SAMPLE_KEY, recipient, sender_address
 from digest.mail.message import MessageTemplate, build_message
 from digest.mail.transport import OutboxTransport, Transport
-from digest.mail.worker import Run, work
+from digest.mail.worker import RateLimiter, Run, SendReport, work
 from digest.models import DeliveryStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class SendReport:
-    issue: int
-    total: int = 0
-    sent: int = 0
-    waiting: int = 0  # 4xx answers, to be retried by a later run
-    bounced: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # no longer active
-    stopped: str | None = None  # why the run ended early, if it did
-    hint: str | None = None  # what to do about it
-
-    @property
-    def complete(self) -> bool:
-        return self.stopped is None and self.waiting == 0
-
-
-class RateLimiter:
-    """At most `per_second` messages a second, and `window` messages per `window_seconds`
-    (a provider's hourly quota): shared by all connections."""
-
-    def __init__(
-        self,
-        per_second: float,
-        window: int,
-        window_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.window, self.window_seconds = window, window_seconds
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._next = 0.0
-        self._sent: deque[float] = deque()
-
-    def acquire(self) -> bool:
-        """Wait for the next slot; False when the window is used up (stop, resume later)."""
-        with self._lock:
-            now = self.clock()
-            if self.window > 0:
-                while self._sent and self._sent[0] <= now - self.window_seconds:
-                    self._sent.popleft()
-                if len(self._sent) >= self.window:
-                    return False
-                self._sent.append(now)
-            wait = max(0.0, self._next - now)
-            self._next = max(now, self._next) + self.interval
-        if wait:
-            time.sleep(wait)
-        return True
 
 
 def deliver(
