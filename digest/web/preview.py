@@ -16,7 +16,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -24,11 +24,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from digest.app.build import rebuild_draft
-from digest.app.render import render_for_sample_reader
+from digest.app.render import SampleReading, render_for_sample_reader
 from digest.config import load_settings
 from digest.errors import DigestError, RenderError
-from digest.models import Issue, IssueStatus
-from digest.render import RenderedIssue, templates_dir
+from digest.models import IssueStatus
+from digest.render import templates_dir
 from digest.settings import Settings
 from digest.store import Store
 from digest.web.routing import Request, Response, Router, StartResponse, respond
@@ -52,16 +52,6 @@ BANNERS = {
     IssueStatus.SENDING: "Envoi en cours",
     IssueStatus.SENT: "Envoyé",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Preview:
-    """An issue as one sample reader receives it."""
-
-    issue: Issue
-    rendered: RenderedIssue
-    html: str
-    text: str
 
 
 class PreviewApp:
@@ -180,14 +170,11 @@ class PreviewApp:
 
     # -- the issue, rendered as the sender renders it --------------------------------
 
-    def _preview(self, number: int) -> Preview | None:
+    def _preview(self, number: int) -> SampleReading | None:
         settings = self._current_settings()
-        reading = render_for_sample_reader(self.store, settings, number, self.templates)
-        if reading is None:
-            return None
-        return Preview(reading.issue, reading.rendered, reading.html, reading.text)
+        return render_for_sample_reader(self.store, settings, number, self.templates)
 
-    def _issue_context(self, preview: Preview) -> dict[str, Any]:
+    def _issue_context(self, preview: SampleReading) -> dict[str, Any]:
         issue = preview.issue
         return {
             "number": issue.number,
