@@ -162,6 +162,14 @@ def _key(raw: str) -> str:
 # -- the public double opt-in ---------------------------------------------------------------
 
 
+# Who changed a status, recorded on the subscriber (status_reason).
+CONFIRMED = "confirmed by the person (web link)"
+UNSUBSCRIBED_BY_LINK = "unsubscribed by the person (web link)"
+# Pending people, and people who unsubscribed, become active by their own click; a bounced
+# address stays bounced until an operator reactivates it.
+COMES_BACK_BY_CONFIRMING = (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED)
+
+
 class Requested(StrEnum):
     """What a subscribe request did; for logs and tests only: the visitor sees one answer
     whatever it is, so the form tells no stranger who is subscribed."""
@@ -205,20 +213,11 @@ def subscriber_for_confirm_link(store: Store, secret: str, token: str) -> Subscr
 
 
 def confirm_by_link(store: Store, secret: str, token: str, now: datetime) -> Subscriber | None:
-    """The person's own click: the only way back in after an unsubscribe (a bounced address
-    stays bounced until an operator reactivates it). The subscriber as they were, or None
-    for a bad link."""
+    """The person's own click: the only way back in after an unsubscribe. The subscriber as
+    they were, or None for a bad link."""
     subscriber = subscriber_for_confirm_link(store, secret, token)
-    if subscriber is not None and subscriber.status in (
-        SubscriberStatus.PENDING,
-        SubscriberStatus.UNSUBSCRIBED,
-    ):
-        store.set_subscriber_status(
-            subscriber.id,
-            SubscriberStatus.ACTIVE,
-            now,
-            reason="confirmed by the person (web link)",
-        )
+    if subscriber is not None and subscriber.status in COMES_BACK_BY_CONFIRMING:
+        store.set_subscriber_status(subscriber.id, SubscriberStatus.ACTIVE, now, reason=CONFIRMED)
     return subscriber
 
 
@@ -233,10 +232,7 @@ def unsubscribe_by_link(store: Store, secret: str, token: str, now: datetime) ->
     subscriber = subscriber_for_unsubscribe_link(store, secret, token)
     if subscriber is not None and subscriber.status is not SubscriberStatus.UNSUBSCRIBED:
         store.set_subscriber_status(
-            subscriber.id,
-            SubscriberStatus.UNSUBSCRIBED,
-            now,
-            reason="unsubscribed by the person (web link)",
+            subscriber.id, SubscriberStatus.UNSUBSCRIBED, now, reason=UNSUBSCRIBED_BY_LINK
         )
         log.info("web: subscriber %d unsubscribed", subscriber.id)
     return subscriber
