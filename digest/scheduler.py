@@ -29,10 +29,10 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from waitress.server import create_server
 
+from digest.app.send import send_interrupted
 from digest.app.status import ScheduledJob
 from digest.errors import UsageError
 from digest.jobs import JOB_NAMES, runner_name
-from digest.models import IssueStatus
 from digest.settings import Settings, WebSettings
 from digest.store import Store, utcnow
 
@@ -140,7 +140,7 @@ def next_runs(scheduler: Any, settings: Settings) -> list[ScheduledJob]:
 def resume_interrupted_send(store: Store, scheduler: Any) -> bool:
     """An issue left half-sent (a killed serve, a crash) is finished now, not at the next
     weekly slot: the ledger makes the resumed send skip everyone already mailed."""
-    if store.latest_issue(IssueStatus.SENDING) is None:
+    if not send_interrupted(store):
         return False
     send_job = scheduler.get_job("send")
     if send_job is None:

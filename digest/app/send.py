@@ -82,6 +82,12 @@ def issue_to_send(store: Store, built: Issue | None) -> int | None:
     return None
 
 
+def send_interrupted(store: Store) -> bool:
+    """Whether an issue was left half-sent (a killed serve, a crash): the service finishes
+    it at once, the ledger skipping everyone already mailed."""
+    return store.latest_issue(IssueStatus.SENDING) is not None
+
+
 def approve(store: Store, number: int, now: datetime) -> None:
     """Approve a draft for sending."""
     store.approve_issue(number, now)
