@@ -23,9 +23,11 @@ run: $(BIN)/.installed
 test: $(BIN)/.installed lint
 	$(BIN)/pytest
 
+# The import contracts of pyproject.toml ([tool.importlinter]; docs/architecture.md).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/ingest.py

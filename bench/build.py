@@ -29,10 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO))
 
+from digest.app.build import run_build  # noqa: E402
 from digest.config import load_settings  # noqa: E402
 from digest.ingest.documents import stories_from_document  # noqa: E402
 from digest.models import ItemDraft, SourceKind  # noqa: E402
-from digest.pipeline import run_build  # noqa: E402
 from digest.sentences import split_sentences  # noqa: E402
 from digest.store import open_store  # noqa: E402
 

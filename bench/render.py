@@ -25,10 +25,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from digest.app.build import run_build  # noqa: E402
 from digest.config import load_settings  # noqa: E402
 from digest.ingest.documents import document_files, ingest_documents  # noqa: E402
 from digest.mail.message import MessageTemplate, Recipient, build_message  # noqa: E402
-from digest.pipeline import load_issue, run_build  # noqa: E402
 from digest.render import personalize, render_issue  # noqa: E402
 from digest.store import open_store  # noqa: E402
 
@@ -55,7 +55,7 @@ def main() -> None:
         ingest_documents(store, document_files(settings.documents), now - timedelta(hours=1))
         built = run_build(store, settings, now).issue
         assert built is not None
-        issue, items = load_issue(store, built.number)
+        issue, items = store.load_issue(built.number)
         store.close()
 
     timings = []

@@ -28,12 +28,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from digest.app.build import run_build  # noqa: E402
+from digest.app.send import send_issue  # noqa: E402
 from digest.config import load_settings  # noqa: E402
 from digest.ingest.documents import ingest_documents  # noqa: E402
-from digest.mail.send import send_issue  # noqa: E402
 from digest.mail.transport import SmtpTransport  # noqa: E402
 from digest.models import SubscriberStatus  # noqa: E402
-from digest.pipeline import run_build  # noqa: E402
 from digest.store import open_store  # noqa: E402
 
 

@@ -1,8 +1,9 @@
 """Errors the user can act on: each has a message for humans and an optional hint.
 
-They are caught in exactly two places: the per-source / per-recipient loops (recorded,
-the run goes on) and the command line (printed, exit code). Anything else is a bug and
-keeps its traceback.
+They are caught where someone can be told: the per-source / per-recipient loops
+(recorded, the run goes on), the command line (printed, exit code), the scheduler's jobs
+(recorded on the run) and the web apps (a page: the preview shows the message, the public
+site a generic one). Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The scheduled jobs: ingest, build, send — each a pipeline stage with its history.
+"""The scheduled jobs: ingest, build, send — each one use case of digest.app, recorded.
 
 APScheduler stores jobs by reference ("digest.jobs:ingest") with the configuration path
 as their only argument, so a job survives restarts and reads the configuration afresh.
@@ -15,6 +15,10 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from digest.app.build import run_build
+from digest.app.ingest import ingest_sources
+from digest.app.send import scheduled_send
+from digest.app.subscribe import send_confirmations
 from digest.config import load_settings
 from digest.settings import Settings
 from digest.store import Store, open_store, utcnow
@@ -43,8 +47,6 @@ def send(config_path: str) -> None:
 def confirmations(config_path: str) -> None:
     """Mail the queued subscription confirmations. Runs every few seconds, so it logs
     instead of adding a `job_run` row each time (the history would be nothing else)."""
-    from digest.mail.confirm import send_confirmations
-
     settings = load_settings(Path(config_path))
     store = open_store(settings.database_url, migrate=False)  # serve migrated at start
     try:
@@ -78,9 +80,7 @@ def _run(
 
 
 def _ingest(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
-    from digest.ingest.run import run_ingest
-
-    report = run_ingest(settings, store, now)
+    report = ingest_sources(store, settings, now)
     return {
         "sources": len(report.sources),
         "new_items": report.new_items,
@@ -89,8 +89,6 @@ def _ingest(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
 
 
 def _build(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
-    from digest.pipeline import run_build
-
     result = run_build(store, settings, now)
     if result.issue is None:
         return {"issue": 0, "entries": 0}
@@ -98,20 +96,13 @@ def _build(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
 
 
 def _send(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
-    from digest.mail.send import send_issue
-    from digest.mail.transport import transport_for
-    from digest.models import IssueStatus
-    from digest.pipeline import issue_to_send
-
-    draft = store.latest_issue(IssueStatus.DRAFT) if settings.mail.auto_approve else None
-    number = issue_to_send(store, draft)
-    if number is None:
+    report = scheduled_send(store, settings, clock=utcnow)
+    if report is None:
         return {"issue": 0, "sent": 0}
-    report = send_issue(store, settings, number, transport_for(settings, number), clock=utcnow)
     if report.stopped:
-        raise RuntimeError(f"send of issue {number} stopped: {report.stopped}")
+        raise RuntimeError(f"send of issue {report.issue} stopped: {report.stopped}")
     return {
-        "issue": number,
+        "issue": report.issue,
         "sent": report.sent,
         "failed": len(report.failed),
         "skipped": len(report.skipped),

@@ -12,15 +12,25 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.events import EVENT_JOB_MISSED
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.triggers.cron import CronTrigger
+from waitress.server import create_server
+
+from digest.app.send import send_interrupted
+from digest.app.status import ScheduledJob
 from digest.errors import UsageError
 from digest.jobs import JOB_NAMES, runner_name
 from digest.settings import Settings, WebSettings
@@ -36,20 +46,8 @@ HEARTBEAT_SECONDS = 10.0
 GRACE = {"ingest": timedelta(minutes=50), "build": timedelta(hours=2), "send": timedelta(hours=1)}
 
 
-@dataclass(frozen=True, slots=True)
-class NextRun:
-    job: str
-    cron: str
-    next_run: datetime | None
-
-
 def make_scheduler(store: Store, settings: Settings) -> Any:
     """A paused BackgroundScheduler on the store's database, with the configured jobs."""
-    from apscheduler.events import EVENT_JOB_MISSED
-    from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.base import STATE_STOPPED
 
     class StoppingScheduler(BackgroundScheduler):  # type: ignore[misc]
         """shutdown() wakes APScheduler 3's loop for one last pass over the due jobs, with
@@ -99,10 +97,8 @@ def add_confirmation_worker(scheduler: Any, settings: Settings) -> None:
     )
 
 
-def sync_jobs(scheduler: Any, settings: Settings) -> list[NextRun]:
+def sync_jobs(scheduler: Any, settings: Settings) -> list[ScheduledJob]:
     """Make the job store match the configuration (a changed cron applies on restart)."""
-    from apscheduler.triggers.cron import CronTrigger
-
     timezone = ZoneInfo(settings.timezone)
     for job in JOB_NAMES:
         cron = settings.schedule.get(job)
@@ -130,13 +126,13 @@ def sync_jobs(scheduler: Any, settings: Settings) -> list[NextRun]:
     return next_runs(scheduler, settings)
 
 
-def next_runs(scheduler: Any, settings: Settings) -> list[NextRun]:
+def next_runs(scheduler: Any, settings: Settings) -> list[ScheduledJob]:
     runs = []
     for job in JOB_NAMES:
         if job in settings.schedule:
             entry = scheduler.get_job(job)
             runs.append(
-                NextRun(job, settings.schedule[job], entry.next_run_time if entry else None)
+                ScheduledJob(job, settings.schedule[job], entry.next_run_time if entry else None)
             )
     return runs
 
@@ -144,9 +140,7 @@ def next_runs(scheduler: Any, settings: Settings) -> list[NextRun]:
 def resume_interrupted_send(store: Store, scheduler: Any) -> bool:
     """An issue left half-sent (a killed serve, a crash) is finished now, not at the next
     weekly slot: the ledger makes the resumed send skip everyone already mailed."""
-    from digest.models import IssueStatus
-
-    if store.latest_issue(IssueStatus.SENDING) is None:
+    if not send_interrupted(store):
         return False
     send_job = scheduler.get_job("send")
     if send_job is None:
@@ -239,10 +233,6 @@ def serve(
 def bind_web(app: Callable[..., Any], host: str, port: int, limits: WebSettings) -> Any:
     """A waitress server listening on host:port with the configured limits (not yet
     serving); UsageError when the address cannot be taken."""
-    import errno
-
-    from waitress.server import create_server
-
     try:
         return create_server(
             app,

@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from digest.app import archive
+from digest.app.build import run_build
+from digest.app.render import run_render
+from digest.app.send import send_issue
 from digest.config import load_settings
-from digest.mail.send import send_issue
 from digest.mail.transport import transport_for
-from digest.pipeline import run_build, run_render
 from digest.settings import Settings
 from digest.store import Store
 from digest.store.schema import IssuePageRow

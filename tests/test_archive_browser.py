@@ -13,11 +13,11 @@ import feedparser
 import httpx
 import pytest
 
+from digest.app.build import run_build
 from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
 from digest.mail.identity import unsubscribe_token
 from digest.models import SubscriberStatus
-from digest.pipeline import run_build
 from digest.store import open_store
 from digest.web.public import PublicApp
 

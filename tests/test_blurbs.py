@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from digest.app.build import run_build
 from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
 from digest.models import BRIEF_THEME_ID, BlurbSentence, ItemKind, SourceKind, StoredItem
-from digest.pipeline import run_build
-from digest.report import issue_json
 from digest.sentences import split_sentences
+from digest.serialize import issue_json
 from digest.settings import Settings
 from digest.store import Store
 from digest.summarize.blurbs import SectionStories, write_blurbs

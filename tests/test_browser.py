@@ -17,9 +17,10 @@ from urllib.request import urlopen
 
 import pytest
 
+from digest.app.build import run_build
+from digest.app.render import run_render
 from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
-from digest.pipeline import run_build, run_render
 from digest.render import templates_dir
 from digest.store import Store, open_store
 from digest.web.preview import PreviewApp

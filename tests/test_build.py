@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from digest.app.build import run_build
 from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
 from digest.models import BRIEF_THEME_ID, IssueStatus, ItemDraft, SourceKind
-from digest.pipeline import run_build
-from digest.report import issue_json
 from digest.sentences import count_words, split_sentences
+from digest.serialize import issue_json
 from digest.settings import Pin, Settings, Theme
 from digest.store import Store
 

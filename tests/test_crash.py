@@ -15,10 +15,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from digest.app.build import run_build
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
 from digest.models import DeliveryStatus, IssueStatus, SubscriberStatus
-from digest.pipeline import run_build
 from digest.store import open_store
 
 from .conftest import DOCUMENTS

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from digest.app.build import run_build
+from digest.app.render import run_render
 from digest.config import load_settings
 from digest.errors import RenderError
 from digest.ingest.documents import document_files, ingest_documents
 from digest.mail.identity import SAMPLE_KEY, read_unsubscribe_token
 from digest.models import BRIEF_THEME_ID, Entry, Issue, IssueStatus, Link, Section
-from digest.pipeline import run_build, run_render
 from digest.render import MAX_HTML_BYTES, UNSUBSCRIBE_PLACEHOLDER, render_issue, templates_dir
 from digest.settings import Settings
 from digest.store import Store, open_store
@@ -104,7 +105,7 @@ def test_hostile_titles_stay_text_in_html_text_and_json(settings: Settings) -> N
     assert "onerror" not in parsed.attributes
     assert "&lt;script&gt;" in rendered.html
     assert HOSTILE in rendered.text  # shown literally in the text part
-    from digest.report import issue_json
+    from digest.serialize import issue_json
 
     assert (
         json.loads(json.dumps(issue_json(issue, {})))["issue"]["sections"][0]["entries"][0]["title"]

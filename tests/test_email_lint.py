@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from digest.app.build import run_build
+from digest.app.render import run_render
 from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
-from digest.pipeline import run_build, run_render
 from digest.store import open_store
 
 from .conftest import REPO, SHARED

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from digest.app.build import run_build
+from digest.app.render import run_render
 from digest.config import load_settings
 from digest.errors import ConfigError
 from digest.ingest.documents import document_files, ingest_documents
 from digest.models import Entry, Issue, IssueStatus, Link, Section
-from digest.pipeline import run_build, run_render
 from digest.render import render_issue
 from digest.sentences import count_words
 from digest.settings import NewsletterSettings, Settings, template_problems

@@ -181,9 +181,9 @@ def test_server_down_falls_back(tmp_path: Path) -> None:
 def test_build_with_the_openai_backend(chat: FakeChatServer, tmp_path: Path, store, now) -> None:
     from dataclasses import replace
 
+    from digest.app.build import run_build
     from digest.config import load_settings
     from digest.ingest.documents import ingest_documents
-    from digest.pipeline import run_build
     from digest.settings import SummarizerSettings
 
     from .conftest import DOCUMENTS, REPO

@@ -18,14 +18,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from digest.app.build import run_build
+from digest.app.render import run_render
+from digest.app.send import send_issue
 from digest.cli import main
 from digest.config import load_settings
 from digest.errors import OutputError
 from digest.ingest.documents import ingest_documents
-from digest.mail.send import send_issue
 from digest.mail.transport import OutboxTransport
 from digest.models import DeliveryStatus, SubscriberStatus
-from digest.pipeline import run_build, run_render
 from digest.settings import Settings
 from digest.store import Store
 
@@ -119,7 +120,7 @@ def test_outbox_on_a_full_disk_stops_the_send_cleanly_and_a_rerun_resumes(
 
 def send_to_outbox_size(store: Store, settings: Settings, number: int, now: datetime) -> bytes:
     """One reader's message as the outbox would write it (the dry run, elsewhere)."""
-    from digest.mail.send import preview_messages
+    from digest.app.send import preview_messages
 
     folder = settings.mail.outbox_dir.parent / "measure"
     preview_messages(store, settings, number, folder)

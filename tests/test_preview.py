@@ -19,12 +19,13 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from click.testing import CliRunner
 
+from digest.app.build import run_build
+from digest.app.render import sample_recipient
 from digest.cli import main
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
 from digest.mail.identity import SAMPLE_KEY
 from digest.models import Entry, Issue, IssueStatus, Link, Section
-from digest.pipeline import load_issue, run_build, sample_recipient
 from digest.render import personalize, render_issue, templates_dir
 from digest.store import Store
 from digest.web.preview import PreviewApp
@@ -120,7 +121,7 @@ def test_email_page_is_exactly_what_the_sender_renders(
 ) -> None:
     number = seed_draft(store, config, now)
     settings = load_settings(config, env={})
-    issue, items = load_issue(store, number)
+    issue, items = store.load_issue(number)
     reader = sample_recipient(settings, number, SAMPLE_KEY)
     sent_html, sent_text = personalize(
         render_issue(issue, items, settings, templates), reader.unsubscribe_url, reader.name

@@ -19,12 +19,12 @@ from wsgiref.util import setup_testing_defaults
 import feedparser
 import pytest
 
+from digest.app.build import run_build
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
 from digest.mail.confirm import confirm_token, read_confirm_token, send_confirmations
 from digest.mail.identity import TokenClaim, unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
-from digest.pipeline import run_build
 from digest.settings import Settings
 from digest.store import Store
 from digest.web.public import PublicApp, mask_address

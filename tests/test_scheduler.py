@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from digest.app.status import next_fire_times
 from digest.config import load_settings
 from digest.scheduler import Leader, make_scheduler
-from digest.status import next_fire_times
 from digest.store import Store, open_store
 
 from .conftest import DOCUMENTS

@@ -16,14 +16,15 @@ from pathlib import Path
 
 import pytest
 
+from digest.app.build import run_build
+from digest.app.send import preview_messages, send_issue
 from digest.config import load_settings
 from digest.errors import DigestError
 from digest.ingest.documents import ingest_documents
 from digest.mail.identity import read_unsubscribe_token
-from digest.mail.send import RateLimiter, preview_messages, send_issue
 from digest.mail.transport import SmtpTransport
+from digest.mail.worker import RateLimiter
 from digest.models import DeliveryStatus, IssueStatus, SubscriberStatus
-from digest.pipeline import run_build
 from digest.settings import Settings
 from digest.store import Store
 

@@ -23,11 +23,11 @@ from typing import Any
 
 import httpx
 
+from digest.app.build import run_build
 from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
 from digest.mail.identity import unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
-from digest.pipeline import run_build
 from digest.scheduler import make_scheduler
 from digest.store import Store, open_store
 

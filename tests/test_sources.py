@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from digest.app.build import run_build
+from digest.app.render import run_render
 from digest.config import load_settings
 from digest.errors import ConfigError
 from digest.ingest.dates import document_year, event_date
 from digest.ingest.documents import document_files, ingest_documents, read_document
 from digest.ingest.run import run_ingest
-from digest.pipeline import run_build, run_render
 from digest.settings import Settings
 from digest.store import Store, open_store
 

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from digest.app.build import run_build
 from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
 from digest.models import StoredItem
-from digest.pipeline import run_build
-from digest.report import issue_json
 from digest.sentences import split_sentences
+from digest.serialize import issue_json
 from digest.store import Store
 from digest.summarize.extractive import summarize_story
 from digest.summarize.stakes import read

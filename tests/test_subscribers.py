@@ -131,14 +131,14 @@ def test_unsubscribe_keeps_a_record_that_add_and_import_respect(
 def test_reactivate_a_wrong_bounce_is_logged_and_refuses_pending(
     run, database_url: str, caplog: pytest.LogCaptureFixture, now: datetime
 ) -> None:  # type: ignore[no-untyped-def]
-    from digest.mail.subscribers import reactivate
+    from digest.app.subscribe import reactivate
 
     run("subscribers", "add", "bob@example.org")
     run("subscribers", "add", "pia@example.org", "--pending")
     store = open_store(database_url)
     bob = store.find_subscribers(["bob@example.org"])["bob@example.org"]
     store.set_subscriber_status(bob.id, SubscriberStatus.BOUNCED, now, "550 5.1.1 no such user")
-    with caplog.at_level(logging.INFO, logger="digest.mail.subscribers"):
+    with caplog.at_level(logging.INFO, logger="digest.app.subscribe"):
         back = reactivate(store, "bob@example.org", now, "alice")
     assert back is not None and back.status is SubscriberStatus.ACTIVE
     assert back.status_reason == "reactivated by the operator alice"

@@ -15,7 +15,6 @@ from datetime import datetime
 
 from digest.feed import atom_feed
 from digest.models import Issue, IssueStatus
-from digest.pipeline import load_issue
 from digest.render import archive_html, french_date, lead_title, render_issue
 from digest.settings import Settings
 from digest.store import Store
@@ -53,7 +52,7 @@ def issue_page(store: Store, settings: Settings, number: int, now: datetime) -> 
     found = store.get_issue(number)
     if found is None or found.status is not IssueStatus.SENT:
         return None
-    issue, items = load_issue(store, number)
+    issue, items = store.load_issue(number)
     page = archive_html(render_issue(issue, items, settings), settings)
     store.keep_issue_page(number, page, now)
     log.info("issue %d: archive page rendered and kept", number)

@@ -1,6 +1,6 @@
 """Double opt-in: a signed, expiring confirmation link mailed to whoever subscribes.
 
-A request only queues the mail (`request_subscription`); the service's worker sends the
+A request only queues the mail (digest.app.subscribe); the service's worker sends the
 queue (`send_confirmations`, an APScheduler interval job in `digest serve`, or
 `digest send-confirmations`). A hanging SMTP server then delays a confirmation, never a
 web page. Caps per address (issue 10, item 8): one per 10 minutes, three per day, so the
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from enum import StrEnum
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from digest.mail.identity import (
     CONFIRM_SALT,
@@ -24,8 +25,8 @@ from digest.mail.identity import (
     sender_domain,
     token_claim,
 )
-from digest.mail.transport import ConnectionLost, Transport
-from digest.models import Subscriber, SubscriberStatus
+from digest.mail.transport import ConnectionLost, Transport, configured_transport
+from digest.models import Subscriber
 from digest.settings import Settings
 from digest.store import Store
 from digest.store.confirmations import QueuedConfirmation, Window
@@ -42,8 +43,6 @@ BATCH = 50
 
 def confirm_token(secret: str, subscriber_id: int, nonce: str) -> str:
     """Bound to the row's token nonce as well as its id: it dies with the row."""
-    from itsdangerous import URLSafeTimedSerializer
-
     return str(URLSafeTimedSerializer(secret, salt=CONFIRM_SALT).dumps([subscriber_id, nonce]))
 
 
@@ -51,8 +50,6 @@ def read_confirm_token(
     secret: str, token: str, max_age: int = CONFIRM_MAX_AGE
 ) -> TokenClaim | None:
     """What the token claims, or None when forged, altered or older than `max_age` seconds."""
-    from itsdangerous import BadSignature, URLSafeTimedSerializer
-
     try:
         value = URLSafeTimedSerializer(secret, salt=CONFIRM_SALT).loads(token, max_age=max_age)
     except BadSignature:  # SignatureExpired is a BadSignature too
@@ -67,37 +64,6 @@ def subscriber_for_confirm_token(
     is gone (a token signed for a removed row never confirms whoever comes next)."""
     claim = read_confirm_token(secret, token, max_age)
     return None if claim is None else store.subscriber_by_token(claim.subscriber_id, claim.nonce)
-
-
-class Requested(StrEnum):
-    """What a subscribe request did; for logs and tests only: the visitor sees one answer
-    whatever it is, so the form tells no stranger who is subscribed."""
-
-    QUEUED = "queued"
-    CAPPED = "capped"  # this address had its confirmation(s) for the window
-    ALREADY_ACTIVE = "already active"
-    BOUNCED = "bounced"  # the address bounced: an operator reactivates it, not the form
-
-
-def request_subscription(
-    store: Store, secret: str, raw_email: str, name: str | None, now: datetime
-) -> Requested:
-    """Queue a confirmation for this address (a new one is recorded as pending). ValueError
-    when the address is not one. Never changes an existing subscriber's status."""
-    from digest.mail.subscribers import normalise_address
-
-    email = normalise_address(raw_email)
-    subscriber = store.subscribe_pending(email, name, now).subscriber
-    if subscriber.status is SubscriberStatus.ACTIVE:
-        outcome = Requested.ALREADY_ACTIVE
-    elif subscriber.status is SubscriberStatus.BOUNCED:
-        outcome = Requested.BOUNCED
-    else:  # pending (asked again) or unsubscribed (may come back, by their own click)
-        token = confirm_token(secret, subscriber.id, subscriber.token_nonce)
-        queued = store.queue_confirmation(subscriber.id, email.lower(), token, now, ADDRESS_WINDOWS)
-        outcome = Requested.QUEUED if queued else Requested.CAPPED
-    log.info("web: subscribe request for subscriber %d: %s", subscriber.id, outcome)
-    return outcome
 
 
 @dataclass
@@ -173,11 +139,7 @@ def _failed(
 
 
 def confirmation_transport(settings: Settings) -> Transport:
-    from digest.mail.transport import OutboxTransport, SmtpTransport
-
-    if settings.mail.transport == "outbox":
-        return OutboxTransport(settings.mail.outbox_dir / "confirmations")
-    return SmtpTransport(settings.mail.smtp)
+    return configured_transport(settings, settings.mail.outbox_dir / "confirmations")
 
 
 def confirmation_message(settings: Settings, email: str, token: str, now: datetime) -> EmailMessage:

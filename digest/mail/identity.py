@@ -11,18 +11,15 @@ import functools
 import re
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import TYPE_CHECKING
+
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from digest.errors import ConfigError, UsageError
+from digest.mail.message import MessageTemplate, Recipient
+from digest.models import Subscriber
+from digest.render import RenderedIssue
 from digest.settings import Settings
-
-if TYPE_CHECKING:
-    from itsdangerous import URLSafeSerializer
-
-    from digest.mail.message import MessageTemplate, Recipient
-    from digest.models import Subscriber
-    from digest.render import RenderedIssue
-    from digest.store import Store
+from digest.store import Store
 
 SAMPLE_KEY = "sample-only-not-a-secret"  # for sample.eml when no key is configured
 MIN_KEY_LENGTH = 16  # shorter keys are guessable offline from one signed link
@@ -114,8 +111,6 @@ def unsubscribe_token(secret: str, subscriber_id: int, nonce: str) -> str:
 
 def read_unsubscribe_token(secret: str, token: str) -> TokenClaim | None:
     """What the token claims, or None for a forged, altered or foreign token."""
-    from itsdangerous import BadSignature
-
     try:
         value = _unsubscribe_serializer(secret).loads(token)
     except BadSignature:
@@ -153,8 +148,6 @@ def recipient(
     """One reader's values for the message template: their signed unsubscribe links (bound
     to their row's token `nonce`) and the issue's Message-ID for them (keyed by subscriber
     unless `message_key` is given)."""
-    from digest.mail.message import Recipient
-
     token = unsubscribe_token(secret, subscriber_id, nonce)
     return Recipient(
         email=email,
@@ -167,15 +160,11 @@ def recipient(
 
 @functools.lru_cache(maxsize=4)
 def _unsubscribe_serializer(secret: str) -> URLSafeSerializer:
-    from itsdangerous import URLSafeSerializer
-
     return URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT)
 
 
 def message_template(rendered: RenderedIssue, settings: Settings) -> MessageTemplate:
     """The issue's shared message parts, with this newsletter's sender and list identity."""
-    from digest.mail.message import MessageTemplate
-
     return MessageTemplate.prepare(
         rendered,
         sender=settings.mail.sender,

@@ -16,102 +16,38 @@ import logging
 import os
 import socket
 import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from digest.errors import DigestError
-from digest.mail.identity import (
-    message_template,
-    recipient,
-    sender_address,
-)
-from digest.mail.message import build_message
-from digest.mail.transport import Transport
-from digest.mail.worker import Run, work
-from digest.models import DeliveryStatus, IssueStatus, SubscriberStatus
+from digest.mail.identity import SAMPLE_KEY, recipient, sender_address
+from digest.mail.message import MessageTemplate, build_message
+from digest.mail.transport import OutboxTransport, Transport
+from digest.mail.worker import RateLimiter, Run, SendReport, work
+from digest.models import DeliveryStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class SendReport:
-    issue: int
-    total: int = 0
-    sent: int = 0
-    waiting: int = 0  # 4xx answers, to be retried by a later run
-    bounced: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # no longer active
-    stopped: str | None = None  # why the run ended early, if it did
-    hint: str | None = None  # what to do about it
-
-    @property
-    def complete(self) -> bool:
-        return self.stopped is None and self.waiting == 0
-
-
-class RateLimiter:
-    """At most `per_second` messages a second, and `window` messages per `window_seconds`
-    (a provider's hourly quota): shared by all connections."""
-
-    def __init__(
-        self,
-        per_second: float,
-        window: int,
-        window_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.window, self.window_seconds = window, window_seconds
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._next = 0.0
-        self._sent: deque[float] = deque()
-
-    def acquire(self) -> bool:
-        """Wait for the next slot; False when the window is used up (stop, resume later)."""
-        with self._lock:
-            now = self.clock()
-            if self.window > 0:
-                while self._sent and self._sent[0] <= now - self.window_seconds:
-                    self._sent.popleft()
-                if len(self._sent) >= self.window:
-                    return False
-                self._sent.append(now)
-            wait = max(0.0, self._next - now)
-            self._next = max(now, self._next) + self.interval
-        if wait:
-            time.sleep(wait)
-        return True
-
-
-def send_issue(
+def deliver(
     store: Store,
     settings: Settings,
     number: int,
+    template: MessageTemplate,
     transport: Transport,
     *,
+    secret: str,
     clock: Callable[[], datetime],
     on_progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     connections: int | None = None,
 ) -> SendReport:
-    """Send issue `number`; safe to re-run. Raises DigestError when it must not be sent."""
-    from digest.pipeline import load_issue
-    from digest.render import archive_html, render_issue
-
-    issue, items = load_issue(store, number)
-    _check_sendable(store, settings, number, issue.status, clock())
-    secret = _secret(settings)
-    rendered = render_issue(issue, items, settings)
-    store.keep_issue_page(number, archive_html(rendered, settings), clock())
-    template = message_template(rendered, settings)
+    """Deliver issue `number`'s rendered `template` to every active subscriber, from the
+    ledger; safe to re-run. The caller (digest.app.send) checked the issue may be sent."""
     store.open_deliveries(number, clock())
     counts = store.delivery_counts(number)
     report = SendReport(issue=number, total=sum(counts.values()))
@@ -153,23 +89,9 @@ def send_issue(
     return report
 
 
-def _check_sendable(
-    store: Store, settings: Settings, number: int, status: IssueStatus, now: datetime
-) -> None:
-    if status is IssueStatus.DRAFT:
-        if not settings.mail.auto_approve:
-            raise DigestError(
-                f"issue {number} is a draft, not approved",
-                hint=f"review it (digest preview), then: digest approve {number}",
-            )
-        store.approve_issue(number, now)
-    if not sender_address(settings.mail.sender):
-        raise DigestError("mail.from is not set", hint="set mail.from: Lettre <lettre@example.org>")
-
-
-def _secret(settings: Settings) -> str:
-    from digest.mail.identity import SAMPLE_KEY
-
+def signing_secret(settings: Settings) -> str:
+    """The key unsubscribe links are signed with: DIGEST_SECRET_KEY, or the public sample
+    key for the outbox only; DigestError for a real transport without a key."""
     if settings.mail.secret_key:
         return settings.mail.secret_key
     if settings.mail.transport != "outbox":
@@ -205,18 +127,19 @@ class DryRun:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (email, why)
 
 
-def preview_messages(store: Store, settings: Settings, number: int, folder: Path) -> DryRun:
-    """The dry run: every active subscriber's message written to `folder`, exactly as it
-    would be sent, with no ledger row created or changed. A message that cannot be built
-    is reported, as the send would record it, and the others are written."""
-    from digest.mail.transport import OutboxTransport
-    from digest.pipeline import load_issue
-    from digest.render import render_issue
-
-    issue, items = load_issue(store, number)
-    template = message_template(render_issue(issue, items, settings), settings)
+def write_messages(
+    store: Store,
+    settings: Settings,
+    number: int,
+    template: MessageTemplate,
+    secret: str,
+    folder: Path,
+) -> DryRun:
+    """The dry run's messages: every active subscriber's message written to `folder` as it
+    would be sent, except for the DKIM signature (a dry run needs no private key), with no
+    ledger row created or changed. A message that cannot be built is reported, as the send
+    would record it, and the others are written."""
     connection = OutboxTransport(folder).connect()
-    secret = _secret(settings)
     result = DryRun()
     for person in store.list_subscribers(SubscriberStatus.ACTIVE):
         try:

@@ -284,8 +284,14 @@ def _failure(code: int, answer: bytes | str, stage: str) -> Exception:
 
 def transport_for(settings: Settings, number: int, dry_run: bool = False) -> Transport:
     """The configured transport; the outbox (one folder per issue) for a dry run."""
-    if dry_run or settings.mail.transport == "outbox":
-        return OutboxTransport(outbox_folder(settings, number, dry_run))
+    folder = outbox_folder(settings, number, dry_run)
+    return OutboxTransport(folder) if dry_run else configured_transport(settings, folder)
+
+
+def configured_transport(settings: Settings, outbox: Path) -> Transport:
+    """SMTP as configured, or the outbox writing into the folder `outbox`."""
+    if settings.mail.transport == "outbox":
+        return OutboxTransport(outbox)
     return SmtpTransport(settings.mail.smtp)
 
 

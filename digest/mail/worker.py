@@ -1,5 +1,6 @@
-"""One connection's share of a send: claim rows, build and send each message, and record
-each outcome in the ledger.
+"""The workers of one send, one per connection, and what they share (the rate limiter,
+the report): each claims rows, builds and sends each message, and records each outcome
+in the ledger.
 
 Every outcome of one message is classified here: accepted (marked sent), a 4xx (retried
 later), a 5xx about the address (failed; a 5.1.x bounces the subscriber), a refusal of
@@ -15,14 +16,15 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from digest.errors import DigestError
+from digest.mail.dkim import sign
 from digest.mail.identity import recipient
 from digest.mail.message import MessageTemplate, Recipient, build_message
 from digest.mail.transport import (
@@ -37,9 +39,6 @@ from digest.settings import Settings
 from digest.store import Store
 from digest.store.claims import DeliveryMarks
 
-if TYPE_CHECKING:
-    from digest.mail.send import RateLimiter, SendReport
-
 log = logging.getLogger(__name__)
 
 # Rows claimed at a time per connection. A claim costs three statements, so small batches
@@ -52,6 +51,58 @@ MAX_RECONNECTS = 3  # in a row: then the run stops (the server keeps closing on 
 # recipients': a content filter refusing the issue (issue 10 saw a whole list marked
 # bounced), a sender refused, a bug. The run stops and their rows go back untouched.
 STREAK = 5
+
+
+@dataclass
+class SendReport:
+    issue: int
+    total: int = 0
+    sent: int = 0
+    waiting: int = 0  # 4xx answers, to be retried by a later run
+    bounced: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # no longer active
+    stopped: str | None = None  # why the run ended early, if it did
+    hint: str | None = None  # what to do about it
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None and self.waiting == 0
+
+
+class RateLimiter:
+    """At most `per_second` messages a second, and `window` messages per `window_seconds`
+    (a provider's hourly quota): shared by all connections."""
+
+    def __init__(
+        self,
+        per_second: float,
+        window: int,
+        window_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.window, self.window_seconds = window, window_seconds
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._next = 0.0
+        self._sent: deque[float] = deque()
+
+    def acquire(self) -> bool:
+        """Wait for the next slot; False when the window is used up (stop, resume later)."""
+        with self._lock:
+            now = self.clock()
+            if self.window > 0:
+                while self._sent and self._sent[0] <= now - self.window_seconds:
+                    self._sent.popleft()
+                if len(self._sent) >= self.window:
+                    return False
+                self._sent.append(now)
+            wait = max(0.0, self._next - now)
+            self._next = max(now, self._next) + self.interval
+        if wait:
+            time.sleep(wait)
+        return True
 
 
 @dataclass
@@ -324,8 +375,6 @@ def _unexpected(run: Run, what: str, exc: Exception) -> _Failure:
 def _message(run: Run, reader: Recipient) -> bytes:
     message = build_message(run.template, reader, run.clock())
     if run.settings.mail.dkim is not None:
-        from digest.mail.dkim import sign
-
         message = sign(message, run.settings.mail.dkim)
     return message
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest.errors import StoreError
+from digest.errors import DigestError, StoreError
 from digest.models import (
     Issue,
     IssueStatus,
@@ -228,6 +228,16 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
         with self.session() as s:
             row = s.scalar(issue_query().where(IssueRow.number == number))
             return None if row is None else issue_from_row(row)
+
+    def load_issue(self, number: int) -> tuple[Issue, dict[int, StoredItem]]:
+        """An issue and the items it cites, or a DigestError naming the issues there are."""
+        issue = self.get_issue(number)
+        if issue is None:
+            known = ", ".join(str(i.number) for i in self.list_issues()) or "none yet"
+            raise DigestError(f"no issue {number} (issues: {known})", hint="digest build makes one")
+        ids = {b.item_id for s in issue.sections for b in s.blurb}
+        ids.update(i for e in issue.entries for i in e.item_ids)
+        return issue, {item.id: item for item in self.items_by_id(sorted(ids))}
 
     def list_issues(self) -> list[Issue]:
         with self.session() as s:

@@ -16,16 +16,18 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from digest.app.build import rebuild_draft
+from digest.app.render import SampleReading, render_for_sample_reader
 from digest.config import load_settings
 from digest.errors import DigestError, RenderError
-from digest.models import Issue, IssueStatus
-from digest.render import RenderedIssue, jinja_environment, templates_dir
+from digest.models import IssueStatus
+from digest.render import jinja_environment, templates_dir
 from digest.settings import Settings
 from digest.store import Store
 from digest.web.routing import Request, Response, Router, StartResponse, respond
@@ -49,16 +51,6 @@ BANNERS = {
     IssueStatus.SENDING: "Envoi en cours",
     IssueStatus.SENT: "Envoyé",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Preview:
-    """An issue as one sample reader receives it."""
-
-    issue: Issue
-    rendered: RenderedIssue
-    html: str
-    text: str
 
 
 class PreviewApp:
@@ -177,21 +169,11 @@ class PreviewApp:
 
     # -- the issue, rendered as the sender renders it --------------------------------
 
-    def _preview(self, number: int) -> Preview | None:
-        from digest.mail.identity import SAMPLE_KEY
-        from digest.pipeline import load_issue, sample_recipient
-        from digest.render import personalize, render_issue
-
+    def _preview(self, number: int) -> SampleReading | None:
         settings = self._current_settings()
-        if self.store.get_issue(number) is None:
-            return None
-        issue, items = load_issue(self.store, number)
-        rendered = render_issue(issue, items, settings, self.templates)
-        reader = sample_recipient(settings, number, SAMPLE_KEY)  # the reader of sample.eml
-        html, text = personalize(rendered, reader.unsubscribe_url, reader.name)
-        return Preview(issue, rendered, html, text)
+        return render_for_sample_reader(self.store, settings, number, self.templates)
 
-    def _issue_context(self, preview: Preview) -> dict[str, Any]:
+    def _issue_context(self, preview: SampleReading) -> dict[str, Any]:
         issue = preview.issue
         return {
             "number": issue.number,
@@ -229,15 +211,7 @@ class PreviewApp:
                 self._problem = exc
 
     def _rebuild_draft(self, settings: Settings) -> None:
-        from digest.pipeline import run_build
-
-        latest = self.store.latest_issue()
-        if latest is None or latest.status is not IssueStatus.DRAFT:
-            return  # only drafts change: a build now would start a new issue
-        result = run_build(self.store, settings, self.clock())
-        log.info("preview: configuration changed, draft %d rebuilt", latest.number)
-        if result.issue is None:
-            log.info("preview: the rebuild found no story; draft %d kept", latest.number)
+        rebuild_draft(self.store, settings, self.clock())
 
     def _current_settings(self) -> Settings:
         self._refresh()

@@ -20,10 +20,17 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from digest.app.archive import archive_list, atom, issue_page
+from digest.app.subscribe import (
+    confirm_by_link,
+    request_subscription,
+    subscriber_for_confirm_link,
+    subscriber_for_unsubscribe_link,
+    unsubscribe_by_link,
+)
 from digest.errors import SubscriberError
 from digest.mail.confirm import CONFIRM_MAX_AGE, MAX_ATTEMPTS
-from digest.mail.identity import SAMPLE_KEY, subscriber_for_unsubscribe_token
-from digest.models import NAME_MAX, SubscriberStatus, validate_name
+from digest.mail.identity import SAMPLE_KEY
+from digest.models import NAME_MAX, Subscriber, SubscriberStatus, validate_name
 from digest.render import jinja_environment, templates_dir
 from digest.settings import Settings
 from digest.store import Store
@@ -218,25 +225,17 @@ class PublicApp:
 
     def unsubscribe(self, environ: dict[str, Any], token: str) -> Response:
         _read_body(environ)  # List-Unsubscribe=One-Click: the token is the authority
-        subscriber = self._subscriber_of(token)
+        subscriber = unsubscribe_by_link(self.store, self.secret, token, self.clock())
         if subscriber is None:
             return self._bad_link()
-        if subscriber.status is not SubscriberStatus.UNSUBSCRIBED:
-            self.store.set_subscriber_status(
-                subscriber.id,
-                SubscriberStatus.UNSUBSCRIBED,
-                self.clock(),
-                reason="unsubscribed by the person (web link)",
-            )
-            log.info("web: subscriber %d unsubscribed", subscriber.id)
         return self._page(
             "200 OK",
             "Désabonnement confirmé",
             f"{mask_address(subscriber.email)} ne recevra plus {self.settings.newsletter.title}.",
         )
 
-    def _subscriber_of(self, token: str) -> Any:
-        return subscriber_for_unsubscribe_token(self.store, self.secret, token)
+    def _subscriber_of(self, token: str) -> Subscriber | None:
+        return subscriber_for_unsubscribe_link(self.store, self.secret, token)
 
     def _bad_link(self) -> Response:
         return self._notice(BAD_LINK)
@@ -247,8 +246,6 @@ class PublicApp:
         return self._render("200 OK", "subscribe.html.j2", email="", name="", error="")
 
     def subscribe(self, environ: dict[str, Any]) -> Response:
-        from digest.mail.confirm import request_subscription
-
         form = _read_body(environ)
         now = self.clock()
         client = client_address(environ, self.settings.web.trusted_proxies)
@@ -279,9 +276,7 @@ class PublicApp:
         return self._notice(CHECK_YOUR_INBOX)
 
     def confirm_page(self, environ: dict[str, Any], token: str) -> Response:
-        from digest.mail.confirm import subscriber_for_confirm_token
-
-        if subscriber_for_confirm_token(self.store, self.secret, token) is None:
+        if subscriber_for_confirm_link(self.store, self.secret, token) is None:
             return self._expired()
         return self._page(
             "200 OK",
@@ -292,20 +287,9 @@ class PublicApp:
         )
 
     def confirm(self, environ: dict[str, Any], token: str) -> Response:
-        from digest.mail.confirm import subscriber_for_confirm_token
-
-        subscriber = subscriber_for_confirm_token(self.store, self.secret, token)
+        subscriber = confirm_by_link(self.store, self.secret, token, self.clock())
         if subscriber is None:
             return self._expired()
-        # The person's own click: the only way back in after an unsubscribe. A bounced
-        # address stays bounced until an operator reactivates it.
-        if subscriber.status in (SubscriberStatus.PENDING, SubscriberStatus.UNSUBSCRIBED):
-            self.store.set_subscriber_status(
-                subscriber.id,
-                SubscriberStatus.ACTIVE,
-                self.clock(),
-                reason="confirmed by the person (web link)",
-            )
         return self._page(
             "200 OK",
             "Abonnement confirmé",

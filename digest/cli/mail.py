@@ -1,20 +1,25 @@
-"""Mail commands of the command line: subscribers, approve, send. Registered on the main
-group by digest.cli (kept apart so each module stays readable)."""
+"""Mail commands: subscribers, approve, send, send-confirmations."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from digest.cli import Context, _handle_errors, _opened_store, main
+from digest.cli._common import Context, handle_errors, opened_store, utcnow
+from digest.cli.output import SendProgress, print_send_report, subscribers_json
 from digest.mail.transport import outbox_folder, transport_for
+from digest.models import SubscriberStatus
 from digest.settings import Settings
 
+if TYPE_CHECKING:  # types only: the commands import the use cases themselves, lazily
+    from digest.mail.worker import SendReport
+    from digest.store import Store
 
-@main.group()
+
+@click.group()
 def subscribers() -> None:
     """Add, import, list, unsubscribe, reactivate and remove subscribers."""
 
@@ -24,15 +29,13 @@ def subscribers() -> None:
 @click.option("--name", help="The subscriber's name (used in the greeting).")
 @click.option("--pending", is_flag=True, help="Add as pending (to be confirmed), not active.")
 @click.pass_obj
-@_handle_errors
+@handle_errors
 def add(obj: Context, email: str, name: str | None, pending: bool) -> None:
     """Add one subscriber (active unless --pending); never re-adds a suppressed address."""
-    from digest.mail.subscribers import add_subscriber
-    from digest.models import SubscriberStatus
-    from digest.store import utcnow
+    from digest.app.subscribe import add_subscriber  # lazy: the store (SQLAlchemy)
 
     status = SubscriberStatus.PENDING if pending else SubscriberStatus.ACTIVE
-    with _opened_store(obj.settings()) as store:
+    with opened_store(obj.settings()) as store:
         subscriber = add_subscriber(store, email, name, status, utcnow())
     click.echo(f"added {subscriber.email} ({subscriber.status.value})")
 
@@ -40,14 +43,13 @@ def add(obj: Context, email: str, name: str | None, pending: bool) -> None:
 @subscribers.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
-@_handle_errors
+@handle_errors
 def import_(obj: Context, path: Path) -> None:
     """Import a CSV with a header row (email[,name], or ; separated): all lines or none.
     Known and suppressed (unsubscribed, bounced, erased) addresses are skipped."""
-    from digest.mail.subscribers import import_subscribers
-    from digest.store import utcnow
+    from digest.app.subscribe import import_subscribers  # lazy: the store (SQLAlchemy)
 
-    with _opened_store(obj.settings()) as store:
+    with opened_store(obj.settings()) as store:
         report = import_subscribers(store, path, utcnow())
     click.echo(f"imported {len(report.added)} subscribers from {path}")
     if report.skipped:
@@ -60,30 +62,15 @@ def import_(obj: Context, path: Path) -> None:
 @click.option("--status", type=click.Choice(["pending", "active", "unsubscribed", "bounced"]))
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-@_handle_errors
+@handle_errors
 def list_(obj: Context, status: str | None, as_json: bool) -> None:
     """List subscribers, optionally by status."""
-    from digest.models import SubscriberStatus
-    from digest.report import iso
+    from digest.app.subscribe import list_subscribers  # lazy: the store (SQLAlchemy)
 
-    with _opened_store(obj.settings()) as store:
-        people = store.list_subscribers(SubscriberStatus(status) if status else None)
+    with opened_store(obj.settings()) as store:
+        people = list_subscribers(store, SubscriberStatus(status) if status else None)
     if as_json:
-        rows = [
-            {
-                "id": p.id,
-                "email": p.email,
-                "name": p.name,
-                "status": p.status.value,
-                "created_at": iso(p.created_at),
-                "confirmed_at": iso(p.confirmed_at),
-                "unsubscribed_at": iso(p.unsubscribed_at),
-                "bounced_at": iso(p.bounced_at),
-                "status_reason": p.status_reason,
-            }
-            for p in people
-        ]
-        click.echo(json.dumps({"version": 1, "subscribers": rows}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(subscribers_json(people), ensure_ascii=False, indent=2))
         return
     for p in people:
         click.echo(f"{p.email}\t{p.status.value}\t{p.name or ''}")
@@ -93,29 +80,27 @@ def list_(obj: Context, status: str | None, as_json: bool) -> None:
 @subscribers.command("unsubscribe")
 @click.argument("email")
 @click.pass_obj
-@_handle_errors
+@handle_errors
 def unsubscribe(obj: Context, email: str) -> None:
     """Unsubscribe someone for them; their row stays as the record not to mail them."""
-    from digest.mail.subscribers import unsubscribe as unsubscribe_person
-    from digest.store import utcnow
+    from digest.app import subscribe  # lazy: the store (SQLAlchemy)
 
-    with _opened_store(obj.settings()) as store:
-        person = unsubscribe_person(store, email, utcnow(), _operator())
+    with opened_store(obj.settings()) as store:
+        person = subscribe.unsubscribe(store, email, utcnow(), subscribe.operator())
     click.echo(f"{person.email} is unsubscribed ({person.status_reason})")
 
 
 @subscribers.command("reactivate")
 @click.argument("email")
 @click.pass_obj
-@_handle_errors
+@handle_errors
 def reactivate(obj: Context, email: str) -> None:
     """Make a wrongly bounced or unsubscribed address active again (not a pending one:
     only their own confirmation does that). For an erased address, lift its suppression."""
-    from digest.mail.subscribers import reactivate as reactivate_person
-    from digest.store import utcnow
+    from digest.app import subscribe  # lazy: the store (SQLAlchemy)
 
-    with _opened_store(obj.settings()) as store:
-        person = reactivate_person(store, email, utcnow(), _operator())
+    with opened_store(obj.settings()) as store:
+        person = subscribe.reactivate(store, email, utcnow(), subscribe.operator())
     if person is None:
         click.echo(f"{email}: suppression lifted; add them again with: digest subscribers add")
         return
@@ -125,56 +110,45 @@ def reactivate(obj: Context, email: str) -> None:
 @subscribers.command("remove")
 @click.argument("email")
 @click.pass_obj
-@_handle_errors
+@handle_errors
 def remove(obj: Context, email: str) -> None:
     """Erase a subscriber and their delivery history (a right-to-erasure request). To stop
     mailing someone, prefer `unsubscribe`: it keeps the record."""
-    from digest.mail.subscribers import remove as remove_person
-    from digest.store import utcnow
+    from digest.app import subscribe  # lazy: the store (SQLAlchemy)
 
-    with _opened_store(obj.settings()) as store:
-        person = remove_person(store, email, utcnow())
+    with opened_store(obj.settings()) as store:
+        person = subscribe.remove(store, email, utcnow())
     kept = "; a hash of the address is kept so no import re-adds it" if person.suppressed else ""
     click.echo(f"removed {person.email}{kept}")
 
 
-def _operator() -> str:
-    """Who runs the command, for the subscriber's record and the log."""
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (a container without an /etc/passwd entry)
-        return "unknown"
-
-
-@main.command()
+@click.command()
 @click.argument("number", type=int)
 @click.pass_obj
-@_handle_errors
+@handle_errors
 def approve(obj: Context, number: int) -> None:
     """Approve a draft issue for sending."""
-    from digest.store import utcnow
+    from digest.app.send import approve as approve_issue  # lazy: the store (SQLAlchemy)
 
-    with _opened_store(obj.settings()) as store:
-        store.approve_issue(number, utcnow())
+    with opened_store(obj.settings()) as store:
+        approve_issue(store, number, utcnow())
     click.echo(f"issue {number} approved; send it with: digest send {number}")
 
 
-@main.command()
+@click.command()
 @click.argument("number", type=int)
 @click.option("--dry-run", is_flag=True, help="Write the messages to the outbox; send nothing.")
 @click.option("--connections", type=click.IntRange(min=1), help="SMTP connections at once.")
 @click.pass_obj
-@_handle_errors
+@handle_errors
 def send(obj: Context, number: int, dry_run: bool, connections: int | None) -> None:
     """Deliver an approved issue to every active subscriber; safe to re-run."""
-    from digest.mail.identity import require_key_to_send
+    from digest.mail.identity import require_key_to_send  # lazy: the store (SQLAlchemy)
 
     settings = obj.settings()
     if not dry_run:
         require_key_to_send(settings, "digest send")
-    with _opened_store(settings) as store:
+    with opened_store(settings) as store:
         if dry_run:
             _dry_run(store, settings, number)
             return
@@ -183,11 +157,11 @@ def send(obj: Context, number: int, dry_run: bool, connections: int | None) -> N
         raise SystemExit(1 if report.stopped else 0)
 
 
-def deliver(store: Any, settings: Settings, number: int, connections: int | None = None) -> Any:
+def deliver(
+    store: Store, settings: Settings, number: int, connections: int | None = None
+) -> SendReport:
     """Send with a progress bar, then print the summary (shared by send and run)."""
-    from digest.mail.send import send_issue
-    from digest.report import SendProgress, print_send_report
-    from digest.store import utcnow
+    from digest.app.send import send_issue  # lazy: the store, the renderer
 
     transport = transport_for(settings, number)
     with SendProgress() as progress:
@@ -205,8 +179,8 @@ def deliver(store: Any, settings: Settings, number: int, connections: int | None
     return report
 
 
-def _dry_run(store: Any, settings: Settings, number: int) -> None:
-    from digest.mail.send import preview_messages
+def _dry_run(store: Store, settings: Settings, number: int) -> None:
+    from digest.app.send import preview_messages  # lazy: the store, the renderer
 
     folder = outbox_folder(settings, number, dry_run=True)
     result = preview_messages(store, settings, number, folder)
@@ -215,3 +189,23 @@ def _dry_run(store: Any, settings: Settings, number: int) -> None:
     )
     for email, why in result.failed:
         click.echo(f"  could not build the message for {email}: {why}")
+
+
+@click.command("send-confirmations")
+@click.pass_obj
+@handle_errors
+def send_confirmations(obj: Context) -> None:
+    """Mail the queued subscription confirmations now (serve does it every few seconds)."""
+    from digest.app.subscribe import send_confirmations as send_queued  # lazy: the store
+
+    settings = obj.settings()
+    with opened_store(settings) as store:
+        report = send_queued(store, settings, utcnow())
+    click.echo(f"{report.sent} confirmation(s) sent, {len(report.failed)} failed")
+    for failure in report.failed:
+        click.echo(f"  {failure}", err=True)
+    if report.failed:
+        raise SystemExit(1)
+
+
+COMMANDS = (subscribers, approve, send, send_confirmations)

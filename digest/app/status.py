@@ -1,11 +1,13 @@
-"""What `digest status` shows: sources, the schedule, the last job runs, the current issue
-and its delivery progress, gathered in one snapshot."""
+"""Use case: what `digest status` shows: sources, the schedule, the last job runs, the
+current issue and its delivery progress, gathered in one snapshot."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
 
 from digest.models import DeliveryStatus, Issue, SourceState
 from digest.settings import Settings
@@ -15,6 +17,9 @@ from digest.store.ops import JobRun
 
 @dataclass(frozen=True, slots=True)
 class ScheduledJob:
+    """A configured job and when it runs next (None: never); the scheduler reports the
+    same, read from its job store."""
+
     job: str
     cron: str
     next_run: datetime | None
@@ -45,8 +50,6 @@ def snapshot(store: Store, settings: Settings, now: datetime) -> Snapshot:
 
 def next_fire_times(settings: Settings, now: datetime) -> list[ScheduledJob]:
     """When each configured job runs next, computed from its cron expression."""
-    from apscheduler.triggers.cron import CronTrigger
-
     zone = ZoneInfo(settings.timezone)
     jobs = []
     for job, cron in settings.schedule.items():

@@ -1,12 +1,12 @@
 """What the command line prints: progress, per-source summaries, listings, and the stable
-JSON shapes of `digest items --json` and `digest status --json` (documented in the README;
-bump JSON_VERSION on any incompatible change)."""
+JSON shapes of `digest status --json` and `digest subscribers list --json` (documented in
+the README; bump JSON_VERSION on any incompatible change). The JSON of stories and issues
+is digest.serialize's: the renderer writes it too."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,24 +20,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from digest.models import (
-    IngestReport,
-    Issue,
-    Outcome,
-    Section,
-    SourceReport,
-    StoredItem,
-)
-from digest.status import Snapshot
+from digest.models import IngestReport, Issue, Outcome, SourceReport, StoredItem, Subscriber
+from digest.serialize import JSON_VERSION, iso
 
-JSON_VERSION = 1
+if TYPE_CHECKING:  # types only: importing the use cases would cost every command
+    from digest.app.status import Snapshot
+    from digest.mail.transport import Transport
+    from digest.mail.worker import SendReport
+
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, or None."""
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class IngestProgress:
@@ -96,7 +88,7 @@ def print_ingest_report(report: IngestReport) -> None:
 
 def database_location(database_url: str) -> str:
     """Where the data is, for humans: the SQLite file's path, or the URL without password."""
-    from sqlalchemy.engine import make_url
+    from sqlalchemy.engine import make_url  # lazy: `digest --help` must not load SQLAlchemy
 
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database:
@@ -211,94 +203,22 @@ def _shorten(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def items_json(items: list[StoredItem]) -> dict[str, Any]:
-    return {"version": JSON_VERSION, "items": [item_json(i) for i in items]}
-
-
-def item_json(item: StoredItem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "source": item.source_name,
-        "source_kind": item.source_kind.value,
-        "key": item.key,
-        "kind": item.kind.value,
-        "position": item.position,
-        "section": item.section,
-        "title": item.title,
-        "title_derived": item.title_derived,
-        "text": item.text,
-        "enjeux": item.enjeux,
-        "links": [{"url": link.url, "title": link.title} for link in item.links],
-        "url": item.url,
-        "author": item.author,
-        "language": item.language,
-        "published_at": iso(item.published_at),
-        "fetched_at": iso(item.fetched_at),
-        "credit": item.reader_source,  # the source name readers see
-        "origin": item.origin,
-        "event_date": item.event_date.isoformat() if item.event_date else None,
-    }
-
-
-def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
-    """The structured issue: what `digest show --json` prints and the renderer writes as
-    issue.json. Each blurb sentence names the item it came from and that item's source."""
-
-    def cite(section: Section, item_id: int) -> dict[str, Any]:
-        item = items.get(item_id)
-        return {
-            "item_id": item_id,
-            "source": item.reader_source if item else None,  # as readers see it
-            "title": section.headline_of(item_id) or (item.title if item else None),
-            "url": (item.url or (item.links[0].url if item.links else None)) if item else None,
+def subscribers_json(people: list[Subscriber]) -> dict[str, Any]:
+    rows = [
+        {
+            "id": p.id,
+            "email": p.email,
+            "name": p.name,
+            "status": p.status.value,
+            "created_at": iso(p.created_at),
+            "confirmed_at": iso(p.confirmed_at),
+            "unsubscribed_at": iso(p.unsubscribed_at),
+            "bounced_at": iso(p.bounced_at),
+            "status_reason": p.status_reason,
         }
-
-    return {
-        "version": JSON_VERSION,
-        "issue": {
-            "number": issue.number,
-            "status": issue.status.value,
-            "period": {"start": iso(issue.period_start), "end": iso(issue.period_end)},
-            "created_at": iso(issue.created_at),
-            "subject": issue.subject,
-            "preheader": issue.preheader,
-            "sections": [
-                {
-                    "theme": section.theme_id,
-                    "title": section.title,
-                    "blurb": [
-                        # original/explicit_subject: set when the subject was made explicit
-                        {
-                            "text": b.text,
-                            **cite(section, b.item_id),
-                            "original": b.original,
-                            "explicit_subject": b.subject,
-                        }
-                        for b in section.blurb
-                    ],
-                    "entries": [
-                        {
-                            "title": e.title,
-                            "summary": e.summary,
-                            "links": [{"url": link.url, "title": link.title} for link in e.links],
-                            "sources": list(e.sources),
-                            "date": _event_day(e.item_ids, items),
-                            "item_ids": list(e.item_ids),
-                        }
-                        for e in section.entries
-                    ],
-                }
-                for section in issue.sections
-            ],
-        },
-    }
-
-
-def _event_day(item_ids: tuple[int, ...], items: dict[int, StoredItem]) -> str | None:
-    """The first date the story's items give for its event (ISO), if any."""
-    dates = (items[i].event_date for i in item_ids if i in items)
-    day = next((d for d in dates if d is not None), None)
-    return day.isoformat() if day else None
+        for p in people
+    ]
+    return {"version": JSON_VERSION, "subscribers": rows}
 
 
 def print_issue(issue: Issue, items: dict[int, StoredItem]) -> None:
@@ -362,8 +282,9 @@ class SendProgress:
         self._progress.update(self._task, advance=count, rate=task.speed or 0.0)
 
 
-def print_send_report(report: Any, transport: Any) -> None:
-    where = f" to {transport.folder}" if getattr(transport, "folder", None) else ""
+def print_send_report(report: SendReport, transport: Transport) -> None:
+    folder = getattr(transport, "folder", None)  # the outbox's
+    where = f" to {folder}" if folder else ""
     out.print(
         f"issue {report.issue}: {report.sent} sent{where} ({transport.name}), "
         f"{len(report.failed)} failed, {len(report.skipped)} skipped (no longer subscribed), "

@@ -1,0 +1,122 @@
+"""Operations commands: run (the whole cycle once), status, preview, serve."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from digest.cli._common import Context, handle_errors, opened_store, utcnow
+from digest.cli.issues import echo_build
+from digest.cli.mail import deliver
+from digest.cli.output import IngestProgress, print_ingest_report, print_status, status_json
+from digest.mail.transport import outbox_folder
+
+
+@click.command()
+@click.pass_obj
+@handle_errors
+def run(obj: Context) -> None:
+    """Ingest, build, render and send once, as the schedule would."""
+    # lazy: the store, the fetchers, the summarizer, the renderer, the mail stage
+    from digest.app.build import run_once
+    from digest.app.ingest import count_sources
+    from digest.app.render import run_render
+    from digest.app.send import ensure_demo_subscriber, issue_to_send
+    from digest.mail.identity import require_key_to_send
+
+    settings = obj.settings()
+    require_key_to_send(settings, "digest run")
+    with opened_store(settings) as store:
+        with IngestProgress(count_sources(settings)) as progress:
+            result = run_once(store, settings, utcnow(), on_source_done=progress.advance)
+        print_ingest_report(result.ingest)
+        echo_build(result.build, settings)
+        number = issue_to_send(store, result.build.issue)
+        if number is None:
+            return
+        folder = outbox_folder(settings, number) / "rendered"
+        output = run_render(store, settings, number, folder, utcnow())
+        click.echo(f"rendered issue {number}: open {output.folder / 'issue.html'}")
+        ensure_demo_subscriber(store, settings, utcnow())
+        report = deliver(store, settings, number)
+    if report.stopped:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def status(obj: Context, as_json: bool) -> None:
+    """Sources, the schedule and the last job runs, the current issue and its deliveries."""
+    from digest.app.status import snapshot  # lazy: the store (SQLAlchemy), APScheduler
+
+    settings = obj.settings()
+    with opened_store(settings) as store:
+        state = snapshot(store, settings, utcnow())
+    if as_json:
+        click.echo(json.dumps(status_json(state), ensure_ascii=False, indent=2))
+    else:
+        print_status(state, settings.database_url)
+
+
+@click.command()
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0: any free port).",
+)
+@click.pass_obj
+@handle_errors
+def preview(obj: Context, port: int) -> None:
+    """Local web server for editors (127.0.0.1 only): each issue exactly as it is sent."""
+    from digest.web.preview import PreviewApp, serve_preview  # lazy: the store, the renderer
+
+    settings = obj.settings()
+    with opened_store(settings) as store:
+        app = PreviewApp(store, settings.config_path)
+        serve_preview(app, port, announce=lambda line: click.echo(line, err=True))
+
+
+@click.command()
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address of the web endpoints."
+)
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the web endpoints.",
+)
+@click.option("--no-web", is_flag=True, help="Run the scheduler only.")
+@click.pass_obj
+@handle_errors
+def serve(obj: Context, host: str, port: int, no_web: bool) -> None:
+    """Run the schedule (and the web endpoints) as a service, until SIGTERM."""
+    # lazy: the scheduler's jobs import every use case, the web apps the renderer
+    from digest.mail.identity import require_key_to_send, require_signing_key
+    from digest.scheduler import serve as run_service
+    from digest.store import open_store
+    from digest.web.public import make_public_app
+
+    settings = obj.settings()
+    if not no_web:  # the endpoints act on signed links anyone can hold
+        require_signing_key(settings, "digest serve (the web endpoints)")
+    require_key_to_send(settings, "digest serve (the scheduled send)")
+    store = open_store(settings.database_url)
+    app = None if no_web else make_public_app(settings)
+    run_service(
+        store,
+        settings,
+        host=host,
+        port=port,
+        app=app,
+        announce=lambda line: click.echo(line, err=True),
+    )
+
+
+COMMANDS = (run, status, preview, serve)
