@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 
 import click
 
-from digest.config import Settings, load_settings, resolve_config_path
+from digest.config import load_settings, resolve_config_path
 from digest.errors import DigestError
+from digest.settings import Settings
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])

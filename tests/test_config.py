@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from digest.cli import main
-from digest.config import ENV_VARS, load_settings
+from digest.config import load_settings
 from digest.errors import ConfigError
+from digest.settings import ENV_VARS
 
 from .conftest import DOCUMENTS, REPO
 

@@ -1,0 +1,123 @@
+"""Reads the declarations of `digest.settings` back: each setting's key, doc, default, env.
+
+One walk over the dataclasses serves the loader (which keys a block allows, which come only
+from the environment, what a missing key is for) and the README table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Union, get_args, get_origin
+
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+
+@dataclass(frozen=True, slots=True)
+class Declared:
+    """One declared setting: where it sits in the file and what it says about itself."""
+
+    path: tuple[str, ...]  # keys from the top of the file: ("mail", "smtp", "port")
+    field: FieldInfo
+    block: type | None  # the settings class it holds, for a block or a list of blocks
+    is_list: bool
+
+    @property
+    def key(self) -> str:
+        return ".".join(self.path)
+
+    @property
+    def doc(self) -> str:
+        return self.field.description or ""
+
+    def _extra(self, name: str) -> Any:
+        extra = self.field.json_schema_extra
+        return extra.get(name) if isinstance(extra, dict) else None
+
+    @property
+    def env(self) -> str | None:
+        value = self._extra("env")
+        return value if isinstance(value, str) else None
+
+    @property
+    def in_file(self) -> bool:
+        return self._extra("in_file") is not False
+
+    @property
+    def secret(self) -> bool:
+        return self._extra("secret") is True
+
+    @property
+    def shown_default(self) -> str | None:
+        """The default as a reader should see it, or None for a required setting."""
+        shown = self._extra("shown")
+        if isinstance(shown, str):
+            return shown
+        if self.field.default_factory is not None:
+            value = self.field.default_factory()  # type: ignore[call-arg]
+            return None if dataclasses.is_dataclass(value) else _shown(value)
+        if self.field.default is PydanticUndefined or self.field.default is Ellipsis:
+            return None
+        return _shown(self.field.default)
+
+
+def _shown(value: Any) -> str:
+    if value is None or value in ("", (), {}):
+        return "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def block_of(annotation: Any) -> type | None:
+    """The settings dataclass inside `X`, `X | None` or `tuple[X, ...]`, if any."""
+    if isinstance(annotation, type) and hasattr(annotation, "__pydantic_fields__"):
+        return annotation
+    if get_origin(annotation) in (Union, types.UnionType, tuple):
+        for arg in get_args(annotation):
+            found = block_of(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def fields_of(block: type) -> dict[str, FieldInfo]:
+    fields: dict[str, FieldInfo] = getattr(block, "__pydantic_fields__", {})
+    return fields
+
+
+def file_key(name: str, field: FieldInfo) -> str:
+    """The key a field has in the file (`from` for `MailSettings.sender`)."""
+    return field.validation_alias if isinstance(field.validation_alias, str) else name
+
+
+def declared(block: type, prefix: tuple[str, ...] = ()) -> Iterator[Declared]:
+    """Every setting of `block` and of the blocks it holds, in declaration order."""
+    for name, field in fields_of(block).items():
+        inner = block_of(field.annotation)
+        is_list = get_origin(field.annotation) is tuple
+        entry = Declared((*prefix, file_key(name, field)), field, inner, is_list)
+        yield entry
+        if inner is not None and not is_list:
+            yield from declared(inner, entry.path)
+
+
+def file_keys(block: type) -> list[str]:
+    """The keys a block of the file may hold."""
+    return [
+        file_key(name, field)
+        for name, field in fields_of(block).items()
+        if Declared((), field, None, False).in_file
+    ]
+
+
+def field_at(block: type, key: str) -> FieldInfo | None:
+    for name, field in fields_of(block).items():
+        if file_key(name, field) == key:
+            return field
+    return None
