@@ -130,7 +130,7 @@ class FetchSettings:
     max_bytes: Count = setting(10 * 1024 * 1024, "cap on a feed's decoded body, in bytes")
     max_redirects: CountOrZero = setting(5, "redirects followed per request")
     concurrency: Count = setting(8, "feeds fetched at once")
-    user_agent: Line = setting(DEFAULT_USER_AGENT, "User-Agent header", shown="digest/0.1 (…)")
+    user_agent: Line = setting(DEFAULT_USER_AGENT, "User-Agent header", shown="`digest/0.1 (…)`")
     backoff_base_minutes: Number = setting(
         15.0, "retry delay of a failing feed: base × 2^(failures−1) ± 20 %, capped"
     )
@@ -383,5 +383,7 @@ class Settings:
 
 # Every DIGEST_* variable: the process-wide ones, then each setting's own.
 ENV_VARS: tuple[EnvVar, ...] = PROCESS_ENV_VARS + tuple(
-    EnvVar(setting.env, setting.doc) for setting in declared(Settings) if setting.env
+    EnvVar(setting.env, setting.doc + (f"; overrides `{setting.key}`" if setting.in_file else ""))
+    for setting in declared(Settings)
+    if setting.env
 )

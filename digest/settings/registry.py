@@ -51,27 +51,28 @@ class Declared:
         return self._extra("secret") is True
 
     @property
-    def shown_default(self) -> str | None:
-        """The default as a reader should see it, or None for a required setting."""
+    def default_markdown(self) -> str:
+        """The default as the README shows it: `20`, none, required, or the declared text."""
         shown = self._extra("shown")
         if isinstance(shown, str):
             return shown
         if self.field.default_factory is not None:
-            value = self.field.default_factory()  # type: ignore[call-arg]
-            return None if dataclasses.is_dataclass(value) else _shown(value)
+            return _markdown(self.field.default_factory())  # type: ignore[call-arg]
         if self.field.default is PydanticUndefined or self.field.default is Ellipsis:
-            return None
-        return _shown(self.field.default)
+            return "required"
+        return _markdown(self.field.default)
 
 
-def _shown(value: Any) -> str:
+def _markdown(value: Any) -> str:
     if value is None or value in ("", (), {}):
         return "none"
+    if dataclasses.is_dataclass(value):
+        return ""  # a block: its keys have their own rows
     if isinstance(value, bool):
-        return str(value).lower()
+        return f"`{str(value).lower()}`"
     if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+        return f"`{int(value)}`"
+    return f"`{value}`"
 
 
 def block_of(annotation: Any) -> type | None:
@@ -96,15 +97,21 @@ def file_key(name: str, field: FieldInfo) -> str:
     return field.validation_alias if isinstance(field.validation_alias, str) else name
 
 
-def declared(block: type, prefix: tuple[str, ...] = ()) -> Iterator[Declared]:
-    """Every setting of `block` and of the blocks it holds, in declaration order."""
+def declared(
+    block: type, prefix: tuple[str, ...] = (), *, into_lists: bool = False
+) -> Iterator[Declared]:
+    """Every setting of `block` and of the blocks it holds, in declaration order.
+
+    `into_lists`: also the fields of list entries, under `name[]` (`feeds[]`, `url`).
+    """
     for name, field in fields_of(block).items():
         inner = block_of(field.annotation)
         is_list = get_origin(field.annotation) is tuple
         entry = Declared((*prefix, file_key(name, field)), field, inner, is_list)
         yield entry
-        if inner is not None and not is_list:
-            yield from declared(inner, entry.path)
+        if inner is not None and (into_lists or not is_list):
+            path = (*entry.path[:-1], f"{entry.path[-1]}[]") if is_list else entry.path
+            yield from declared(inner, path, into_lists=into_lists)
 
 
 def file_keys(block: type) -> list[str]:
