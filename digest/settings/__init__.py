@@ -21,6 +21,7 @@ from pydantic.dataclasses import dataclass
 
 from digest.settings.registry import declared
 from digest.settings.values import (
+    BaseUrl,
     Count,
     CountOrZero,
     Cron,
@@ -70,7 +71,9 @@ __all__ = [
 
 # validate_by_name: code builds settings by attribute name (`MailSettings(sender=…)`,
 # `replace()`); the loader validates the file by its keys only (`from:`), see digest.config.
-CONFIG = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+# defer_build: a class's validator is built when first used, not when `digest --help`
+# imports it.
+CONFIG = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True, defer_build=True)
 
 
 def setting(
@@ -170,7 +173,7 @@ class DocumentSource:
 class Theme:
     """A section of an issue."""
 
-    id: Name = setting(doc="a short unique id (pins name it)")
+    id: Name = setting(doc="a short unique id, which pins name")
     title: Line = setting(doc="the section title shown in the email")
     description: Text = setting("", "what belongs here; compared with each story's words")
     keywords: tuple[Line, ...] = setting((), "words that place a story here (triple in a title)")
@@ -180,7 +183,7 @@ class Theme:
 class Pin:
     """An editor's rule: stories from this source, or mentioning this keyword, go to theme."""
 
-    theme: Line = setting(doc="the id of the theme to pin to (or en-bref)")
+    theme: Line = setting(doc="the id of the theme to pin to, or en-bref")
     source: Line | None = setting(None, "a feed name or a document file name")
     keyword: Line | None = setting(None, "a word or phrase in the story")
 
@@ -206,7 +209,7 @@ class IssueSettings:
 class OpenAISettings:
     """The OpenAI-compatible chat API of the `openai` summarizer backend."""
 
-    base_url: Url = setting("http://127.0.0.1:11434/v1", "the API's base URL")
+    base_url: BaseUrl = setting("http://127.0.0.1:11434/v1", "the API's base URL")
     model: Line = setting("mistral", "the model name the API knows")
     timeout_seconds: Number = setting(60.0, "timeout of one request")
     api_key: str | None = setting(
@@ -235,7 +238,7 @@ class NewsletterSettings:
     title: Line = setting(doc="the newsletter's name, shown in every issue")
     language: Line = setting("fr", "language of the issues")
     tagline: LineOrEmpty = setting("", "a line under the title")
-    base_url: Url = setting("http://127.0.0.1:8080", "public address of the web endpoints")
+    base_url: BaseUrl = setting("http://127.0.0.1:8080", "public address of the web endpoints")
     subject_template: LineTemplate = setting(
         DEFAULT_SUBJECT_TEMPLATE,
         "an issue's subject; placeholders {title} {number} {topics} (the strongest stories' "
@@ -275,8 +278,8 @@ class SmtpSettings:
 class DkimSettings:
     """DKIM signing of outgoing mail."""
 
-    domain: Line = setting(doc="the signing domain (d=)")
-    selector: Line = setting(doc="the DNS selector (s=)")
+    domain: Line = setting(doc="the signing domain, d= in the signature")
+    selector: Line = setting(doc="the DNS selector, s= in the signature")
     key_file: ExistingFile = setting(doc="a PEM private key, relative to the file")
 
 
@@ -295,7 +298,7 @@ class MailSettings:
     retry_base_seconds: Number = setting(60.0, "first retry delay after a 4xx answer")
     auto_approve: Flag = setting(False, "send drafts without `digest approve`")
     demo_subscriber: Line | None = setting(None, "an address `digest run` keeps subscribed")
-    dkim: DkimSettings | None = setting(None, "DKIM signing (domain, selector, key_file)")
+    dkim: DkimSettings | None = setting(None, "DKIM signing: domain, selector and key_file")
     secret_key: str | None = setting(
         None,
         "the secret that signs unsubscribe and confirmation links, at least 16 characters: "
@@ -342,7 +345,7 @@ class Settings:
     """Everything the configuration file and the environment say."""
 
     config_path: Path = setting(doc="the file these settings came from", in_file=False)
-    newsletter: NewsletterSettings = setting(doc="identity of the newsletter")
+    newsletter: NewsletterSettings = setting(doc="identity of the newsletter; title: is required")
     timezone: TimeZoneName = setting("Europe/Paris", "IANA zone for the schedule and dates")
     database_url: DatabaseUrl = setting(
         doc="SQLAlchemy URL (sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)",

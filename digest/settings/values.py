@@ -113,6 +113,10 @@ def _flag(value: Any) -> bool:
 def _url(value: str) -> str:
     if not _URL.match(value):
         refuse(f"not an http(s) URL: '{value}' (it starts with https:// or http://)")
+    return value
+
+
+def _without_trailing_slash(value: str) -> str:
     return value.rstrip("/")
 
 
@@ -259,6 +263,8 @@ CountOrZero = Annotated[int, BeforeValidator(_count(-1.0, MAX_NUMBER))]
 Port = Annotated[int, BeforeValidator(_count(0.0, MAX_PORT))]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Url = Annotated[str, BeforeValidator(_line), AfterValidator(_url)]
+BaseUrl = Annotated[Url, AfterValidator(_without_trailing_slash)]
+"""A URL that paths are appended to (`/issues/3`, `/chat/completions`)."""
 Name = Annotated[str, BeforeValidator(_line), AfterValidator(_name)]
 DisplayName = Annotated[str, BeforeValidator(_line), AfterValidator(_display_name)]
 TimeZoneName = Annotated[str, BeforeValidator(_line), AfterValidator(_time_zone)]
