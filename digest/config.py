@@ -168,9 +168,6 @@ def _is_on(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-_SECURITY = ("starttls", "tls", "none")
-
-
 def _lay_smtp_url(raw: Raw, url: str | None, from_env: dict[Location, str]) -> list[str]:
     """smtp://user:pass@host:587?tls=starttls (or smtps://… for implicit TLS) over mail.smtp.
 

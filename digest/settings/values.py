@@ -73,6 +73,10 @@ def _line(value: Any) -> str:
     return _text(value, multiline=False)
 
 
+Line = Annotated[str, BeforeValidator(_line)]
+"""One line of text: stripped, no control characters, at most 2,000 characters."""
+
+
 def _multiline(value: Any) -> str:
     return _text(value, multiline=True)
 
@@ -84,6 +88,11 @@ def _line_or_empty(value: Any) -> str:
 
 def _text_or_empty(value: Any) -> str:
     return "" if value == "" else _multiline(value)
+
+
+LineOrEmpty = Annotated[str, BeforeValidator(_line_or_empty)]
+Text = Annotated[str, BeforeValidator(_text_or_empty)]
+"""Text that may span lines (tabs and line breaks allowed), at most 20,000 characters."""
 
 
 def _number(minimum: float, maximum: float) -> Callable[[Any], float]:
@@ -104,10 +113,21 @@ def _count(minimum: float, maximum: float) -> Callable[[Any], int]:
     return lambda value: int(number(value))
 
 
+Number = Annotated[float, BeforeValidator(_number(0.0, MAX_NUMBER))]
+"""A finite number greater than 0 and at most 10⁹; the ...OrZero kinds also take 0."""
+NumberOrZero = Annotated[float, BeforeValidator(_number(-1.0, MAX_NUMBER))]
+Count = Annotated[int, BeforeValidator(_count(0.0, MAX_NUMBER))]
+CountOrZero = Annotated[int, BeforeValidator(_count(-1.0, MAX_NUMBER))]
+Port = Annotated[int, BeforeValidator(_count(0.0, MAX_PORT))]
+
+
 def _flag(value: Any) -> bool:
     if not isinstance(value, bool):
         refuse("must be true or false")
     return value
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
 def _url(value: str) -> str:
@@ -120,10 +140,18 @@ def _without_trailing_slash(value: str) -> str:
     return value.rstrip("/")
 
 
+Url = Annotated[Line, AfterValidator(_url)]
+BaseUrl = Annotated[Url, AfterValidator(_without_trailing_slash)]
+"""A URL that paths are appended to (`/issues/3`, `/chat/completions`)."""
+
+
 def _name(value: str) -> str:
     if not _NAME.match(value):
         refuse(f"'{value}' may hold only letters, digits, '.', '_' and '-'")
     return value
+
+
+Name = Annotated[Line, AfterValidator(_name)]
 
 
 def _display_name(value: str) -> str:
@@ -132,6 +160,9 @@ def _display_name(value: str) -> str:
     if len(value) > 100 or any(unicodedata.category(c).startswith("C") for c in value):
         refuse("must be one line of at most 100 printable characters")
     return value
+
+
+DisplayName = Annotated[Line, AfterValidator(_display_name)]
 
 
 def one_of(noun: str, *choices: str) -> AfterValidator:
@@ -154,6 +185,9 @@ def _time_zone(value: str) -> str:
     return value
 
 
+TimeZoneName = Annotated[Line, AfterValidator(_time_zone)]
+
+
 def _cron(value: str) -> str:
     fields = value.split()
     if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
@@ -168,10 +202,16 @@ def _cron(value: str) -> str:
     return value
 
 
+Cron = Annotated[Line, AfterValidator(_cron)]
+
+
 def _database_url(value: str) -> str:
     if not _DATABASE_URL.match(value):
         refuse("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
     return value
+
+
+DatabaseUrl = Annotated[Line, AfterValidator(_database_url)]
 
 
 def _network(value: Any) -> str:
@@ -179,6 +219,9 @@ def _network(value: Any) -> str:
         return str(ipaddress.ip_network(str(value), strict=False))
     except ValueError:
         refuse(f"'{value}' is not an address or network (e.g. 127.0.0.1 or 10.0.0.0/8)")
+
+
+Network = Annotated[str, BeforeValidator(_network)]
 
 
 # What subject_template and preheader_template may name; filled at build time by
@@ -213,6 +256,9 @@ def _template(value: str) -> str:
     return value
 
 
+LineTemplate = Annotated[Line, AfterValidator(_template)]
+
+
 def _path(value: Any) -> Path:
     return value if isinstance(value, Path) else Path(_line(value))
 
@@ -240,8 +286,14 @@ def _missing(path: Path) -> str | None:
     return None if path.exists() else "'{given}' does not exist (relative to {base})"
 
 
+ExistingPath = Annotated[Path, BeforeValidator(_path), _located(_missing)]
+
+
 def _not_a_file(path: Path) -> str | None:
     return None if path.is_file() else "'{given}' is not a file (relative to {base})"
+
+
+ExistingFile = Annotated[Path, BeforeValidator(_path), _located(_not_a_file)]
 
 
 def _not_a_folder(path: Path) -> str | None:
@@ -250,28 +302,4 @@ def _not_a_folder(path: Path) -> str | None:
     return None
 
 
-Line = Annotated[str, BeforeValidator(_line)]
-"""One line of text: stripped, no control characters, at most 2,000 characters."""
-LineOrEmpty = Annotated[str, BeforeValidator(_line_or_empty)]
-Text = Annotated[str, BeforeValidator(_text_or_empty)]
-"""Text that may span lines (tabs and line breaks allowed), at most 20,000 characters."""
-Number = Annotated[float, BeforeValidator(_number(0.0, MAX_NUMBER))]
-"""A finite number greater than 0 and at most 10⁹."""
-NumberOrZero = Annotated[float, BeforeValidator(_number(-1.0, MAX_NUMBER))]
-Count = Annotated[int, BeforeValidator(_count(0.0, MAX_NUMBER))]
-CountOrZero = Annotated[int, BeforeValidator(_count(-1.0, MAX_NUMBER))]
-Port = Annotated[int, BeforeValidator(_count(0.0, MAX_PORT))]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-Url = Annotated[str, BeforeValidator(_line), AfterValidator(_url)]
-BaseUrl = Annotated[Url, AfterValidator(_without_trailing_slash)]
-"""A URL that paths are appended to (`/issues/3`, `/chat/completions`)."""
-Name = Annotated[str, BeforeValidator(_line), AfterValidator(_name)]
-DisplayName = Annotated[str, BeforeValidator(_line), AfterValidator(_display_name)]
-TimeZoneName = Annotated[str, BeforeValidator(_line), AfterValidator(_time_zone)]
-Cron = Annotated[str, BeforeValidator(_line), AfterValidator(_cron)]
-DatabaseUrl = Annotated[str, BeforeValidator(_line), AfterValidator(_database_url)]
-Network = Annotated[str, BeforeValidator(_network)]
-LineTemplate = Annotated[str, BeforeValidator(_line), AfterValidator(_template)]
 Folder = Annotated[Path, BeforeValidator(_path), _located(_not_a_folder)]
-ExistingPath = Annotated[Path, BeforeValidator(_path), _located(_missing)]
-ExistingFile = Annotated[Path, BeforeValidator(_path), _located(_not_a_file)]
