@@ -38,6 +38,7 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     """Read, validate and return the settings; raise ConfigError listing every problem."""
     env = os.environ if env is None else env
     raw = _without_nulls(_parse_yaml(path, _read_config(path)))
+    _add_absent_blocks(raw)
     problems = _keys_only_the_environment_sets(raw)
     from_env = _lay_environment(raw, env)
     problems += _lay_smtp_url(raw, env.get("DIGEST_SMTP_URL"), from_env)
@@ -128,6 +129,15 @@ def _block(raw: Raw, path: tuple[str, ...], create: bool = False) -> Raw | None:
             return None
         raw = inner
     return raw
+
+
+def _add_absent_blocks(raw: Raw) -> None:
+    """An absent block (`mail:`) is validated as an empty one, so that its defaults go
+    through the loading context too (the default outbox lies beside the file)."""
+    for setting in declared(Settings):
+        parent = _block(raw, setting.path[:-1])
+        if setting.field.default_factory is not None and setting.block and parent is not None:
+            parent.setdefault(setting.path[-1], {})
 
 
 def _keys_only_the_environment_sets(raw: Raw) -> list[str]:

@@ -259,3 +259,10 @@ def test_replace_checks_the_new_values() -> None:
     assert replace(settings.mail, sender="a@example.org").sender == "a@example.org"
     with pytest.raises(ValidationError, match="must be a number greater than 0"):
         replace(settings.mail.smtp, port=70000)
+
+
+def test_the_default_outbox_lies_beside_the_file_not_in_the_working_folder(
+    tmp_path: Path,
+) -> None:
+    for text in ("newsletter: {title: T}\n", "newsletter: {title: T}\nmail: {from: a@b.org}\n"):
+        assert load_settings(write(tmp_path, text), env={}).mail.outbox_dir == tmp_path / "outbox"

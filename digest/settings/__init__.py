@@ -71,9 +71,17 @@ __all__ = [
 
 # validate_by_name: code builds settings by attribute name (`MailSettings(sender=…)`,
 # `replace()`); the loader validates the file by its keys only (`from:`), see digest.config.
+# validate_default: a default goes through the same checks as a value from the file (the
+# default outbox, like a given one, lies beside the configuration file, not in the cwd).
 # defer_build: a class's validator is built when first used, not when `digest --help`
 # imports it.
-CONFIG = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True, defer_build=True)
+CONFIG = ConfigDict(
+    extra="forbid",
+    validate_by_name=True,
+    validate_by_alias=True,
+    validate_default=True,
+    defer_build=True,
+)
 
 
 def setting(
