@@ -46,9 +46,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from digest.config import FeedSource, FetchSettings
 from digest.ingest.feeds import ingest_feeds
 from digest.models import Outcome, SourceReport
+from digest.settings import FeedSource, FetchSettings
 from digest.store import open_store
 
 R2E_VERSION = "3.14"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pydantic import ValidationError
 
 from digest.cli import main
-from digest.config import ENV_VARS, load_settings
+from digest.config import load_settings
 from digest.errors import ConfigError
+from digest.settings import ENV_VARS
 
 from .conftest import DOCUMENTS, REPO
 
@@ -217,3 +220,49 @@ def test_an_invalid_value_is_reported_once_not_also_as_missing(tmp_path: Path) -
         "feeds[0].url",
         "themes[0].title",
     ], caught.value.problems
+
+
+def test_a_secret_in_the_file_is_refused_naming_its_variable(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "newsletter: {title: T}\nmail: {smtp: {password: hunter2}}\n"
+        "summarizer: {openai: {api_key: sk-x}}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, env={})
+    assert caught.value.problems == [
+        "mail.smtp.password: a secret never goes in the file: set DIGEST_SMTP_PASSWORD instead",
+        "summarizer.openai.api_key: a secret never goes in the file: set DIGEST_LLM_API_KEY "
+        "instead",
+    ]
+
+
+def test_smtp_url_overrides_the_file_server_and_its_errors_name_it(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "newsletter: {title: T}\nmail: {smtp: {host: file.example, username: u}}\n"
+    )
+    env = {"DIGEST_SMTP_URL": "smtps://mx.example", "DIGEST_SMTP_PASSWORD": "pw"}
+    smtp = load_settings(path, env=env).mail.smtp
+    assert (smtp.host, smtp.port, smtp.security, smtp.username, smtp.password) == (
+        "mx.example",
+        465,
+        "tls",
+        "u",
+        "pw",
+    )
+    with pytest.raises(ConfigError, match=r"DIGEST_SMTP_URL: 'ssl' is not a security mode"):
+        load_settings(path, env={"DIGEST_SMTP_URL": "smtp://mx.example?tls=ssl"})
+
+
+def test_replace_checks_the_new_values() -> None:
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    assert replace(settings.mail, sender="a@example.org").sender == "a@example.org"
+    with pytest.raises(ValidationError, match="must be a number greater than 0"):
+        replace(settings.mail.smtp, port=70000)
+
+
+def test_the_default_outbox_lies_beside_the_file_not_in_the_working_folder(
+    tmp_path: Path,
+) -> None:
+    for text in ("newsletter: {title: T}\n", "newsletter: {title: T}\nmail: {from: a@b.org}\n"):
+        assert load_settings(write(tmp_path, text), env={}).mail.outbox_dir == tmp_path / "outbox"

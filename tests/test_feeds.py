@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 import digest.ingest.feeds as feeds_module
-from digest.config import FeedSource, FetchSettings
 from digest.errors import FeedError
 from digest.ingest.feeds import ingest_feeds, next_attempt_after
 from digest.ingest.fetch import FetchResult, fetch_feed, open_client
 from digest.models import Outcome, SourceReport, StoredItem
+from digest.settings import FeedSource, FetchSettings
 from digest.store import Store
 
 from .conftest import SHARED

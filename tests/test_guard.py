@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import DocumentSource
 from digest.ingest.documents import document_files, ingest_documents
 from digest.ingest.guard import MAX_DOCUMENT_BYTES
 from digest.models import Outcome, SourceReport
+from digest.settings import DocumentSource
 from digest.store import Store
 
 from .conftest import DOCUMENTS

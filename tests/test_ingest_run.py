@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import Settings, load_settings
+from digest.config import load_settings
 from digest.ingest import documents as documents_module
 from digest.ingest.run import run_ingest
 from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport
+from digest.settings import Settings
 from digest.store import Store
 
 from .conftest import DOCUMENTS

@@ -17,7 +17,6 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
-from digest.config import DocumentSource
 from digest.errors import DocumentError
 from digest.ingest import guard
 from digest.ingest.clean import (
@@ -35,6 +34,7 @@ from digest.ingest.dates import document_year, event_date
 from digest.ingest.segment import CutDocument, Segment, cut_document, readable_name
 from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport, content_hash
 from digest.sentences import derive_title
+from digest.settings import DocumentSource
 from digest.store import Store
 
 log = logging.getLogger(__name__)

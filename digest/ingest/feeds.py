@@ -26,11 +26,11 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from digest.config import FeedSource, FetchSettings
 from digest.errors import FeedError
 from digest.ingest.fetch import FetchResult, fetch_feed, open_client
 from digest.ingest.parse import read_feed, warn_malformed
 from digest.models import ItemDraft, Outcome, SourceKind, SourceReport, SourceState
+from digest.settings import FeedSource, FetchSettings
 from digest.store import Store
 
 log = logging.getLogger(__name__)

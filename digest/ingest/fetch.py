@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from digest.config import FeedSource, FetchSettings
 from digest.errors import FeedError
 from digest.models import SourceState
+from digest.settings import FeedSource, FetchSettings
 
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "

@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
-from digest.config import FeedSource
 from digest.errors import FeedError
 from digest.ingest.clean import repair_text, url_title
 from digest.ingest.fetch import FetchResult
@@ -26,6 +25,7 @@ from digest.ingest.language import detect_language, normalise_language
 from digest.ingest.sanitize import canonical_url, html_to_text, one_line, sanitize_html
 from digest.models import ItemDraft, Link, content_hash
 from digest.sentences import derive_title
+from digest.settings import FeedSource
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from digest.config import Settings
 from digest.errors import ConfigError
 from digest.models import IngestReport, Outcome, SourceKind, SourceReport
+from digest.settings import Settings
 from digest.store import Store
 
 log = logging.getLogger(__name__)
