@@ -90,19 +90,12 @@ def _read_config(path: Path) -> str:
 
 def _parse_yaml(path: Path, text: str) -> Raw:
     # lazy: PyYAML costs start-up to commands that never load a configuration (--help).
-    import yaml
-
-    from digest.config_yaml import RefusedYaml, StrictLoader
+    from digest.config_yaml import YamlProblem, load_yaml
 
     try:
-        raw = yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass: no Python objects
-    except RefusedYaml as exc:
-        where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}"
-        raise ConfigError(str(path), [f"{where}: {exc.problem}"]) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ConfigError(str(path), [f"{where}not valid YAML ({exc})"]) from exc
+        raw = load_yaml(text)
+    except YamlProblem as exc:
+        raise ConfigError(str(path), [str(exc)]) from exc
     if raw is None:
         return {}
     if not isinstance(raw, dict):

@@ -1,7 +1,7 @@
 """A stricter YAML loader for feeds.yaml: safe, no duplicate keys, bounded nesting.
 
-Takes the configuration text (through `yaml.load(text, Loader=StrictLoader)`); gives plain
-Python data or raises `RefusedYaml` with the line and column of the offending node.
+Takes the configuration text (`load_yaml(text)`); gives plain Python data or raises
+`YamlProblem` with the line and column of the offending node.
 """
 
 from __future__ import annotations
@@ -60,3 +60,21 @@ class StrictLoader(yaml.SafeLoader):
                 )
             first_line[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
+
+
+class YamlProblem(ValueError):
+    """The text is not YAML the configuration accepts; the message says where and why."""
+
+
+def load_yaml(text: str) -> Any:
+    """The configuration text as plain Python data (StrictLoader: a SafeLoader subclass, so
+    never a Python object), or YamlProblem with the line and column of the fault."""
+    try:
+        return yaml.load(text, Loader=StrictLoader)
+    except RefusedYaml as exc:
+        where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}"
+        raise YamlProblem(f"{where}: {exc.problem}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise YamlProblem(f"{where}not valid YAML ({exc})") from exc

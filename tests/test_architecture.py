@@ -17,7 +17,6 @@ PACKAGE = REPO / "digest"
 # issue 12 own (the summarizer, the ingest stage, the configuration, the public web app):
 # each count may only go down; the lead removes an entry once its file is clean.
 NOT_YET_CLEAN = {
-    "config.py": 1,
     "ingest/clean.py": 1,
     "ingest/documents.py": 2,
     "ingest/run.py": 3,
@@ -27,7 +26,6 @@ NOT_YET_CLEAN = {
     "summarize/llm.py": 1,
     "summarize/stakes.py": 1,
     "summarize/subject.py": 1,
-    "web/public.py": 5,
 }
 HEAVY = ("spacy", "sklearn", "premailer", "httpx", "feedparser", "jinja2")
 

@@ -33,7 +33,7 @@ from digest.mail.identity import SAMPLE_KEY
 from digest.models import NAME_MAX, Subscriber, SubscriberStatus, validate_name
 from digest.render import jinja_environment, templates_dir
 from digest.settings import Settings
-from digest.store import Store
+from digest.store import Store, open_store
 from digest.web.limits import ClientLimiter, client_address
 from digest.web.routing import Request, Response, Router, StartResponse, respond
 
@@ -385,6 +385,4 @@ def mask_address(address: str) -> str:
 
 
 def make_public_app(settings: Settings, store: Store | None = None) -> PublicApp:
-    from digest.store import open_store
-
     return PublicApp(settings, store or open_store(settings.database_url))
