@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from digest.models import BlurbSentence, StoredItem
 from digest.sentences import count_words, split_sentences
 from digest.settings import Theme
-from digest.summarize.stakes import Entity, Reading, introduces, read
+from digest.summarize.lede_subject import Entity
+from digest.summarize.stakes import Reading, introduces, read
 from digest.summarize.themes import StoryText, theme_fits
 from digest.summarize.vectors import fold, tfidf
 
