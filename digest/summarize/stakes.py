@@ -6,7 +6,7 @@ does not name (« Cette stratégie révèle… », « Cela ouvre la voie… », 
 « Le modèle souffre… »), is it an instruction to the reader, a fragment, does it speak of
 what comes next; and, per story, the named subject of its lede, the one entity a definite
 reference can be made explicit with (« Le modèle souffre… » → « GPT-5 souffre… »).
-Issue 11: everything is parsed in one `nlp.pipe` batch, and only the finalists are.
+Issue 11: only the finalists are parsed, each sentence once per build (`nlp.Parses`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from digest.nlp import Parses
 from digest.summarize.anaphora import (
     READER,
     Subject,
@@ -76,21 +77,22 @@ class Reading:
 
 
 def read(
-    sentences: Sequence[str], ledes: Sequence[str], stories: Sequence[str] = ()
+    sentences: Sequence[str],
+    ledes: Sequence[str],
+    stories: Sequence[str] = (),
+    *,
+    parses: Parses | None = None,
 ) -> tuple[list[Reading], list[Entity | None]]:
-    """Readings of the candidate sentences and the named subject of each lede: one batch
-    each, the sentences without the entity recogniser (parser and morphology suffice).
-    `stories`, the whole text of each lede's story, may say what kind of thing its
-    subject is (« la startup Runway », « Stability AI, pionnier de… »)."""
-    from digest.nlp import french
-
-    # Measured on bench/build.py's candidates: the entity recogniser was more than half of
-    # the parse time and the lemmatizer a third; the ledes (one per story) keep the
-    # recogniser, for what kind of thing their subject is. singular_noun replaces the lemmas.
-    nlp = french()
-    docs = nlp.pipe(sentences, batch_size=64, disable=["lemmatizer", "ner"])
-    readings = [_reading(doc) for doc in docs]
-    lede_docs = nlp.pipe(ledes, batch_size=64, disable=["lemmatizer"])
+    """Readings of the candidate sentences and the named subject of each lede, parsed by
+    `parses` (the build's, else a fresh one). `stories`, the whole text of each lede's
+    story, may say what kind of thing its subject is (« la startup Runway », « Stability
+    AI, pionnier de… »)."""
+    parse = parses or Parses()
+    # The sentences need neither the entity recogniser nor the lemmatizer (parser and
+    # morphology suffice; singular_noun replaces the lemmas); the ledes (one per story)
+    # need the recogniser, for what kind of thing their subject is.
+    readings = [_reading(doc) for doc in parse(sentences)]
+    lede_docs = parse(ledes, entities=True)
     texts = [*stories, *[""] * (len(ledes) - len(stories))]
     return readings, [named_subject(doc, text) for doc, text in zip(lede_docs, texts, strict=True)]
 
