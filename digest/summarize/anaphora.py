@@ -97,6 +97,30 @@ class Subject:
     kind: str  # ORG, PRODUCT or PERSON
 
 
+@dataclass(frozen=True, slots=True)
+class Leaning:
+    """What a sentence leans on, when it leans on the one before it."""
+
+    reason: str  # « connective », « pronoun », « demonstrative », « definite subject »…
+    subject: Subject | None  # its bare definite subject, when a named entity could replace it
+    pointer: Token | None  # the noun its first demonstrative points with (« cette guerre »)
+
+
+def leaning(doc: Doc, first: Token) -> Leaning | None:
+    """What the parsed sentence leans on (`first`: its first word), None when it stands alone."""
+    subject = main_subject(doc) or _nominal_root(doc)
+    reason = (
+        _opening_reference(doc, first)
+        or _argument_reference(doc, subject)
+        or _inner_connective(doc)
+        or _main_subject_reference(subject)
+    )
+    if not reason:
+        return None
+    named = _replaceable(subject) if subject is not None and reason == "definite subject" else None
+    return Leaning(reason, named, _demonstrative_noun(doc))
+
+
 def _main_clauses(doc: Doc) -> list[Token]:
     """The verbs of the main clause and of the clauses it takes as complement: « Reste à
     savoir si les intéressés s’en rendront compte » is about « les intéressés »."""
@@ -106,7 +130,7 @@ def _main_clauses(doc: Doc) -> list[Token]:
     return heads
 
 
-def argument_reference(doc: Doc, main_subject: Token | None) -> str | None:
+def _argument_reference(doc: Doc, subject: Token | None) -> str | None:
     """A demonstrative, a pronoun or a bare definite (« cette vision », « s’en », « les
     intéressés ») as the subject or an object of the main clause, beyond its opening, that
     the sentence itself does not introduce; the main subject alone is left to
@@ -114,7 +138,7 @@ def argument_reference(doc: Doc, main_subject: Token | None) -> str | None:
     « Meta a continué sur sa lancée » is Meta's."""
     for head in _main_clauses(doc):
         for argument in (c for c in head.children if c.dep_ in _ARGUMENTS):
-            if argument == main_subject:
+            if argument == subject:
                 continue
             if argument.pos_ == "PRON":
                 reference = _pronoun_reference(argument)
@@ -127,7 +151,7 @@ def argument_reference(doc: Doc, main_subject: Token | None) -> str | None:
     return None
 
 
-def inner_connective(doc: Doc) -> str | None:
+def _inner_connective(doc: Doc) -> str | None:
     # « Altman assure pourtant qu’OpenAI… »: a contrast with what the sentence before said.
     roots = [t for t in doc if t.dep_ == "ROOT"]
     contrast = any(c.lower_ in _CONTRASTS for root in roots[:1] for c in root.children)
@@ -163,7 +187,7 @@ def _introduced_before(argument: Token) -> bool:
     return any(t.pos_ == "NOUN" and singular_noun(t) == singular_noun(argument) for t in earlier)
 
 
-def demonstrative_noun(doc: Doc) -> Token | None:
+def _demonstrative_noun(doc: Doc) -> Token | None:
     """The noun the first demonstrative determiner points with (« cette guerre »)."""
     for token in doc:
         if token.dep_ == "det" and "Dem" in morph(token, "PronType"):
@@ -171,7 +195,7 @@ def demonstrative_noun(doc: Doc) -> Token | None:
     return None
 
 
-def opening_reference(doc: Doc, first: Token) -> str | None:
+def _opening_reference(doc: Doc, first: Token) -> str | None:
     opening = fold(doc[first.i :].text.replace("’", "'"))
     if _CONNECTIVES.match(opening):
         return "connective"
@@ -210,13 +234,13 @@ def main_subject(doc: Doc) -> Token | None:
     return None
 
 
-def main_subject_reference(subject: Token | None) -> str | None:
+def _main_subject_reference(subject: Token | None) -> str | None:
     # « Quand South Park s’attaque à un phénomène, c’est que ce phénomène… »: named before.
     named = subject is not None and subject.pos_ != "PRON" and _introduced_before(subject)
     return None if named else _subject_reference(subject)
 
 
-def nominal_root(doc: Doc) -> Token | None:
+def _nominal_root(doc: Doc) -> Token | None:
     # « L’entreprise qui s’engage à… découvre soudain que… »: when the parser loses the
     # verb, it heads the sentence on its subject noun; that noun is still the subject.
     roots = [t for t in doc if t.dep_ == "ROOT"]
@@ -283,7 +307,7 @@ def singular_noun(token: Token) -> str:
     return lower[:-1] if plural else lower
 
 
-def replaceable(subject: Token) -> Subject | None:
+def _replaceable(subject: Token) -> Subject | None:
     kind = NOUN_KIND.get(singular_noun(subject))
     if kind is None or "Sing" not in morph(subject, "Number"):
         return None

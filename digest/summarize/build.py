@@ -28,7 +28,7 @@ from digest.nlp import Parses
 from digest.settings import Settings
 from digest.summarize.blurbs import SectionStories, write_blurbs
 from digest.summarize.dedupe import group_duplicates
-from digest.summarize.extractive import Fitness
+from digest.summarize.extractive import Fitness, summarize_story
 from digest.summarize.headlines import untitled_headlines
 from digest.summarize.rank import story_score
 from digest.summarize.standalone import story_fitness
@@ -65,8 +65,6 @@ def summarize(
 ) -> tuple[str, ...]:
     """The story's summary sentences, by the embedded extractive summarizer; `fitness`
     says which of them stand alone (standalone.py)."""
-    from digest.summarize.extractive import summarize_story
-
     lead = story.lead
     return summarize_story(
         lead.text, lead.title, max_words=max_words, max_sentences=max_sentences, fitness=fitness

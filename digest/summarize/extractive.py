@@ -14,6 +14,10 @@ concept once per summary is what removes redundancy. Two editorial rules follow
 (rules.py): a sentence repeating the title is never chosen, and the story's subjects are
 named. Bench: bench/orangesum.py.
 
+This module chooses; its parts are candidates.py (the sentences, cleaned, with their
+concepts and prior), coverage.py (what a set of them is worth) and selection.py (the best
+set within the budget and the limits, its subjects named).
+
 Pure Python on purpose: a build summarizes 10k–20k items; a story has a few dozen
 sentences, and numpy's per-call overhead would cost more than the arithmetic.
 """

@@ -20,19 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from digest.nlp import Parses
-from digest.summarize.anaphora import (
-    READER,
-    Subject,
-    argument_reference,
-    demonstrative_noun,
-    inner_connective,
-    main_subject,
-    main_subject_reference,
-    nominal_root,
-    opening_reference,
-    replaceable,
-    singular_noun,
-)
+from digest.summarize.anaphora import READER, Subject, leaning, singular_noun
 from digest.summarize.lede_subject import Entity, is_name, named_subject
 from digest.summarize.tokens import morph
 from digest.summarize.vectors import fold
@@ -126,19 +114,12 @@ def _reading(doc: Doc) -> Reading:
     words = [t for t in doc if not t.is_punct and not t.is_space]
     if not words:
         return Reading("empty", None, False, True, False, False)
-    subject = main_subject(doc) or nominal_root(doc)
-    reference = (
-        opening_reference(doc, words[0])
-        or argument_reference(doc, subject)
-        or inner_connective(doc)
-        or main_subject_reference(subject)
-    )
-    named = replaceable(subject) if reference and subject is not None else None
-    referent = demonstrative_noun(doc) if reference else None
+    leans = leaning(doc, words[0])
+    referent = leans.pointer if leans else None
     content = [t for t in words if t.pos_ in {"NOUN", "PROPN", "VERB", "ADJ"} and t.has_vector]
     return Reading(
-        reference=reference,
-        subject=named if reference == "definite subject" else None,
+        reference=leans.reason if leans else None,
+        subject=leans.subject if leans else None,
         instruction=any(_is_instruction(t) for t in words) or _opens_on_an_order(words),
         fragment=_is_fragment(words),
         outlook=_is_outlook(doc),
