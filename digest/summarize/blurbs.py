@@ -23,9 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from digest.models import BlurbSentence, StoredItem
+from digest.nlp import Parses
 from digest.sentences import count_words, split_sentences
 from digest.settings import Theme
-from digest.summarize.stakes import Entity, Reading, introduces, read
+from digest.summarize.lede_subject import Entity
+from digest.summarize.stakes import Reading, introduces, read
 from digest.summarize.themes import StoryText, theme_fits
 from digest.summarize.vectors import fold, tfidf
 
@@ -85,20 +87,23 @@ class _Unit:
 
 
 def write_blurbs(
-    sections: Sequence[SectionStories], themes: Sequence[Theme]
+    sections: Sequence[SectionStories], themes: Sequence[Theme], parses: Parses | None = None
 ) -> list[tuple[BlurbSentence, ...]]:
-    """The blurb of each section; the French pipeline reads all candidates in one batch."""
-    blurbs = _write(sections, themes, strict=True)
+    """The blurb of each section; the French pipeline reads all candidates in one batch
+    (`parses`, the build's, else one for the blurbs: a thin section's second pass re-reads
+    sentences the first one parsed)."""
+    parse = parses or Parses()
+    blurbs = _write(sections, themes, parse, strict=True)
     thin = [i for i, blurb in enumerate(blurbs) if len(blurb) < MIN_SENTENCES]
     if thin:  # a thin section: any sentence of its stories, even one printed as a summary
-        again = _write([sections[i] for i in thin], themes, strict=False)
+        again = _write([sections[i] for i in thin], themes, parse, strict=False)
         for i, blurb in zip(thin, again, strict=True):
             blurbs[i] = max(blurbs[i], blurb, key=len)
     return blurbs
 
 
 def _write(
-    sections: Sequence[SectionStories], themes: Sequence[Theme], *, strict: bool
+    sections: Sequence[SectionStories], themes: Sequence[Theme], parses: Parses, *, strict: bool
 ) -> list[tuple[BlurbSentence, ...]]:
     pools = [_pool(section, strict=strict) for section in sections]
     texts = list(
@@ -106,7 +111,8 @@ def _write(
     )
     stories = [items for section in sections for items in section.entries]
     ledes = [_lede(items) for items in stories]
-    readings, subjects = read(texts, ledes, [" ".join(i.text for i in s) for s in stories])
+    stories_text = [" ".join(i.text for i in s) for s in stories]
+    readings, subjects = read(texts, ledes, stories_text, parses=parses)
     reading = dict(zip(texts, readings, strict=True))
     fits = dict(zip(texts, _sentence_themes(texts, themes), strict=True))
     blurbs, start = [], 0

@@ -24,10 +24,11 @@ from digest.models import (
     Section,
     StoredItem,
 )
+from digest.nlp import Parses
 from digest.settings import Settings
 from digest.summarize.blurbs import SectionStories, write_blurbs
 from digest.summarize.dedupe import group_duplicates
-from digest.summarize.extractive import Fitness
+from digest.summarize.extractive import Fitness, summarize_story
 from digest.summarize.headlines import untitled_headlines
 from digest.summarize.rank import story_score
 from digest.summarize.standalone import story_fitness
@@ -64,8 +65,6 @@ def summarize(
 ) -> tuple[str, ...]:
     """The story's summary sentences, by the embedded extractive summarizer; `fitness`
     says which of them stand alone (standalone.py)."""
-    from digest.summarize.extractive import summarize_story
-
     lead = story.lead
     return summarize_story(
         lead.text, lead.title, max_words=max_words, max_sentences=max_sentences, fitness=fitness
@@ -85,13 +84,16 @@ def build_issue(
     if not stories:
         return None
     themed, briefs = _allocate(stories, settings)
-    themed, briefs = _with_headlines(themed, briefs, settings.issue.max_briefs)
-    fitness = _fitness([*themed, *briefs[: settings.issue.max_briefs]])
+    # The headlines, the summaries' fitness, the blurbs and the subject line read
+    # overlapping sentences: each is parsed once for the build.
+    parses = Parses()
+    themed, briefs = _with_headlines(themed, briefs, settings.issue.max_briefs, parses)
+    fitness = _fitness([*themed, *briefs[: settings.issue.max_briefs]], parses)
     ordered = _order_sections(themed, settings)
     drafts = [
         _themed_section(theme_id, members, settings, fitness) for theme_id, members in ordered
     ]
-    blurbs = write_blurbs([blurb_from for _section, blurb_from in drafts], settings.themes)
+    blurbs = write_blurbs([blurb_from for _section, blurb_from in drafts], settings.themes, parses)
     sections = []
     for (_theme, members), (section, _blurb_from), blurb in zip(
         ordered, drafts, blurbs, strict=True
@@ -107,7 +109,7 @@ def build_issue(
         )
         sections.append(Section(BRIEF_THEME_ID, BRIEF_THEME_TITLE, (), entries))
     log.info("issue %d: %d stories in %d sections", number, len(stories), len(sections))
-    lines = _issue_lines(themed or briefs, sections, settings, number)
+    lines = _issue_lines(themed or briefs, sections, settings, number, parses)
     return Issue(
         number=number,
         status=IssueStatus.DRAFT,
@@ -121,20 +123,20 @@ def build_issue(
 
 
 def _with_headlines(
-    themed: list[Story], briefs: list[Story], max_briefs: int
+    themed: list[Story], briefs: list[Story], max_briefs: int, parses: Parses
 ) -> tuple[list[Story], list[Story]]:
     """Untitled stories that may make the issue get a headline written from their lede
     (issue 11): one parse for all of them; briefs past the cap never make it."""
     finalists = [*themed, *briefs[:max_briefs]]
-    headlines = untitled_headlines([s.lead for s in finalists])
+    headlines = untitled_headlines([s.lead for s in finalists], parses)
     retitled = [_retitled(s, headlines.get(s.lead.id)) for s in finalists]
     return retitled[: len(themed)], [*retitled[len(themed) :], *briefs[max_briefs:]]
 
 
-def _fitness(finalists: list[Story]) -> dict[int, Fitness]:
+def _fitness(finalists: list[Story], parses: Parses) -> dict[int, Fitness]:
     """Which sentences of each finalist's lead stand alone, by lead item id (issue 11):
     the French pipeline reads all the finalists at once, and only them."""
-    found = story_fitness([s.lead.text for s in finalists])
+    found = story_fitness([s.lead.text for s in finalists], parses)
     return {s.lead.id: f for s, f in zip(finalists, found, strict=True)}
 
 
@@ -146,7 +148,7 @@ def _retitled(story: Story, headline: str | None) -> Story:
 
 
 def _issue_lines(
-    ranked: list[Story], sections: list[Section], settings: Settings, number: int
+    ranked: list[Story], sections: list[Section], settings: Settings, number: int, parses: Parses
 ) -> IssueLines:
     """Subject and preheader from the strongest stories and the lead story's summary."""
     strongest = ranked[:MAX_TOPICS]
@@ -154,7 +156,11 @@ def _issue_lines(
     entries = (e for s in sections for e in s.entries)
     lead_summary = next((e.summary for e in entries if e.item_ids[:1] == (lead_id,)), "")
     return write_issue_lines(
-        [(s.lead.title, s.lead.text) for s in strongest], lead_summary, settings.newsletter, number
+        [(s.lead.title, s.lead.text) for s in strongest],
+        lead_summary,
+        settings.newsletter,
+        number,
+        parses,
     )
 
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
+
 from digest.models import StoredItem
 from digest.summarize.vectors import tfidf
 
@@ -37,8 +39,6 @@ def group_duplicates(items: Sequence[StoredItem]) -> list[list[int]]:
         return [[i] for i in range(len(items))]
     corpus = [_fingerprint(item) for item in items]
     _vectorizer, matrix = tfidf(corpus)
-    import numpy as np
-
     matrix = matrix.tocsr()
     rare, common_norm = _split_common(matrix, COMMON_SHARE)
     parent = list(range(len(items)))
@@ -74,8 +74,6 @@ def group_duplicates(items: Sequence[StoredItem]) -> list[list[int]]:
 def _split_common(matrix: Any, share: float) -> tuple[Any, Any]:
     """The matrix without its common terms (columns in more than `share` of the rows),
     and each row's norm over the common terms alone."""
-    import numpy as np
-
     frequency = np.bincount(matrix.indices, minlength=matrix.shape[1])
     common = frequency > max(1, share * matrix.shape[0])
     is_common = common[matrix.indices]

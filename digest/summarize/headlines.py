@@ -1,6 +1,6 @@
 """Headlines for untitled stories: a lede's first sentence becomes a short news headline.
 
-Takes the parsed first sentence of a story (a spaCy `Doc` from `digest.nlp.french`); gives
+Takes the parsed first sentence of a story (a spaCy `Doc` from `digest.nlp.Parses`); gives
 a headline of at most 12 words with no ellipsis (issue 11, item 4): the main clause's
 subject, its verb (a passé composé turned to the present where that is a simple
 conjugation) and the core of its complement, without the lede's circumstance, dates,
@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from digest.models import StoredItem
+from digest.nlp import Parses
 from digest.sentences import count_words, split_sentences
 from digest.summarize.clauses import (
     CLAUSE_PUNCT,
@@ -59,12 +60,14 @@ def write_headline(doc: Doc, max_words: int = MAX_WORDS) -> str:
     return _capitalise(headline or _shortest_clause(doc, max_words))
 
 
-def write_headlines(texts: Sequence[str], max_words: int = MAX_WORDS) -> list[str]:
-    """Headlines for several stories' texts, parsed in one batch by the French pipeline."""
-    from digest.nlp import french  # loads the model on first use (seconds)
-
+def write_headlines(
+    texts: Sequence[str], max_words: int = MAX_WORDS, parses: Parses | None = None
+) -> list[str]:
+    """Headlines for several stories' texts, parsed in one batch by the French pipeline
+    (`parses`, the build's, else a fresh one); the verb's lemma says how to conjugate it."""
     sentences = [headline_sentence(text) for text in texts]
-    return [write_headline(doc, max_words) for doc in french().pipe(sentences)]
+    docs = (parses or Parses())(sentences, lemmas=True)
+    return [write_headline(doc, max_words) for doc in docs]
 
 
 # -- fitting ----------------------------------------------------------------------------------
@@ -196,10 +199,10 @@ def _split_clauses(span: Span) -> list[list[Token]]:
     return [c for c in clauses if c]
 
 
-def untitled_headlines(items: Sequence[StoredItem]) -> dict[int, str]:
+def untitled_headlines(items: Sequence[StoredItem], parses: Parses | None = None) -> dict[int, str]:
     """Headlines for the items whose title was derived from their text, by item id."""
     untitled = [item for item in items if item.title_derived]
     if not untitled:
         return {}  # nothing to parse: the model is not even loaded
-    headlines = write_headlines([item.text for item in untitled])
+    headlines = write_headlines([item.text for item in untitled], parses=parses)
     return {item.id: h for item, h in zip(untitled, headlines, strict=True) if h}

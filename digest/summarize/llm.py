@@ -22,6 +22,7 @@ from typing import Any
 from digest.models import BRIEF_THEME_ID, Issue, Section
 from digest.sentences import split_sentences
 from digest.settings import OpenAISettings
+from digest.summarize.build import BRIEF_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,6 @@ def rewrite_issue(issue: Issue, rewriter: ChatRewriter, summary_words: int) -> I
 
 
 def _rewrite(section: Section, rewriter: ChatRewriter, summary_words: int) -> Section:
-    from digest.summarize.build import BRIEF_WORDS
-
     words = BRIEF_WORDS if section.theme_id == BRIEF_THEME_ID else summary_words
     entries = tuple(
         replace(

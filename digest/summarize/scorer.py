@@ -83,7 +83,7 @@ class LinearScorer:
     means: tuple[float, ...]
     scales: tuple[float, ...]
     bias: float
-    # How the summarizer mixes the score into its hand-set value (see extractive._valuer):
+    # How the summarizer mixes the score into its hand-set value (see coverage.valuer):
     # the weight of the learned score, and the offset that sets the summary's length.
     mix: float
     offset: float

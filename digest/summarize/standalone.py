@@ -7,7 +7,7 @@ PROJET] » placeholders, a fragment: no finite verb, no final punctuation, an un
 parenthesis), and which open on a reference (« Par exemple, il peut… », « Au cœur de ce
 réseau… », « L’objectif n’est plus… », « OpenClaw… l’a matérialisé ») and so are used only
 right after the sentence before them. The readings are the blurbs' (stakes.read), made
-in one `nlp.pipe` batch over all the finalists' candidates; only the first
+in one batch over all the finalists' candidates; only the first
 `MAX_READ` sentences of a story are read, the rest are never chosen.
 """
 
@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from digest.nlp import Parses
 from digest.summarize.extractive import Fitness, candidate_sentences
 from digest.summarize.stakes import Reading, read
 
@@ -73,15 +74,16 @@ _ADDRESSED = re.compile(
 _LAYOUT = re.compile(r"\bci-(?:dessous|dessus|après|contre)\b|\b(?:figure|tableau|schéma) \d", re.I)
 
 
-def story_fitness(texts: Sequence[str]) -> list[Fitness]:
-    """Per story text, which of its candidate sentences stand alone (one parse for all)."""
+def story_fitness(texts: Sequence[str], parses: Parses | None = None) -> list[Fitness]:
+    """Per story text, which of its candidate sentences stand alone (one parse for all;
+    `parses`, the build's, shares it with the other passes)."""
     per_story = [candidate_sentences(text) for text in texts]
     read_now = [sentences[:MAX_READ] for sentences in per_story]
     # Each sentence opening on a connective is read twice: as written, and without it.
     stripped = [[without_connective(s) for s in sentences] for sentences in read_now]
     batch = [s for sentences in read_now for s in sentences]
     batch += [s for forms in stripped for s in forms if s is not None]
-    readings = iter(read(batch, [])[0])
+    readings = iter(read(batch, [], parses=parses)[0])
     by_text = [[next(readings) for _ in sentences] for sentences in read_now]
     by_form = [[next(readings) if s else None for s in forms] for forms in stripped]
     return [

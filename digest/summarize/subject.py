@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from digest.nlp import Parses
 from digest.sentences import split_sentences
 from digest.settings import (
     DEFAULT_PREHEADER_TEMPLATE,
@@ -52,13 +53,13 @@ def write_issue_lines(
     lead_summary: str,
     newsletter: NewsletterSettings,
     number: int,
+    parses: Parses | None = None,
 ) -> IssueLines:
     """The subject and preheader of an issue from its strongest stories' (title, text), best
-    first, and the lead story's summary; the titles and ledes are parsed in one batch."""
-    from digest.nlp import french  # loads the model on first use (seconds)
-
+    first, and the lead story's summary; the titles and ledes are parsed in one batch, with
+    their named entities (by `parses`, the build's, else a fresh one)."""
     ledes = [headline_sentence(text) for _, text in strongest]
-    docs = list(french().pipe([title for title, _ in strongest] + ledes))
+    docs = (parses or Parses())([title for title, _ in strongest] + ledes, entities=True)
     half = len(strongest)
     names = [
         story_topic(title, lede, text)

@@ -11,6 +11,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 # French and English function words; TF-IDF would discount them anyway, but they also
 # make spurious overlaps between short texts (titles, keywords).
 STOPWORDS = frozenset(
@@ -42,8 +44,7 @@ def fold(text: str) -> str:
 
 def tfidf(corpus: Sequence[str], **options: Any) -> tuple[Any, Any]:
     """Fit a TF-IDF vectorizer on the corpus; return it and the L2-normalised matrix."""
-    import numpy as np
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer  # lazy: ~0.5 s of imports (SciPy)
 
     # fold is the preprocessor (lowercase, no accents); scikit-learn's token pattern
     # splits words without a Python call per token.
