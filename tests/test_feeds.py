@@ -513,3 +513,20 @@ def test_disabled_feeds_are_skipped_unless_forced(
     assert (report.outcome, report.message) == (Outcome.SKIPPED, "disabled in the configuration")
     [report] = ingest_feeds(store, [feed], FETCH, now, force=True)
     assert report.outcome is Outcome.UNCHANGED
+
+
+def test_an_unchanged_reingest_is_two_commits_whatever_the_number_of_feeds(
+    store: Store, now: datetime, feed_server: FeedServer, commits: list[object]
+) -> None:
+    feeds = [
+        FeedSource(name, feed_server.add(f"/{name}", Route(body=EMPTY_FEED, etag=f'"{name}"')))
+        for name in ("un", "deux", "trois")
+    ]
+    ingest_feeds(store, feeds, FETCH, now)
+    commits.clear()
+    again = ingest_feeds(store, feeds, FETCH, now + timedelta(hours=1))
+    assert [r.message for r in again] == ["not modified (HTTP 304)"] * 3
+    assert len(commits) == 2  # every feed's state, then every unchanged feed's success
+    state = store.source_state("deux")
+    assert state is not None and state.etag == '"deux"'
+    assert state.last_success_at == now + timedelta(hours=1)

@@ -31,7 +31,7 @@ from digest.ingest.fetch import FetchResult, fetch_feed, open_client
 from digest.ingest.parse import read_feed, warn_malformed
 from digest.models import ItemDraft, Outcome, SourceKind, SourceReport, SourceState
 from digest.settings import FeedSource, FetchSettings
-from digest.store import Store
+from digest.store import SourceSuccess, Store
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +93,13 @@ def _ingest_due(
     rng: random.Random,
     on_done: Callable[[SourceReport], None] | None,
 ) -> list[SourceReport]:
-    """Fetch and parse in worker threads; write to the store here, as each feed completes."""
+    """Fetch and parse in worker threads; write to the store here, as each feed completes
+    (the bookkeeping of the unchanged ones in one transaction at the end)."""
     if not due:
         return []
     reports: list[SourceReport] = []
     bugs: list[Exception] = []
+    unchanged: list[SourceSuccess] = []
     workers = max(1, min(fetch.concurrency, len(due)))
     # Feeds never read before will need parsing: start the parsers now, while the first
     # feeds are fetched. A re-ingest (all feeds known, most unchanged) starts them only
@@ -112,12 +114,14 @@ def _ingest_due(
             }
             for future in as_completed(futures):
                 feed, state = futures[future]
-                report, bug = _settle(store, feed, state, future, fetch, now, rng)
+                report, bug = _settle(store, feed, state, future, fetch, now, rng, unchanged)
                 reports.append(_done(report, on_done))
                 if bug is not None:
                     bugs.append(bug)
         finally:  # on Ctrl-C or a store failure, do not start the feeds still queued
             pool.shutdown(wait=True, cancel_futures=True)
+    # Interrupted before this, an unchanged feed only keeps its previous check time.
+    store.record_successes(unchanged, now)
     # A bug while handling one feed (anything but a FeedError) must show its traceback, yet
     # must not cost the other feeds their items: each was stored as it completed above and
     # the buggy feed was recorded as failed, so raising now loses nothing.
@@ -134,10 +138,12 @@ def _settle(
     fetch: FetchSettings,
     now: datetime,
     rng: random.Random,
+    unchanged: list[SourceSuccess],
 ) -> tuple[SourceReport, Exception | None]:
-    """Record one feed's outcome; return its report and the exception if it was a bug."""
+    """Record one feed's outcome (an unchanged feed's success is appended to `unchanged`,
+    for the caller to record); return its report and the exception if it was a bug."""
     try:
-        return _record_success(store, feed, state, future.result(), now), None
+        return _record_success(store, feed, state, future.result(), now, unchanged), None
     except FeedError as exc:
         log.warning("feed %s failed: %s", feed.name, exc)
         return _record_failure(store, feed, state, str(exc), fetch, now, rng), None
@@ -170,13 +176,14 @@ def _record_success(
     state: SourceState,
     update: FeedUpdate,
     now: datetime,
+    unchanged: list[SourceSuccess],
 ) -> SourceReport:
     result = update.result
     # A 304 may omit the validators (RFC 9110 §15.4.5 only says SHOULD): keep the old ones.
     etag = result.etag or (state.etag if result.not_modified else None)
     last_modified = result.last_modified or (state.last_modified if result.not_modified else None)
     if update.items is None:
-        store.record_success(feed.name, now, "not-modified", etag=etag, last_modified=last_modified)
+        unchanged.append(SourceSuccess(feed.name, "not-modified", etag, last_modified))
         why = "not modified (HTTP 304)" if result.not_modified else "same content as last time"
         log.info("feed %s unchanged: %s", feed.name, why)
         return SourceReport(feed.name, SourceKind.FEED, Outcome.UNCHANGED, message=why)
