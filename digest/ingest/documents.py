@@ -100,17 +100,16 @@ def ingest_documents(
     states = store.ensure_sources(
         [(_as_text(path.name), SourceKind.DOCUMENT, _as_text(str(path))) for path in files], now
     )
-    unchanged: list[SourceSuccess] = []
+    run = _DocumentRun(store, now, collected, unchanged=[])
     for path in files:
         # A name seen twice (the same file name in two folders) is read back after the
         # first: its stored hash may have changed since.
         state = states.pop(_as_text(path.name), None) or store.source_state(_as_text(path.name))
-        run = _DocumentRun(store, now, collected, unchanged)
         report = _ingest_guarded(run, path, state, (names or {}).get(path))
         reports.append(report)
         if on_done:
             on_done(report)
-    store.record_successes(unchanged, now)
+    store.record_successes(run.unchanged, now)
     if bugs is None and collected:
         raise collected[0]
     return reports
