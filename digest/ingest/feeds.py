@@ -9,9 +9,11 @@ dataclasses; only this module writes to the store.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     Executor,
@@ -23,6 +25,7 @@ from concurrent.futures import (
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 import httpx
 
@@ -34,6 +37,8 @@ from digest.settings import FeedSource, FetchSettings
 from digest.store import SourceSuccess, Store
 
 log = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,27 +253,56 @@ PARALLEL_PARSE_MIN_FEEDS = 4  # below this, starting processes costs more than i
 @contextmanager
 def _parser_pool(feeds: int, *, eager: bool = False) -> Iterator[Executor | None]:
     """Processes for parsing: feedparser, ftfy and nh3 are CPU work that threads serialise
-    under the GIL (bench/ingest.py: one core busy of two). forkserver, not fork: fetch
-    threads are running, and forking a threaded process can deadlock the child. The
-    forkserver imports the parsing modules once, so each worker forks ready to parse."""
+    under the GIL (bench/ingest.py: one core busy of two). Started on the first parse
+    unless `eager`: an unchanged re-ingest parses nothing, and the pool's queues alone
+    spawn multiprocessing's resource tracker, one more interpreter to start."""
     cores = os.cpu_count() or 1
     if feeds < PARALLEL_PARSE_MIN_FEEDS or cores < 2:
         yield None
         return
+    workers = min(cores, feeds)
+    parsers = _OnFirstUse(functools.partial(_start_parsers, workers))
+    try:
+        if eager:  # one no-op task per worker makes the pool start them all now
+            for _ in range(workers):
+                parsers.submit(int)
+        yield parsers
+    finally:
+        parsers.shutdown(wait=True)
+
+
+def _start_parsers(workers: int) -> ProcessPoolExecutor:
+    """forkserver, not fork: fetch threads are running, and forking a threaded process can
+    deadlock the child. The forkserver imports the parsing modules once, so each worker
+    forks ready to parse."""
+    # lazy: multiprocessing's forkserver machinery, for an ingest that has feeds to parse
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
     # The forkserver outlives this pool (a service's next ingest reuses it), and the
     # preload is read when it starts: the language model loads once per process tree.
     context.set_forkserver_preload([PARSER_PRELOAD])
-    workers = min(cores, feeds)
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_warm_parser
-    ) as pool:
-        if eager:  # one no-op task per worker makes the pool start them all now
-            for _ in range(workers):
-                pool.submit(int)
-        yield pool  # otherwise workers start on the first parse: none for unchanged feeds
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_parser)
+
+
+class _OnFirstUse(Executor):
+    """An executor made by `start` when the first task is submitted (from any thread)."""
+
+    def __init__(self, start: Callable[[], Executor]) -> None:
+        self._start = start
+        self._executor: Executor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        with self._lock:
+            if self._executor is None:
+                self._executor = self._start()
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait, cancel_futures=cancel_futures)
 
 
 PARSER_PRELOAD = "digest.ingest.parser_preload"
