@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from digest.store import Store, open_store
 
@@ -72,6 +72,19 @@ def store(database_url: str) -> Iterator[Store]:
     opened = open_store(database_url)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def commits(store: Store) -> Iterator[list[object]]:
+    """One entry per transaction committed on `store` from now on (bookkeeping costs)."""
+    seen: list[object] = []
+
+    def count(connection: object) -> None:
+        seen.append(connection)
+
+    event.listen(store.engine, "commit", count)
+    yield seen
+    event.remove(store.engine, "commit", count)
 
 
 @pytest.fixture

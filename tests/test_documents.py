@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from digest.ingest.clean import decode_bytes, repair_text
 from digest.ingest.documents import ingest_documents, stories_from_document
 from digest.models import ItemDraft, ItemKind, Outcome
+from digest.store import Store
 
 from .conftest import DOCUMENTS
 
@@ -176,6 +177,37 @@ def test_reingest_unchanged_adds_nothing_and_a_change_replaces(store, now, tmp_p
     assert changed[0].outcome is Outcome.UPDATED and changed[0].new_items == 8
     titles = [i.title for i in store.list_items(newsletter.name)]
     assert "App sous le radar : NanoBanana" not in titles and len(titles) == 8
+
+
+def test_an_unchanged_reingest_is_two_commits_whatever_the_number_of_files(
+    store: Store, now: datetime, tmp_path: Path, commits: list[object]
+) -> None:
+    for seed in ("003", "004"):
+        shutil.copy(SEEDS[seed], tmp_path / SEEDS[seed].name)
+    files = sorted(tmp_path.glob("*.txt"))
+    ingest_documents(store, files, now)
+    commits.clear()
+    again = ingest_documents(store, files, now + timedelta(hours=1))
+    assert [r.outcome for r in again] == [Outcome.UNCHANGED, Outcome.UNCHANGED]
+    assert len(commits) == 2  # every file's row and state, then every unchanged file's success
+    state = store.source_state(files[1].name)
+    assert state is not None and state.last_success_at == now + timedelta(hours=1)
+
+
+def test_two_files_of_one_name_never_pass_for_unchanged(
+    store: Store, now: datetime, tmp_path: Path
+) -> None:
+    """Two folders holding the same file name share one source: each file replaces the
+    other's stories, and the second is compared with what the first just stored."""
+    files = [tmp_path / folder / "veille.txt" for folder in ("a", "b")]
+    for seed, path in zip(("004", "003"), files, strict=True):
+        path.parent.mkdir()
+        shutil.copy(SEEDS[seed], path)
+    first = ingest_documents(store, files, now)
+    assert [r.outcome for r in first] == [Outcome.NEW, Outcome.UPDATED]
+    again = ingest_documents(store, files, now + timedelta(hours=1))
+    assert [r.outcome for r in again] == [Outcome.UPDATED, Outcome.UPDATED]
+    assert len(store.list_items("veille.txt")) == 9  # the second file's stories
 
 
 def test_unreadable_document_is_recorded_and_the_others_go_on(store, now, tmp_path) -> None:

@@ -10,6 +10,7 @@ import random
 import re
 import tracemalloc
 from collections import defaultdict
+from concurrent.futures import Executor, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -513,3 +514,46 @@ def test_disabled_feeds_are_skipped_unless_forced(
     assert (report.outcome, report.message) == (Outcome.SKIPPED, "disabled in the configuration")
     [report] = ingest_feeds(store, [feed], FETCH, now, force=True)
     assert report.outcome is Outcome.UNCHANGED
+
+
+def test_an_unchanged_reingest_is_two_commits_whatever_the_number_of_feeds(
+    store: Store, now: datetime, feed_server: FeedServer, commits: list[object]
+) -> None:
+    feeds = [
+        FeedSource(name, feed_server.add(f"/{name}", Route(body=EMPTY_FEED, etag=f'"{name}"')))
+        for name in ("un", "deux", "trois")
+    ]
+    ingest_feeds(store, feeds, FETCH, now)
+    commits.clear()
+    again = ingest_feeds(store, feeds, FETCH, now + timedelta(hours=1))
+    assert [r.message for r in again] == ["not modified (HTTP 304)"] * 3
+    assert len(commits) == 2  # every feed's state, then every unchanged feed's success
+    state = store.source_state("deux")
+    assert state is not None and state.etag == '"deux"'
+    assert state.last_success_at == now + timedelta(hours=1)
+
+
+def test_parser_processes_start_only_when_a_feed_needs_parsing(
+    store: Store, now: datetime, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unchanged re-ingest starts no process pool: its queues alone would spawn
+    multiprocessing's resource tracker, a second interpreter (threads stand in for it here)."""
+    started: list[int] = []
+
+    def start_threads(workers: int) -> Executor:
+        started.append(workers)
+        return ThreadPoolExecutor(workers)
+
+    monkeypatch.setattr(feeds_module, "_start_parsers", start_threads)
+    monkeypatch.setattr(feeds_module.os, "cpu_count", lambda: 2)
+    names = [f"p{i}" for i in range(feeds_module.PARALLEL_PARSE_MIN_FEEDS)]
+    routes = {name: Route(body=EMPTY_FEED, etag=f'"{name}"') for name in names}
+    feeds = [FeedSource(name, feed_server.add(f"/{name}", route)) for name, route in routes.items()]
+    ingest_feeds(store, feeds, FETCH, now)
+    assert len(started) == 1  # new feeds: started at once, while the first ones are fetched
+    later = now + timedelta(hours=1)
+    assert {r.outcome for r in ingest_feeds(store, feeds, FETCH, later)} == {Outcome.UNCHANGED}
+    assert len(started) == 1
+    feed_server.add("/p0", Route(body=EMPTY_FEED.replace(b"Vide", b"Vide v2"), etag='"v2"'))
+    ingest_feeds(store, feeds, FETCH, later + timedelta(hours=1))
+    assert len(started) == 2  # a changed feed: started for it

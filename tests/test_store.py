@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect
 
 from digest.models import ItemDraft, Link, SourceKind
-from digest.store import Store, open_store
+from digest.store import Store, alembic_dir, open_store
+from digest.store.migrations import migration_heads, schema_is_current
 
 
 def draft(key: str, title: str = "Titre", **extra: object) -> ItemDraft:
@@ -74,3 +78,71 @@ def test_migrations_match_the_models(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     opened.close()
     assert diff == []
+
+
+# -- issue 12, item 6: the migration check of every start-up costs one query, no Alembic ---
+
+
+def test_the_heads_read_from_the_migration_files_are_alembics() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(alembic_dir()))
+    heads = frozenset(ScriptDirectory.from_config(config).get_heads())
+    assert migration_heads(alembic_dir()) == heads
+
+
+def migration(folder: Path, revision: str, down: str) -> None:
+    versions = folder / "versions"
+    versions.mkdir(exist_ok=True)
+    header = f'revision: str = "{revision}"\ndown_revision: str | None = {down}\n'
+    (versions / f"{revision}.py").write_text(f'"""{revision}."""\n\n{header}', encoding="utf-8")
+
+
+def test_heads_follow_branches_and_merges(tmp_path: Path) -> None:
+    migration(tmp_path, "0001", "None")
+    migration(tmp_path, "0002_a", '"0001"')
+    migration(tmp_path, "0002_b", "'0001'")
+    assert migration_heads(tmp_path) == frozenset({"0002_a", "0002_b"})
+    migration(tmp_path, "0003_merge", '("0002_a", "0002_b")')
+    assert migration_heads(tmp_path) == frozenset({"0003_merge"})
+
+
+def test_a_migration_file_it_cannot_read_leaves_the_decision_to_alembic(tmp_path: Path) -> None:
+    migration(tmp_path, "0001", "None")
+    (tmp_path / "versions" / "0002_odd.py").write_text("REVISION = '0002'\n", encoding="utf-8")
+    assert migration_heads(tmp_path) is None
+    engine = create_engine(f"sqlite:///{tmp_path / 'any.db'}")
+    assert not schema_is_current(engine, tmp_path)  # so open_store runs Alembic
+
+
+def test_a_current_schema_opens_without_importing_alembic(database_url: str) -> None:
+    opened = open_store(database_url)  # a new database: Alembic creates the schema
+    assert schema_is_current(opened.engine, alembic_dir())
+    opened.close()
+    probe = (
+        "import sys; from digest.store import open_store\n"
+        f"open_store({database_url!r}).close()\n"
+        "print('alembic' in sys.modules)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "False"
+
+
+def test_a_schema_behind_the_head_is_upgraded(database_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(alembic_dir()))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0008_sources")
+    assert not schema_is_current(engine, alembic_dir())
+    open_store(database_url).close()
+    assert schema_is_current(engine, alembic_dir())
+    engine.dispose()

@@ -36,8 +36,7 @@ class Snapshot:
 
 
 def snapshot(store: Store, settings: Settings, now: datetime) -> Snapshot:
-    issues = store.list_issues()
-    issue = issues[-1] if issues else None
+    issue = store.latest_issue()  # not every issue, with its sections and entries
     return Snapshot(
         sources=store.list_sources(),
         schedule=next_fire_times(settings, now),

@@ -32,10 +32,18 @@ from digest.ingest.clean import (
 from digest.ingest.cutwords import Vocabulary
 from digest.ingest.dates import document_year, event_date
 from digest.ingest.segment import CutDocument, Segment, cut_document, readable_name
-from digest.models import ItemDraft, Link, Outcome, SourceKind, SourceReport, content_hash
+from digest.models import (
+    ItemDraft,
+    Link,
+    Outcome,
+    SourceKind,
+    SourceReport,
+    SourceState,
+    content_hash,
+)
 from digest.sentences import derive_title
 from digest.settings import DocumentSource
-from digest.store import Store
+from digest.store import SourceSuccess, Store
 
 log = logging.getLogger(__name__)
 
@@ -87,30 +95,49 @@ def ingest_documents(
     """
     reports = []
     collected: list[Exception] = [] if bugs is None else bugs
+    # One transaction for every file's row and state, one for the unchanged files' success:
+    # an unchanged document costs a read and a hash, not four commits.
+    states = store.ensure_sources(
+        [(_as_text(path.name), SourceKind.DOCUMENT, _as_text(str(path))) for path in files], now
+    )
+    run = _DocumentRun(store, now, collected, unchanged=[])
     for path in files:
-        report = _ingest_guarded(store, path, now, collected, (names or {}).get(path))
+        # A name seen twice (the same file name in two folders) is read back after the
+        # first: its stored hash may have changed since.
+        state = states.pop(_as_text(path.name), None) or store.source_state(_as_text(path.name))
+        report = _ingest_guarded(run, path, state, (names or {}).get(path))
         reports.append(report)
         if on_done:
             on_done(report)
+    store.record_successes(run.unchanged, now)
     if bugs is None and collected:
         raise collected[0]
     return reports
 
 
+@dataclass(frozen=True, slots=True)
+class _DocumentRun:
+    """What every document of one run shares: where to store, when, and what to collect."""
+
+    store: Store
+    now: datetime
+    bugs: list[Exception]  # bugs met, raised once every file is done
+    unchanged: list[SourceSuccess]  # successes of unchanged files, recorded in one go
+
+
 def _ingest_guarded(
-    store: Store, path: Path, now: datetime, bugs: list[Exception], configured: str | None
+    run: _DocumentRun, path: Path, state: SourceState | None, configured: str | None
 ) -> SourceReport:
     """The one catch per document (issue 10: a NUL byte used to abort the whole ingest)."""
     name, location = _as_text(path.name), _as_text(str(path))
     try:
-        store.ensure_source(name, SourceKind.DOCUMENT, location, now)
         if configured:
-            store.name_source(name, configured)
+            run.store.name_source(name, configured)
         if name != path.name:
             raise DocumentError(
                 f"the name of {location} is not valid UTF-8", hint="rename the file"
             )
-        return _ingest_one(store, path, now, configured)
+        return _ingest_one(run, path, state, configured)
     except DocumentError as exc:
         log.warning("document %s failed: %s", path, exc)
         message = str(exc)
@@ -120,8 +147,8 @@ def _ingest_guarded(
     except Exception as exc:
         log.error("bug while ingesting document %s", path, exc_info=exc)
         message = f"internal error: {type(exc).__name__}: {exc}"
-        bugs.append(exc)
-    store.record_failure(name, now, message, next_attempt_at=now)
+        run.bugs.append(exc)
+    run.store.record_failure(name, run.now, message, next_attempt_at=run.now)
     return SourceReport(name, SourceKind.DOCUMENT, Outcome.FAILED, message=message)
 
 
@@ -131,20 +158,21 @@ def _as_text(name: str) -> str:
     return os.fsencode(name).decode("utf-8", errors="replace")
 
 
-def _ingest_one(store: Store, path: Path, now: datetime, configured: str | None) -> SourceReport:
+def _ingest_one(
+    run: _DocumentRun, path: Path, state: SourceState | None, configured: str | None
+) -> SourceReport:
     """`configured`: the display name from the config, which wins over the one found inside."""
     name = path.name
     data = guard.read_document(path)
     digest = hashlib.sha256(data).hexdigest()
-    state = store.source_state(name)
     if state is not None and state.content_hash == digest:
-        store.record_success(name, now, "ok")
+        run.unchanged.append(SourceSuccess(name, "ok"))
         return SourceReport(
             name, SourceKind.DOCUMENT, Outcome.UNCHANGED, total_items=state.item_count
         )
-    document = read_document(data, path.suffix.lower(), now, name)
-    added = store.replace_items(name, document.drafts, now, content_hash=digest)
-    store.name_source(name, configured or document.title)
+    document = read_document(data, path.suffix.lower(), run.now, name)
+    added = run.store.replace_items(name, document.drafts, run.now, content_hash=digest)
+    run.store.name_source(name, configured or document.title)
     outcome = Outcome.NEW if state is None or state.content_hash is None else Outcome.UPDATED
     log.info("document %s: %d stories (%s)", path.name, added, outcome.value)
     return SourceReport(name, SourceKind.DOCUMENT, outcome, new_items=added, total_items=added)

@@ -9,9 +9,11 @@ dataclasses; only this module writes to the store.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     Executor,
@@ -23,6 +25,7 @@ from concurrent.futures import (
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 import httpx
 
@@ -31,9 +34,11 @@ from digest.ingest.fetch import FetchResult, fetch_feed, open_client
 from digest.ingest.parse import read_feed, warn_malformed
 from digest.models import ItemDraft, Outcome, SourceKind, SourceReport, SourceState
 from digest.settings import FeedSource, FetchSettings
-from digest.store import Store
+from digest.store import SourceSuccess, Store
 
 log = logging.getLogger(__name__)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +98,13 @@ def _ingest_due(
     rng: random.Random,
     on_done: Callable[[SourceReport], None] | None,
 ) -> list[SourceReport]:
-    """Fetch and parse in worker threads; write to the store here, as each feed completes."""
+    """Fetch and parse in worker threads; write to the store here, as each feed completes
+    (the bookkeeping of the unchanged ones in one transaction at the end)."""
     if not due:
         return []
     reports: list[SourceReport] = []
     bugs: list[Exception] = []
+    unchanged: list[SourceSuccess] = []
     workers = max(1, min(fetch.concurrency, len(due)))
     # Feeds never read before will need parsing: start the parsers now, while the first
     # feeds are fetched. A re-ingest (all feeds known, most unchanged) starts them only
@@ -112,12 +119,14 @@ def _ingest_due(
             }
             for future in as_completed(futures):
                 feed, state = futures[future]
-                report, bug = _settle(store, feed, state, future, fetch, now, rng)
+                report, bug = _settle(store, feed, state, future, fetch, now, rng, unchanged)
                 reports.append(_done(report, on_done))
                 if bug is not None:
                     bugs.append(bug)
         finally:  # on Ctrl-C or a store failure, do not start the feeds still queued
             pool.shutdown(wait=True, cancel_futures=True)
+    # Interrupted before this, an unchanged feed only keeps its previous check time.
+    store.record_successes(unchanged, now)
     # A bug while handling one feed (anything but a FeedError) must show its traceback, yet
     # must not cost the other feeds their items: each was stored as it completed above and
     # the buggy feed was recorded as failed, so raising now loses nothing.
@@ -134,10 +143,12 @@ def _settle(
     fetch: FetchSettings,
     now: datetime,
     rng: random.Random,
+    unchanged: list[SourceSuccess],
 ) -> tuple[SourceReport, Exception | None]:
-    """Record one feed's outcome; return its report and the exception if it was a bug."""
+    """Record one feed's outcome (an unchanged feed's success is appended to `unchanged`,
+    for the caller to record); return its report and the exception if it was a bug."""
     try:
-        return _record_success(store, feed, state, future.result(), now), None
+        return _record_success(store, feed, state, future.result(), now, unchanged), None
     except FeedError as exc:
         log.warning("feed %s failed: %s", feed.name, exc)
         return _record_failure(store, feed, state, str(exc), fetch, now, rng), None
@@ -170,13 +181,14 @@ def _record_success(
     state: SourceState,
     update: FeedUpdate,
     now: datetime,
+    unchanged: list[SourceSuccess],
 ) -> SourceReport:
     result = update.result
     # A 304 may omit the validators (RFC 9110 §15.4.5 only says SHOULD): keep the old ones.
     etag = result.etag or (state.etag if result.not_modified else None)
     last_modified = result.last_modified or (state.last_modified if result.not_modified else None)
     if update.items is None:
-        store.record_success(feed.name, now, "not-modified", etag=etag, last_modified=last_modified)
+        unchanged.append(SourceSuccess(feed.name, "not-modified", etag, last_modified))
         why = "not modified (HTTP 304)" if result.not_modified else "same content as last time"
         log.info("feed %s unchanged: %s", feed.name, why)
         return SourceReport(feed.name, SourceKind.FEED, Outcome.UNCHANGED, message=why)
@@ -241,27 +253,56 @@ PARALLEL_PARSE_MIN_FEEDS = 4  # below this, starting processes costs more than i
 @contextmanager
 def _parser_pool(feeds: int, *, eager: bool = False) -> Iterator[Executor | None]:
     """Processes for parsing: feedparser, ftfy and nh3 are CPU work that threads serialise
-    under the GIL (bench/ingest.py: one core busy of two). forkserver, not fork: fetch
-    threads are running, and forking a threaded process can deadlock the child. The
-    forkserver imports the parsing modules once, so each worker forks ready to parse."""
+    under the GIL (bench/ingest.py: one core busy of two). Started on the first parse
+    unless `eager`: an unchanged re-ingest parses nothing, and the pool's queues alone
+    spawn multiprocessing's resource tracker, one more interpreter to start."""
     cores = os.cpu_count() or 1
     if feeds < PARALLEL_PARSE_MIN_FEEDS or cores < 2:
         yield None
         return
+    workers = min(cores, feeds)
+    parsers = _OnFirstUse(functools.partial(_start_parsers, workers))
+    try:
+        if eager:  # one no-op task per worker makes the pool start them all now
+            for _ in range(workers):
+                parsers.submit(int)
+        yield parsers
+    finally:
+        parsers.shutdown(wait=True)
+
+
+def _start_parsers(workers: int) -> ProcessPoolExecutor:
+    """forkserver, not fork: fetch threads are running, and forking a threaded process can
+    deadlock the child. The forkserver imports the parsing modules once, so each worker
+    forks ready to parse."""
+    # lazy: multiprocessing's forkserver machinery, for an ingest that has feeds to parse
     import multiprocessing
 
     context = multiprocessing.get_context("forkserver")
     # The forkserver outlives this pool (a service's next ingest reuses it), and the
     # preload is read when it starts: the language model loads once per process tree.
     context.set_forkserver_preload([PARSER_PRELOAD])
-    workers = min(cores, feeds)
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_warm_parser
-    ) as pool:
-        if eager:  # one no-op task per worker makes the pool start them all now
-            for _ in range(workers):
-                pool.submit(int)
-        yield pool  # otherwise workers start on the first parse: none for unchanged feeds
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_warm_parser)
+
+
+class _OnFirstUse(Executor):
+    """An executor made by `start` when the first task is submitted (from any thread)."""
+
+    def __init__(self, start: Callable[[], Executor]) -> None:
+        self._start = start
+        self._executor: Executor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        with self._lock:
+            if self._executor is None:
+                self._executor = self._start()
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait, cancel_futures=cancel_futures)
 
 
 PARSER_PRELOAD = "digest.ingest.parser_preload"

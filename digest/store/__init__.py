@@ -10,10 +10,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from digest.store.engine import alembic_dir, open_store, upgrade_schema
-from digest.store.repository import Store
+from digest.store.repository import SourceSuccess, Store
 from digest.store.schema import Base, UTCDateTime
 
-__all__ = ["Base", "Store", "UTCDateTime", "alembic_dir", "open_store", "upgrade_schema", "utcnow"]
+__all__ = [
+    "Base",
+    "SourceSuccess",
+    "Store",
+    "UTCDateTime",
+    "alembic_dir",
+    "open_store",
+    "upgrade_schema",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from digest.errors import StoreError
 from digest.package_data import package_folder
+from digest.store.migrations import schema_is_current
 from digest.store.repository import Store
 
 
@@ -36,12 +37,17 @@ def alembic_dir() -> Path:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Apply every pending migration (`alembic upgrade head`) on this engine."""
+    """Apply every pending migration (`alembic upgrade head`) on this engine; on a database
+    already at the head, one query and no Alembic."""
+    folder = alembic_dir()
+    if schema_is_current(engine, folder):
+        return
+    # lazy: Alembic costs ~75 ms to import, and only an upgrade needs it
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(alembic_dir()))
+    cfg.set_main_option("script_location", str(folder))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,6 +37,17 @@ from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
 from digest.store.schema import IssuePageRow, IssueRow, ItemRow, SourceRow
 from digest.store.subscribers import SubscriberQueries
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSuccess:
+    """A source that was fetched or read without error: what to remember of it."""
+
+    name: str
+    status: str  # "ok", "not-modified"
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
 
 
 class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
@@ -121,16 +133,30 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
         content_hash: str | None = None,
     ) -> None:
         """A fetch or read worked: clear the failure count and remember the validators."""
+        self.record_successes([SourceSuccess(name, status, etag, last_modified, content_hash)], now)
+
+    def record_successes(self, successes: Sequence[SourceSuccess], now: datetime) -> None:
+        """`record_success` for many sources in one transaction: a re-ingest of unchanged
+        sources is nothing but this bookkeeping, and one commit per source dominated it."""
+        if not successes:
+            return
         with self.session() as s:
-            row = self._source(s, name)
-            row.last_status, row.last_error = status, None
-            row.consecutive_failures = 0
-            row.next_attempt_at = None
-            row.last_attempt_at = row.last_success_at = now
-            if etag is not None or last_modified is not None:
-                row.etag, row.last_modified = etag, last_modified
-            if content_hash is not None:
-                row.content_hash = content_hash
+            names = {success.name for success in successes}
+            rows = {
+                r.name: r for r in s.scalars(select(SourceRow).where(SourceRow.name.in_(names)))
+            }
+            for success in successes:
+                row = rows.get(success.name)
+                if row is None:
+                    raise _unknown_source(success.name)
+                row.last_status, row.last_error = success.status, None
+                row.consecutive_failures = 0
+                row.next_attempt_at = None
+                row.last_attempt_at = row.last_success_at = now
+                if success.etag is not None or success.last_modified is not None:
+                    row.etag, row.last_modified = success.etag, success.last_modified
+                if success.content_hash is not None:
+                    row.content_hash = success.content_hash
 
     def record_failure(
         self, name: str, now: datetime, error: str, next_attempt_at: datetime
@@ -148,7 +174,7 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
     def _source(s: Session, name: str) -> SourceRow:
         row = s.scalar(select(SourceRow).where(SourceRow.name == name))
         if row is None:
-            raise KeyError(f"unknown source {name!r}: call ensure_source first")
+            raise _unknown_source(name)
         return row
 
     # -- items -----------------------------------------------------------------------
@@ -292,6 +318,10 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
                 s.add(IssuePageRow(issue_id=issue_id, html=html, rendered_at=now))
             else:
                 row.html, row.rendered_at = html, now
+
+
+def _unknown_source(name: str) -> KeyError:
+    return KeyError(f"unknown source {name!r}: call ensure_source first")
 
 
 def _insert_items(s: Session, source_id: int, drafts: Sequence[ItemDraft], now: datetime) -> None:
