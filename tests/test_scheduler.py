@@ -21,6 +21,7 @@ from digest.status import next_fire_times
 from digest.store import Store, open_store
 
 from .conftest import DOCUMENTS
+from .waiting import wait_for
 
 
 def write_config(tmp_path: Path, schedule: str) -> Path:
@@ -54,15 +55,6 @@ def _settings(tmp_path: Path, database_url: str, schedule: str):  # type: ignore
     )
 
 
-def _wait_for(condition, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def test_missed_runs_within_grace_run_once_and_beyond_are_recorded(
     tmp_path: Path, database_url: str, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,9 +69,15 @@ def test_missed_runs_within_grace_run_once_and_beyond_are_recorded(
         # send missed its slot by three hours, beyond its one-hour grace: skipped.
         scheduler.modify_job("send", next_run_time=now - timedelta(hours=3))
         Leader(store, scheduler).beat()
-        _wait_for(lambda: any(r.job == "ingest" and r.outcome == "ok" for r in store.job_runs()))
-        _wait_for(lambda: any(r.job == "send" and r.outcome == "missed" for r in store.job_runs()))
-        time.sleep(1.0)  # room for a wrongly repeated run to show up
+        wait_for(lambda: any(r.job == "ingest" and r.outcome == "ok" for r in store.job_runs()))
+        wait_for(lambda: any(r.job == "send" and r.outcome == "missed" for r in store.job_runs()))
+        # The pass that ran ingest hands it every run time at once (coalesced or not), then
+        # moves its next run past now: from then on only the executor may still be running
+        # repeats, and shutdown(wait=True) below waits for them.
+        wait_for(
+            lambda: scheduler.get_job("ingest").next_run_time > datetime.now(UTC),
+            what="the scheduler's pass moving ingest to its next slot",
+        )
     finally:
         scheduler.shutdown(wait=True)
     runs = store.job_runs(limit=50)
