@@ -17,6 +17,7 @@ from digest.store import open_store
 
 from .conftest import REPO, SHARED
 from .emaillint import features_used, support
+from .needs import missing_tool
 
 DATA = SHARED / "caniemail" / "_features"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -40,7 +41,7 @@ EXCEPTIONS = {
 @pytest.fixture(scope="module")
 def html(tmp_path_factory: pytest.TempPathFactory) -> str:
     if not DATA.is_dir():
-        pytest.skip("../shared/caniemail is not beside this checkout")
+        missing_tool("../shared/caniemail is not beside this checkout")
     folder = tmp_path_factory.mktemp("lint")
     settings = load_settings(REPO / "feeds.yaml", env={})
     store = open_store(f"sqlite:///{folder / 'digest.db'}")
@@ -64,7 +65,7 @@ def test_every_feature_is_supported_or_an_explained_exception(html: str) -> None
 
 def test_the_lint_flags_an_unsupported_property() -> None:
     if not DATA.is_dir():
-        pytest.skip("../shared/caniemail is not beside this checkout")
+        missing_tool("../shared/caniemail is not beside this checkout")
     page = '<table><tr><td style="display:flex; padding:4px">x</td></tr></table>'
     used = features_used(page, DATA)
     assert {"css-display", "css-padding", "html-table"} <= used
