@@ -4,14 +4,20 @@ real PostgreSQL server too (every test that takes `store` runs once per backend)
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from digest.config import load_settings
+from digest.ingest.documents import document_files, ingest_documents
+from digest.models import Issue
+from digest.pipeline import run_build
 from digest.store import Store, open_store
 
 # One Chromium for the whole session: defined here once, because a fixture imported into
@@ -23,6 +29,9 @@ from .smtpserver import smtp_server  # noqa: F401  (a fixture, for every test mo
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DOCUMENTS = REPO / "documents"
+
+# When the seed issue is built (the shipped documents were fetched an hour before).
+SEED_NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DIGEST_TEST_DATABASE_URL") else [])
 
@@ -46,9 +55,87 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database; for a test that also takes `store`, one already at the head
+    migration with no rows (what opening the store would make of an empty one, without
+    migrating again: a copy on SQLite, TRUNCATE on PostgreSQL)."""
+    migrated = "store" in request.fixturenames
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'digest.db'}"
-    return _emptied(request.getfixturevalue("postgres_url"))
+        path = tmp_path / "digest.db"
+        if migrated:
+            copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    if migrated:
+        return _without_rows(url, request.getfixturevalue("migrated_postgres"))
+    return _emptied(url)
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a SQLite database through the backup API (consistent, whatever its journal)."""
+    source_db, target_db = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        source_db.backup(target_db)
+    finally:
+        source_db.close()
+        target_db.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite store at the head migration, migrated once for the session."""
+    path = tmp_path_factory.mktemp("migrated") / "digest.db"
+    open_store(f"sqlite:///{path}").close()
+    return path
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the head migration makes of an empty PostgreSQL schema."""
+
+    tables: frozenset[str]
+    version: str | None
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_url: str) -> Shape:
+    open_store(_emptied(postgres_url)).close()
+    shape = _shape(postgres_url)
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        for table in shape.tables - {"alembic_version"}:  # TRUNCATE must equal a migration
+            assert not conn.scalar(text(f'SELECT count(*) FROM "{table}"')), table
+    engine.dispose()
+    return shape
+
+
+def _shape(url: str) -> Shape:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        tables = frozenset(
+            conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        )
+        version = (
+            conn.scalar(text("SELECT version_num FROM alembic_version"))
+            if "alembic_version" in tables
+            else None
+        )
+    engine.dispose()
+    return Shape(tables, version)
+
+
+def _without_rows(url: str, migrated: Shape) -> str:
+    """The database at `url` at the head migration with no rows. When the last test left
+    exactly the migrated tables at the head version, their rows are truncated; anything
+    else (an empty schema, a job store's table, another version) is emptied and migrated."""
+    if _shape(url) == migrated:
+        tables = ", ".join(f'"{t}"' for t in sorted(migrated.tables - {"alembic_version"}))
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+    else:
+        open_store(_emptied(url)).close()
+    return url
 
 
 @pytest.fixture
@@ -77,3 +164,33 @@ def store(database_url: str) -> Iterator[Store]:
 @pytest.fixture
 def now() -> datetime:
     return datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SeedIssue:
+    """The shipped documents (feeds.yaml's) built into draft issue 1 at SEED_NOW, on SQLite.
+    `database` is never opened by a test: each takes a copy of its own."""
+
+    database: Path
+    issue: Issue  # as the build returned it (not read back from the store)
+
+    def copy(self, folder: Path) -> Store:
+        """A store on a copy in `folder`: what a module does to it touches no other."""
+        copy_sqlite(self.database, folder / "digest.db")
+        return open_store(f"sqlite:///{folder / 'digest.db'}")
+
+
+@pytest.fixture(scope="session")
+def seed_issue(tmp_path_factory: pytest.TempPathFactory) -> SeedIssue:
+    """Built once for the session: ingesting and building the seeds is the costly part of
+    every module that reads the seed issue (browser, email checks, lint, headlines)."""
+    folder = tmp_path_factory.mktemp("seed-issue")
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    store = open_store(f"sqlite:///{folder / 'digest.db'}")
+    try:
+        ingest_documents(store, document_files(settings.documents), SEED_NOW - timedelta(hours=1))
+        issue = run_build(store, settings, SEED_NOW).issue
+    finally:
+        store.close()
+    assert issue is not None
+    return SeedIssue(folder / "digest.db", issue)

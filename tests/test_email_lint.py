@@ -5,17 +5,15 @@ it degrades acceptably. A listed exception the email no longer needs fails too."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from digest.config import load_settings
-from digest.ingest.documents import document_files, ingest_documents
-from digest.pipeline import run_build, run_render
-from digest.store import open_store
+from digest.pipeline import run_render
 
-from .conftest import REPO, SHARED
+from .conftest import REPO, SHARED, SeedIssue
 from .emaillint import features_used, support
 from .needs import missing_tool
 
@@ -39,15 +37,12 @@ EXCEPTIONS = {
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory: pytest.TempPathFactory) -> str:
+def html(tmp_path_factory: pytest.TempPathFactory, seed_issue: SeedIssue) -> str:
     if not DATA.is_dir():
         missing_tool("../shared/caniemail is not beside this checkout")
     folder = tmp_path_factory.mktemp("lint")
     settings = load_settings(REPO / "feeds.yaml", env={})
-    store = open_store(f"sqlite:///{folder / 'digest.db'}")
-    ingest_documents(store, document_files(settings.documents), NOW - timedelta(hours=1))
-    issue = run_build(store, settings, NOW).issue
-    assert issue is not None
+    store, issue = seed_issue.copy(folder), seed_issue.issue
     run_render(store, settings, issue.number, folder / "out", NOW)
     store.close()
     return Path(folder / "out" / "issue.html").read_text(encoding="utf-8")
