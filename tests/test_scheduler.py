@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -125,6 +126,36 @@ def test_only_one_leader_runs_jobs(store: Store, tmp_path: Path, database_url: s
     finally:
         first.shutdown(wait=False)
         second.shutdown(wait=False)
+
+
+def test_a_dead_holder_on_this_host_loses_the_lease_at_once(
+    store: Store, tmp_path: Path, database_url: str
+) -> None:
+    settings = _settings(tmp_path, database_url, "{ingest: '0 * * * *'}")
+    scheduler = make_scheduler(store, settings)
+    clock = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    gone = _reaped_pid()
+    here = socket.gethostname()
+    try:
+        for holder, taken in (
+            (f"{here}:{gone}", True),  # its process is gone: no need to wait for expiry
+            (f"{here}:{os.getpid()}", False),  # alive (this very process)
+            (f"elsewhere:{gone}", False),  # another host: judged by expiry alone
+        ):
+            store.release_lease("scheduler", store.lease_owner("scheduler", clock) or "")
+            assert Leader(store, scheduler, clock=lambda: clock, owner=holder).beat()
+            successor = Leader(store, scheduler, clock=lambda: clock, owner=f"{here}:0")
+            assert successor.beat() is taken, holder
+            successor.resign()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def _reaped_pid() -> int:
+    """The pid of a process that ran here and is gone (exited and reaped)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
 
 
 def test_sigterm_stops_serve_cleanly(tmp_path: Path, database_url: str) -> None:
