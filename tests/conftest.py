@@ -7,18 +7,20 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
-from digest.models import Issue
+from digest.models import Issue, StoredItem
 from digest.pipeline import run_build
+from digest.report import issue_json
 from digest.store import Store, open_store
 
 # One Chromium for the whole session: defined here once, because a fixture imported into
@@ -58,19 +60,6 @@ def throwaway_postgres() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throwaway database on the real server, dropped at the end of the session."""
-    with throwaway_postgres() as url:
-        yield url
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def module_database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """An empty database of its own for a module, on each backend: for a costly state that
-    several of its tests only read (the per-test databases are emptied between tests)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('module') / 'digest.db'}"
-        return
     with throwaway_postgres() as url:
         yield url
 
@@ -216,12 +205,45 @@ def seed_issue(tmp_path_factory: pytest.TempPathFactory) -> SeedIssue:
     """Built once for the session: ingesting and building the seeds is the costly part of
     every module that reads the seed issue (browser, email checks, lint, headlines)."""
     folder = tmp_path_factory.mktemp("seed-issue")
-    settings = load_settings(REPO / "feeds.yaml", env={})
     store = open_store(f"sqlite:///{folder / 'digest.db'}")
     try:
-        ingest_documents(store, document_files(settings.documents), SEED_NOW - timedelta(hours=1))
-        issue = run_build(store, settings, SEED_NOW).issue
+        issue = _build_seeds(store)
     finally:
         store.close()
     assert issue is not None
     return SeedIssue(folder / "digest.db", issue)
+
+
+@dataclass(frozen=True)
+class SeedsJson:
+    """The seed issue as `digest show --json` prints it, and the stored items behind it."""
+
+    issue: dict[str, Any]
+    items: dict[int, StoredItem]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeds_json(
+    request: pytest.FixtureRequest,
+    seed_issue: SeedIssue,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SeedsJson]:
+    """The seed issue on each backend, built once per session for the tests that only read
+    it (on SQLite, the session's seed issue itself). A test copies what it changes."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            store = seed_issue.copy(tmp_path_factory.mktemp("seeds-json"))
+            issue: Issue | None = seed_issue.issue
+        else:
+            store = open_store(stack.enter_context(throwaway_postgres()))
+            issue = _build_seeds(store)
+        stack.callback(store.close)  # before the database is dropped
+        assert issue is not None
+        items = {item.id: item for item in store.list_items()}
+        yield SeedsJson(issue_json(issue, items)["issue"], items)
+
+
+def _build_seeds(store: Store) -> Issue | None:
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    ingest_documents(store, document_files(settings.documents), SEED_NOW - timedelta(hours=1))
+    return run_build(store, settings, SEED_NOW).issue

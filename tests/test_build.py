@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -17,9 +16,9 @@ from digest.pipeline import run_build
 from digest.report import issue_json
 from digest.sentences import count_words, split_sentences
 from digest.settings import Pin, Settings, Theme
-from digest.store import Store, open_store
+from digest.store import Store
 
-from .conftest import REPO, SEED_NOW
+from .conftest import REPO, SeedsJson
 
 LOREM = (
     "Le marché réagit avec prudence et les analystes restent partagés sur la suite. "
@@ -51,19 +50,8 @@ def seeds_issue(store: Store, settings: Settings, now: datetime) -> dict:
     return issue_json(result.issue, items)["issue"] | {"_items": items}
 
 
-@pytest.fixture(scope="module")
-def seeds_built(module_database_url: str) -> Iterator[dict]:
-    """The seeds built once per backend, for the tests that only read the result."""
-    store = open_store(module_database_url)
-    try:
-        yield seeds_issue(store, load_settings(REPO / "feeds.yaml", env={}), SEED_NOW)
-    finally:
-        store.close()
-
-
-def test_seed_issue_reads_like_a_newsletter(seeds_built: dict) -> None:
-    issue = dict(seeds_built)  # a copy: the next test reads the same build
-    items = issue.pop("_items")
+def test_seed_issue_reads_like_a_newsletter(seeds_json: SeedsJson) -> None:
+    issue, items = seeds_json.issue, seeds_json.items
     themed = [s for s in issue["sections"] if s["theme"] != BRIEF_THEME_ID]
     assert len(themed) >= 5
     assert issue["sections"][-1]["theme"] == BRIEF_THEME_ID  # « En bref » comes last
@@ -309,9 +297,8 @@ def test_sent_issue_starts_the_next_period(store: Store, settings: Settings, now
     assert [e.title for e in second.entries] == ["Un autre chat"]
 
 
-def test_show_json_is_stable(seeds_built: dict) -> None:
-    issue = dict(seeds_built)  # a copy: the next test reads the same build
-    issue.pop("_items")
+def test_show_json_is_stable(seeds_json: SeedsJson) -> None:
+    issue = seeds_json.issue
     assert set(issue) == {
         "number",
         "status",
