@@ -179,7 +179,9 @@ def test_a_killed_serve_is_replaced_at_once(tmp_path: Path, database_url: str) -
 def test_sigterm_during_an_ingest_exits_cleanly(
     tmp_path: Path, database_url: str, feed_server: FeedServer
 ) -> None:
-    slow = feed_server.add("/slow.xml", Route(body=b"<rss></rss>", delay=4.0))
+    # The feed answers once the service is stopping (6 s at most, within the fetch timeout).
+    answer = threading.Event()
+    slow = feed_server.add("/slow.xml", Route(body=b"<rss></rss>", delay=6.0, release=answer))
     config = write_config(
         tmp_path,
         "{ingest: '0 3 * * *'}",
@@ -188,10 +190,15 @@ def test_sigterm_during_an_ingest_exits_cleanly(
     env = {**os.environ, "DIGEST_DATABASE_URL": database_url}
     store = open_store(database_url)
     due_now(store, config, env, "ingest")
-    process = serve(config, env)
+    log = tmp_path / "serve.log"
+    process = serve(config, env, log)
     wait_for(lambda: any(r.outcome == "running" for r in store.job_runs(job="ingest")))
     started = time.monotonic()
-    assert stop(process) == 0
+    process.send_signal(signal.SIGTERM)
+    wait_for(lambda: logged(log, "stopping: the running job"), what="the service stopping")
+    assert [r.outcome for r in store.job_runs(job="ingest")] == ["running"]  # still fetching
+    answer.set()
+    assert process.wait(timeout=60) == 0
     assert time.monotonic() - started < 30  # the running ingest finished, bounded by its timeout
     (run,) = store.job_runs(job="ingest")
     assert run.outcome == "ok" and run.finished_at is not None  # nothing left half-recorded
