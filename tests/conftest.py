@@ -1,5 +1,7 @@
 """Shared fixtures: a real store on SQLite and, when DIGEST_TEST_DATABASE_URL is set, on the
-real PostgreSQL server too (every test that takes `store` runs once per backend)."""
+real PostgreSQL server too (every test that takes `store` runs once per backend). What is
+costly and read-only is made once per session: the migrated schema a `store` starts from,
+the seed issue (a module that changes it works on a copy)."""
 
 from __future__ import annotations
 
@@ -109,6 +111,7 @@ class Shape:
 
 @pytest.fixture(scope="session")
 def migrated_postgres(postgres_url: str) -> Shape:
+    """The session database migrated once; its shape tells a later test it can be reused."""
     open_store(_emptied(postgres_url)).close()
     shape = _shape(postgres_url)
     engine = create_engine(postgres_url)
