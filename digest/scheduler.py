@@ -16,7 +16,7 @@ import errno
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from digest.app.send import send_interrupted
 from digest.app.status import ScheduledJob
 from digest.errors import UsageError
 from digest.jobs import JOB_NAMES, runner_name
+from digest.liveness import is_gone
 from digest.settings import Settings, WebSettings
 from digest.store import Store, utcnow
 
@@ -171,13 +172,12 @@ class Leader:
         self.store, self.scheduler, self.clock = store, scheduler, clock
         self.owner = owner or runner_name()
         self.leading = False
+        self.beaten = False  # the first beat says whether this process stands by
 
     def beat(self) -> bool:
         """Take or renew the lease; start or pause the scheduler to match."""
         now = self.clock()
-        held = self.store.acquire_lease(
-            LEASE_NAME, self.owner, now, now + timedelta(seconds=LEASE_SECONDS)
-        )
+        held = self._acquire(now) or self._take_from_dead_holder(now)
         if held and not self.leading:
             log.info("scheduler: %s leads; jobs run here", self.owner)
             resume_interrupted_send(self.store, self.scheduler)
@@ -185,8 +185,20 @@ class Leader:
         elif not held and self.leading:
             log.warning("scheduler: %s lost the lease; standing by", self.owner)
             self.scheduler.pause()
-        self.leading = held
+        elif not held and not self.beaten:
+            log.info("scheduler: %s stands by; jobs run elsewhere", self.owner)
+        self.leading, self.beaten = held, True
         return held
+
+    def _acquire(self, now: datetime, dead_holders: Sequence[str] = ()) -> bool:
+        until = now + timedelta(seconds=LEASE_SECONDS)
+        return self.store.acquire_lease(LEASE_NAME, self.owner, now, until, dead_holders)
+
+    def _take_from_dead_holder(self, now: datetime) -> bool:
+        """A holder on this host whose process is gone (killed, crashed) cannot renew: its
+        lease is taken now, not once it expires, as a send's dead claims are."""
+        holder = self.store.lease_owner(LEASE_NAME, now)
+        return holder is not None and is_gone(holder) and self._acquire(now, [holder])
 
     def resign(self) -> None:
         self.scheduler.pause()

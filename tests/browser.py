@@ -78,7 +78,7 @@ def browser_fixture() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("Playwright for Python is missing: pip install playwright")
+        missing_tool("Playwright for Python is missing: pip install playwright")
     with sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield launched

@@ -1,17 +1,28 @@
 """Shared fixtures: a real store on SQLite and, when DIGEST_TEST_DATABASE_URL is set, on the
-real PostgreSQL server too (every test that takes `store` runs once per backend)."""
+real PostgreSQL server too (every test that takes `store` runs once per backend). What is
+costly and read-only is made once per session: the migrated schema a `store` starts from,
+the seed issue (a module that changes it works on a copy)."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, event, text
 
+from digest.app.build import run_build
+from digest.config import load_settings
+from digest.ingest.documents import document_files, ingest_documents
+from digest.models import Issue, StoredItem
+from digest.serialize import issue_json
 from digest.store import Store, open_store
 
 # One Chromium for the whole session: defined here once, because a fixture imported into
@@ -24,12 +35,15 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DOCUMENTS = REPO / "documents"
 
+# When the seed issue is built (the shipped documents were fetched an hour before).
+SEED_NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DIGEST_TEST_DATABASE_URL") else [])
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throwaway database on the real server, dropped at the end of the session."""
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A new database on the real server, dropped on leaving."""
     admin_url = os.environ.get("DIGEST_TEST_DATABASE_URL")
     if not admin_url:
         pytest.fail("this test needs PostgreSQL: set DIGEST_TEST_DATABASE_URL (make test does)")
@@ -37,18 +51,114 @@ def postgres_url() -> Iterator[str]:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway database on the real server, dropped at the end of the session."""
+    with throwaway_postgres() as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database; for a test that also takes `store`, one already at the head
+    migration with no rows (what opening the store would make of an empty one, without
+    migrating again: a copy on SQLite, its rows deleted on PostgreSQL)."""
+    migrated = "store" in request.fixturenames
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'digest.db'}"
-    return _emptied(request.getfixturevalue("postgres_url"))
+        path = tmp_path / "digest.db"
+        if migrated:
+            copy_sqlite(request.getfixturevalue("migrated_sqlite"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    if migrated:
+        return _without_rows(url, request.getfixturevalue("migrated_postgres"))
+    return _emptied(url)
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a SQLite database through the backup API (consistent, whatever its journal)."""
+    source_db, target_db = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        source_db.backup(target_db)
+    finally:
+        source_db.close()
+        target_db.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite store at the head migration, migrated once for the session."""
+    path = tmp_path_factory.mktemp("migrated") / "digest.db"
+    open_store(f"sqlite:///{path}").close()
+    return path
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What the head migration makes of an empty PostgreSQL schema."""
+
+    tables: frozenset[str]
+    version: str | None
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_url: str) -> Shape:
+    """The session database migrated once; its shape tells a later test it can be reused."""
+    open_store(_emptied(postgres_url)).close()
+    shape = _shape(postgres_url)
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        for table in shape.tables - {"alembic_version"}:  # emptying must equal migrating
+            assert not conn.scalar(text(f'SELECT count(*) FROM "{table}"')), table
+    engine.dispose()
+    return shape
+
+
+def _shape(url: str) -> Shape:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        tables = frozenset(
+            conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+        )
+        version = (
+            conn.scalar(text("SELECT version_num FROM alembic_version"))
+            if "alembic_version" in tables
+            else None
+        )
+    engine.dispose()
+    return Shape(tables, version)
+
+
+def _without_rows(url: str, migrated: Shape) -> str:
+    """The database at `url` at the head migration with no rows. When the last test left
+    exactly the migrated tables at the head version, their rows are deleted; anything
+    else (an empty schema, a job store's table, another version) is emptied and migrated."""
+    if _shape(url) == migrated:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            # DELETE, not TRUNCATE (which makes new files: ten times slower on tiny tables);
+            # foreign keys unchecked while every row goes, sequences back to their start.
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in sorted(migrated.tables - {"alembic_version"}):
+                conn.execute(text(f'DELETE FROM "{table}"'))
+            conn.execute(
+                text(
+                    "SELECT setval(format('%I.%I', schemaname, sequencename), start_value, false)"
+                    " FROM pg_sequences WHERE schemaname = 'public'"
+                )
+            )
+        engine.dispose()
+    else:
+        open_store(_emptied(url)).close()
+    return url
 
 
 @pytest.fixture
@@ -90,3 +200,66 @@ def commits(store: Store) -> Iterator[list[object]]:
 @pytest.fixture
 def now() -> datetime:
     return datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SeedIssue:
+    """The shipped documents (feeds.yaml's) built into draft issue 1 at SEED_NOW, on SQLite.
+    `database` is never opened by a test: each takes a copy of its own."""
+
+    database: Path
+    issue: Issue  # as the build returned it (not read back from the store)
+
+    def copy(self, folder: Path) -> Store:
+        """A store on a copy in `folder`: what a module does to it touches no other."""
+        copy_sqlite(self.database, folder / "digest.db")
+        return open_store(f"sqlite:///{folder / 'digest.db'}")
+
+
+@pytest.fixture(scope="session")
+def seed_issue(tmp_path_factory: pytest.TempPathFactory) -> SeedIssue:
+    """Built once for the session: ingesting and building the seeds is the costly part of
+    every module that reads the seed issue (browser, email checks, lint, headlines)."""
+    folder = tmp_path_factory.mktemp("seed-issue")
+    store = open_store(f"sqlite:///{folder / 'digest.db'}")
+    try:
+        issue = _build_seeds(store)
+    finally:
+        store.close()
+    assert issue is not None
+    return SeedIssue(folder / "digest.db", issue)
+
+
+@dataclass(frozen=True)
+class SeedsJson:
+    """The seed issue as `digest show --json` prints it, and the stored items behind it."""
+
+    issue: dict[str, Any]
+    items: dict[int, StoredItem]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeds_json(
+    request: pytest.FixtureRequest,
+    seed_issue: SeedIssue,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[SeedsJson]:
+    """The seed issue on each backend, built once per session for the tests that only read
+    it (on SQLite, the session's seed issue itself). A test copies what it changes."""
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            store = seed_issue.copy(tmp_path_factory.mktemp("seeds-json"))
+            issue: Issue | None = seed_issue.issue
+        else:
+            store = open_store(stack.enter_context(throwaway_postgres()))
+            issue = _build_seeds(store)
+        stack.callback(store.close)  # before the database is dropped
+        assert issue is not None
+        items = {item.id: item for item in store.list_items()}
+        yield SeedsJson(issue_json(issue, items)["issue"], items)
+
+
+def _build_seeds(store: Store) -> Issue | None:
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    ingest_documents(store, document_files(settings.documents), SEED_NOW - timedelta(hours=1))
+    return run_build(store, settings, SEED_NOW).issue

@@ -36,6 +36,7 @@ class Route:
     gzip: bool = False  # compress the body when the client accepts gzip
     precompressed: bool = False  # the body already is gzip data (a bomb): always say so
     delay: float = 0.0  # seconds to sleep before answering
+    release: threading.Event | None = None  # if set: wait for it instead, `delay` at most
     redirect_to: str | None = None
     redirect_loop: bool = False  # 302 to the same path with ?hop=n+1, forever
     stream_size: int = 0  # stream this many bytes, without Content-Length, instead of body
@@ -91,7 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             self._send(404, b"no such path", {"Content-Type": "text/plain"})
             return
-        if route.delay:
+        if route.release is not None:
+            route.release.wait(route.delay)
+        elif route.delay:
             time.sleep(route.delay)
         if route.redirect_loop:
             hop = int(parse_qs(urlsplit(self.path).query).get("hop", ["0"])[0]) + 1

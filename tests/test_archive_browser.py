@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +13,13 @@ import feedparser
 import httpx
 import pytest
 
-from digest.app.build import run_build
 from digest.config import load_settings
-from digest.ingest.documents import document_files, ingest_documents
 from digest.mail.identity import unsubscribe_token
 from digest.models import SubscriberStatus
-from digest.store import open_store
 from digest.web.public import PublicApp
 
 from .browser import check_readable, opened, served
-from .conftest import REPO
+from .conftest import REPO, SeedIssue
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
@@ -35,14 +32,11 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, seed_issue: SeedIssue) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("archive")
     base = load_settings(REPO / "feeds.yaml", env={"DIGEST_SECRET_KEY": "archive"})
     settings = replace(base, mail=replace(base.mail, outbox_dir=folder / "outbox"))
-    store = open_store(f"sqlite:///{folder / 'digest.db'}")
-    ingest_documents(store, document_files(settings.documents), NOW - timedelta(hours=1))
-    issue = run_build(store, settings, NOW).issue
-    assert issue is not None
+    store, issue = seed_issue.copy(folder), seed_issue.issue
     store.approve_issue(issue.number, NOW)
     store.open_deliveries(issue.number, NOW)
     store.close_issue_if_done(issue.number, NOW)  # published: no subscriber left to mail

@@ -15,7 +15,6 @@ import pytest
 
 from digest.app.build import run_build
 from digest.config import load_settings
-from digest.ingest.documents import document_files, ingest_documents
 from digest.models import BRIEF_THEME_ID, BlurbSentence, ItemKind, SourceKind, StoredItem
 from digest.sentences import split_sentences
 from digest.serialize import issue_json
@@ -24,7 +23,7 @@ from digest.store import Store
 from digest.summarize.blurbs import SectionStories, write_blurbs
 from digest.summarize.stakes import introduces, read
 
-from .conftest import REPO
+from .conftest import REPO, SeedsJson
 
 # The checker's own opening patterns, kept apart from the writer's so one does not hide a
 # miss of the other: demonstratives, pronouns, possessives, connectives that continue a
@@ -111,14 +110,8 @@ def test_checker_flags_todays_examples() -> None:
     assert [s for s in standalone if opens_on_reference(s)] == []
 
 
-def test_seed_blurbs_open_on_no_unresolved_reference(
-    store: Store, settings: Settings, now: datetime
-) -> None:
-    ingest_documents(store, document_files(settings.documents), now - timedelta(hours=1))
-    result = run_build(store, settings, now)
-    assert result.issue is not None
-    items = {i.id: i for i in store.list_items()}
-    issue = issue_json(result.issue, items)["issue"]
+def test_seed_blurbs_open_on_no_unresolved_reference(seeds_json: SeedsJson) -> None:
+    issue, items = seeds_json.issue, seeds_json.items
     themed = [s for s in issue["sections"] if s["theme"] != BRIEF_THEME_ID]
     assert len(themed) >= 5
     bad = {s["title"]: unresolved_openings(s, items) for s in themed}

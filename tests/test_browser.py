@@ -10,23 +10,21 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.request import urlopen
 
 import pytest
 
-from digest.app.build import run_build
 from digest.app.render import run_render
 from digest.config import load_settings
-from digest.ingest.documents import document_files, ingest_documents
 from digest.render import templates_dir
-from digest.store import Store, open_store
+from digest.store import Store
 from digest.web.preview import PreviewApp
 
 from .browser import check_readable, opened, served
-from .conftest import REPO
+from .conftest import REPO, SeedIssue
 
 WIDTHS = [375, 600]
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -41,15 +39,12 @@ class Seed:
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed]:
-    """The shipped documents built into a draft once for the module, rendered to files and
-    served by the preview."""
+def seed(tmp_path_factory: pytest.TempPathFactory, seed_issue: SeedIssue) -> Iterator[Seed]:
+    """The shipped documents built into a draft (a copy of the session's), rendered to
+    files and served by the preview."""
     folder = tmp_path_factory.mktemp("seed")
     settings = load_settings(REPO / "feeds.yaml", env={})
-    store = open_store(f"sqlite:///{folder / 'digest.db'}")
-    ingest_documents(store, document_files(settings.documents), NOW - timedelta(hours=1))
-    issue = run_build(store, settings, NOW).issue
-    assert issue is not None
+    store, issue = seed_issue.copy(folder), seed_issue.issue
     run_render(store, settings, issue.number, folder / "rendered", NOW)
     app = PreviewApp(store, REPO / "feeds.yaml", clock=lambda: NOW, env={})
     with served(app) as url:

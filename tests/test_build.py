@@ -6,7 +6,6 @@ import json
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,7 @@ from digest.serialize import issue_json
 from digest.settings import Pin, Settings, Theme
 from digest.store import Store
 
-from .conftest import REPO
+from .conftest import REPO, SeedsJson
 
 LOREM = (
     "Le marché réagit avec prudence et les analystes restent partagés sur la suite. "
@@ -51,9 +50,8 @@ def seeds_issue(store: Store, settings: Settings, now: datetime) -> dict:
     return issue_json(result.issue, items)["issue"] | {"_items": items}
 
 
-def test_seed_issue_reads_like_a_newsletter(store: Store, settings: Settings, now) -> None:
-    issue = seeds_issue(store, settings, now)
-    items = issue.pop("_items")
+def test_seed_issue_reads_like_a_newsletter(seeds_json: SeedsJson) -> None:
+    issue, items = seeds_json.issue, seeds_json.items
     themed = [s for s in issue["sections"] if s["theme"] != BRIEF_THEME_ID]
     assert len(themed) >= 5
     assert issue["sections"][-1]["theme"] == BRIEF_THEME_ID  # « En bref » comes last
@@ -299,9 +297,8 @@ def test_sent_issue_starts_the_next_period(store: Store, settings: Settings, now
     assert [e.title for e in second.entries] == ["Un autre chat"]
 
 
-def test_show_json_is_stable(store: Store, settings: Settings, now, tmp_path: Path) -> None:
-    issue = seeds_issue(store, settings, now)
-    issue.pop("_items")
+def test_show_json_is_stable(seeds_json: SeedsJson) -> None:
+    issue = seeds_json.issue
     assert set(issue) == {
         "number",
         "status",

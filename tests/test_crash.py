@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from digest.store import open_store
 
 from .conftest import DOCUMENTS
 from .smtpserver import SmtpServer
+from .waiting import wait_for
 
 SUBSCRIBERS = 2000
 CONNECTIONS = 2
@@ -74,10 +74,14 @@ def test_killed_sends_resume_without_losing_or_repeating(
         process = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        deadline = time.monotonic() + 120
-        while len(smtp_server.handler.received) < target and process.poll() is None:
-            assert time.monotonic() < deadline, f"the send never reached {target} messages"
-            time.sleep(0.005)
+        wait_for(
+            lambda target=target, process=process: (
+                len(smtp_server.handler.received) >= target or process.poll() is not None
+            ),
+            120,
+            what=f"the send reaching {target} messages",
+            interval=0.005,  # the kill lands close to its target
+        )
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

@@ -15,6 +15,7 @@ from digest.models import ItemDraft, ItemKind, Outcome
 from digest.store import Store
 
 from .conftest import DOCUMENTS
+from .needs import missing_tool
 
 SEEDS = {p.name[:3]: p for p in sorted(DOCUMENTS.glob("*.txt"))}
 MOJIBAKE = re.compile(r"Ã.|â€|Â[\s\u00a0]|†|ðŸ|ï¿½|\ufffd")
@@ -31,7 +32,7 @@ def stories(seed: str) -> list[ItemDraft]:
 def test_seeds_are_shipped_byte_for_byte() -> None:
     shared = Path(__file__).resolve().parents[2] / "shared" / "seeds"
     if not shared.exists():
-        pytest.skip("../shared/seeds is not beside this checkout")
+        missing_tool("../shared/seeds is not beside this checkout")
     for original in shared.glob("*.txt"):
         assert (DOCUMENTS / original.name).read_bytes() == original.read_bytes()
 

@@ -10,24 +10,22 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from digest.app.build import run_build
 from digest.app.render import run_render
 from digest.config import load_settings
 from digest.errors import RenderError
-from digest.ingest.documents import document_files, ingest_documents
 from digest.mail.identity import SAMPLE_KEY, read_unsubscribe_token
 from digest.models import BRIEF_THEME_ID, Entry, Issue, IssueStatus, Link, Section
 from digest.render import MAX_HTML_BYTES, UNSUBSCRIBE_PLACEHOLDER, render_issue, templates_dir
 from digest.settings import Settings
-from digest.store import Store, open_store
+from digest.store import Store
 
-from .conftest import REPO
+from .conftest import REPO, SeedIssue
 from .needs import missing_tool
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -40,12 +38,11 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> tuple[Store, int, Path]:
+def seed(
+    tmp_path_factory: pytest.TempPathFactory, settings: Settings, seed_issue: SeedIssue
+) -> tuple[Store, int, Path]:
     folder = tmp_path_factory.mktemp("email")
-    store = open_store(f"sqlite:///{folder / 'digest.db'}")
-    ingest_documents(store, document_files(settings.documents), NOW - timedelta(hours=1))
-    issue = run_build(store, settings, NOW).issue
-    assert issue is not None
+    store, issue = seed_issue.copy(folder), seed_issue.issue
     out = folder / "rendered"
     run_render(store, settings, issue.number, out, NOW)
     return store, issue.number, out

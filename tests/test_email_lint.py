@@ -5,19 +5,17 @@ it degrades acceptably. A listed exception the email no longer needs fails too."
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from digest.app.build import run_build
 from digest.app.render import run_render
 from digest.config import load_settings
-from digest.ingest.documents import document_files, ingest_documents
-from digest.store import open_store
 
-from .conftest import REPO, SHARED
+from .conftest import REPO, SHARED, SeedIssue
 from .emaillint import features_used, support
+from .needs import missing_tool
 
 DATA = SHARED / "caniemail" / "_features"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -39,15 +37,12 @@ EXCEPTIONS = {
 
 
 @pytest.fixture(scope="module")
-def html(tmp_path_factory: pytest.TempPathFactory) -> str:
+def html(tmp_path_factory: pytest.TempPathFactory, seed_issue: SeedIssue) -> str:
     if not DATA.is_dir():
-        pytest.skip("../shared/caniemail is not beside this checkout")
+        missing_tool("../shared/caniemail is not beside this checkout")
     folder = tmp_path_factory.mktemp("lint")
     settings = load_settings(REPO / "feeds.yaml", env={})
-    store = open_store(f"sqlite:///{folder / 'digest.db'}")
-    ingest_documents(store, document_files(settings.documents), NOW - timedelta(hours=1))
-    issue = run_build(store, settings, NOW).issue
-    assert issue is not None
+    store, issue = seed_issue.copy(folder), seed_issue.issue
     run_render(store, settings, issue.number, folder / "out", NOW)
     store.close()
     return Path(folder / "out" / "issue.html").read_text(encoding="utf-8")
@@ -65,7 +60,7 @@ def test_every_feature_is_supported_or_an_explained_exception(html: str) -> None
 
 def test_the_lint_flags_an_unsupported_property() -> None:
     if not DATA.is_dir():
-        pytest.skip("../shared/caniemail is not beside this checkout")
+        missing_tool("../shared/caniemail is not beside this checkout")
     page = '<table><tr><td style="display:flex; padding:4px">x</td></tr></table>'
     used = features_used(page, DATA)
     assert {"css-display", "css-padding", "html-table"} <= used

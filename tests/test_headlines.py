@@ -12,16 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from digest.app.build import run_build
 from digest.app.render import run_render
 from digest.config import load_settings
 from digest.errors import ConfigError
-from digest.ingest.documents import document_files, ingest_documents
 from digest.models import Entry, Issue, IssueStatus, Link, Section
 from digest.render import render_issue
 from digest.sentences import count_words
 from digest.settings import NewsletterSettings, Settings, template_problems
-from digest.store import Store, open_store
+from digest.store import Store
 from digest.summarize.headlines import write_headlines
 from digest.summarize.subject import (
     MAX_SUBJECT_CHARS,
@@ -31,7 +29,7 @@ from digest.summarize.subject import (
     write_issue_lines,
 )
 
-from .conftest import REPO
+from .conftest import REPO, SeedIssue
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
@@ -287,15 +285,12 @@ def test_subject_and_preheader_survive_the_store(store: Store) -> None:
 
 
 @pytest.fixture(scope="module")
-def seeds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store, Issue]:
+def seeds(
+    tmp_path_factory: pytest.TempPathFactory, seed_issue: SeedIssue
+) -> tuple[Settings, Store, Issue]:
     """The shipped documents built into issue 1 (SQLite: the build is what is tested)."""
-    folder = tmp_path_factory.mktemp("seeds")
     settings = load_settings(REPO / "feeds.yaml", env={})
-    store = open_store(f"sqlite:///{folder / 'digest.db'}")
-    ingest_documents(store, document_files(settings.documents), NOW - timedelta(hours=1))
-    result = run_build(store, settings, NOW)
-    assert result.issue is not None
-    return settings, store, result.issue
+    return settings, seed_issue.copy(tmp_path_factory.mktemp("seeds")), seed_issue.issue
 
 
 def test_seed_headlines_are_short_and_never_cut(seeds: tuple[Settings, Store, Issue]) -> None:

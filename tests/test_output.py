@@ -31,6 +31,7 @@ from digest.settings import Settings
 from digest.store import Store
 
 from .conftest import DOCUMENTS, REPO
+from .needs import missing_tool
 
 READERS = ["ada@example.org", "bob@example.org", "chloe@example.org"]
 
@@ -39,7 +40,7 @@ READERS = ["ada@example.org", "bob@example.org", "chloe@example.org"]
 def disk(tmp_path: Path) -> Iterator[Path]:
     """A real 1 MB file system, so a write fails with ENOSPC as on a full disk."""
     if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs to fill it needs root")
+        missing_tool("mounting a small tmpfs to fill it needs root")
     mount = tmp_path / "disk"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)

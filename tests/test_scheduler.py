@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from digest.scheduler import Leader, make_scheduler
 from digest.store import Store, open_store
 
 from .conftest import DOCUMENTS
+from .waiting import wait_for
 
 
 def write_config(tmp_path: Path, schedule: str) -> Path:
@@ -54,15 +56,6 @@ def _settings(tmp_path: Path, database_url: str, schedule: str):  # type: ignore
     )
 
 
-def _wait_for(condition, seconds: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
-
-
 def test_missed_runs_within_grace_run_once_and_beyond_are_recorded(
     tmp_path: Path, database_url: str, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -77,9 +70,15 @@ def test_missed_runs_within_grace_run_once_and_beyond_are_recorded(
         # send missed its slot by three hours, beyond its one-hour grace: skipped.
         scheduler.modify_job("send", next_run_time=now - timedelta(hours=3))
         Leader(store, scheduler).beat()
-        _wait_for(lambda: any(r.job == "ingest" and r.outcome == "ok" for r in store.job_runs()))
-        _wait_for(lambda: any(r.job == "send" and r.outcome == "missed" for r in store.job_runs()))
-        time.sleep(1.0)  # room for a wrongly repeated run to show up
+        wait_for(lambda: any(r.job == "ingest" and r.outcome == "ok" for r in store.job_runs()))
+        wait_for(lambda: any(r.job == "send" and r.outcome == "missed" for r in store.job_runs()))
+        # The pass that ran ingest hands it every run time at once (coalesced or not), then
+        # moves its next run past now: from then on only the executor may still be running
+        # repeats, and shutdown(wait=True) below waits for them.
+        wait_for(
+            lambda: scheduler.get_job("ingest").next_run_time > datetime.now(UTC),
+            what="the scheduler's pass moving ingest to its next slot",
+        )
     finally:
         scheduler.shutdown(wait=True)
     runs = store.job_runs(limit=50)
@@ -127,6 +126,36 @@ def test_only_one_leader_runs_jobs(store: Store, tmp_path: Path, database_url: s
     finally:
         first.shutdown(wait=False)
         second.shutdown(wait=False)
+
+
+def test_a_dead_holder_on_this_host_loses_the_lease_at_once(
+    store: Store, tmp_path: Path, database_url: str
+) -> None:
+    settings = _settings(tmp_path, database_url, "{ingest: '0 * * * *'}")
+    scheduler = make_scheduler(store, settings)
+    clock = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    gone = _reaped_pid()
+    here = socket.gethostname()
+    try:
+        for holder, taken in (
+            (f"{here}:{gone}", True),  # its process is gone: no need to wait for expiry
+            (f"{here}:{os.getpid()}", False),  # alive (this very process)
+            (f"elsewhere:{gone}", False),  # another host: judged by expiry alone
+        ):
+            store.release_lease("scheduler", store.lease_owner("scheduler", clock) or "")
+            assert Leader(store, scheduler, clock=lambda: clock, owner=holder).beat()
+            successor = Leader(store, scheduler, clock=lambda: clock, owner=f"{here}:0")
+            assert successor.beat() is taken, holder
+            successor.resign()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def _reaped_pid() -> int:
+    """The pid of a process that ran here and is gone (exited and reaped)."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
 
 
 def test_sigterm_stops_serve_cleanly(tmp_path: Path, database_url: str) -> None:

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,12 +27,13 @@ from digest.config import load_settings
 from digest.ingest.documents import ingest_documents
 from digest.mail.identity import unsubscribe_token
 from digest.models import IssueStatus, SubscriberStatus
-from digest.scheduler import make_scheduler
+from digest.scheduler import LEASE_SECONDS, make_scheduler
 from digest.store import Store, open_store
 
 from .conftest import DOCUMENTS
 from .feedserver import FeedServer, Route
 from .smtpserver import Handler, SmtpServer, free_port
+from .waiting import logged, wait_for
 
 DIGEST = str(Path(sys.executable).parent / "digest")
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -69,22 +69,20 @@ def due_now(store: Store, config: Path, env: dict[str, str], job: str) -> None:
     jobstore.update_job(stored)
 
 
-def serve(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [DIGEST, "--config", str(config), "serve", "--no-web"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def serve(config: Path, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    """A real `digest serve --no-web`; its stderr goes to `log` when given."""
+    with (log or Path(os.devnull)).open("wb") as stderr:  # the child keeps its own copy
+        return subprocess.Popen(
+            [DIGEST, "--config", str(config), "serve", "--no-web"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
 
 
-def wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+def holder(process: subprocess.Popen[bytes]) -> str:
+    """The name a serve process holds the scheduler lease under."""
+    return f"{socket.gethostname()}:{process.pid}"
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:
@@ -94,16 +92,24 @@ def stop(process: subprocess.Popen[bytes]) -> int:
 
 def test_two_serve_processes_run_a_job_once(tmp_path: Path, database_url: str) -> None:
     config = write_config(tmp_path, "{ingest: '0 3 * * *'}")
-    env = {**os.environ, "DIGEST_DATABASE_URL": database_url}
+    env = {**os.environ, "DIGEST_DATABASE_URL": database_url, "DIGEST_LOG_LEVEL": "INFO"}
     store = open_store(database_url)
     due_now(store, config, env, "ingest")
-    first, second = serve(config, env), serve(config, env)
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+    first, second = serve(config, env, logs[0]), serve(config, env, logs[1])
     try:
         wait_for(lambda: any(r.outcome == "ok" for r in store.job_runs(job="ingest")))
-        time.sleep(3)  # room for a second run, if the lease failed
+        # Each process decides at its first heartbeat, before any job can run there: once
+        # both have, only a leader can run anything until one of them stops.
+        wait_for(
+            lambda: all(logged(log, " leads; ") or logged(log, " stands by; ") for log in logs),
+            what="both serves' first heartbeat",
+        )
+        leaders = [log.name for log in logs if logged(log, " leads; ")]
     finally:
         codes = [stop(first), stop(second)]
     assert codes == [0, 0]
+    assert len(leaders) == 1, leaders  # the other stood by
     runs = store.job_runs(job="ingest")
     assert [r.outcome for r in runs] == ["ok"]  # once, by one of the two
     assert runs[0].counts["new_items"] == 1
@@ -144,10 +150,38 @@ def test_a_killed_serve_finishes_the_send_on_restart(
     store.close()
 
 
+def test_a_killed_serve_is_replaced_at_once(tmp_path: Path, database_url: str) -> None:
+    """The lease of a serve killed on this host is taken by the next one at its first
+    heartbeat, not once the dead holder's lease expires (LEASE_SECONDS later)."""
+    config = write_config(tmp_path, "{ingest: '0 3 * * *'}")
+    env = {**os.environ, "DIGEST_DATABASE_URL": database_url}
+    store = open_store(database_url)
+    started = datetime.now(UTC)  # the killed serve's lease runs until after started + LEASE
+    killed = serve(config, env)
+    try:
+        wait_for(lambda: store.lease_owner("scheduler", datetime.now(UTC)) == holder(killed))
+    finally:
+        killed.send_signal(signal.SIGKILL)  # no chance to release the lease
+        killed.wait()
+    replacement = serve(config, env)
+    try:
+        wait_for(
+            lambda: store.lease_owner("scheduler", datetime.now(UTC)) == holder(replacement),
+            LEASE_SECONDS,
+            what="the replacement taking the lease",
+        )
+        assert datetime.now(UTC) < started + timedelta(seconds=LEASE_SECONDS)  # not expired
+    finally:
+        assert stop(replacement) == 0
+    store.close()
+
+
 def test_sigterm_during_an_ingest_exits_cleanly(
     tmp_path: Path, database_url: str, feed_server: FeedServer
 ) -> None:
-    slow = feed_server.add("/slow.xml", Route(body=b"<rss></rss>", delay=4.0))
+    # The feed answers once the service is stopping (6 s at most, within the fetch timeout).
+    answer = threading.Event()
+    slow = feed_server.add("/slow.xml", Route(body=b"<rss></rss>", delay=6.0, release=answer))
     config = write_config(
         tmp_path,
         "{ingest: '0 3 * * *'}",
@@ -156,10 +190,15 @@ def test_sigterm_during_an_ingest_exits_cleanly(
     env = {**os.environ, "DIGEST_DATABASE_URL": database_url}
     store = open_store(database_url)
     due_now(store, config, env, "ingest")
-    process = serve(config, env)
+    log = tmp_path / "serve.log"
+    process = serve(config, env, log)
     wait_for(lambda: any(r.outcome == "running" for r in store.job_runs(job="ingest")))
     started = time.monotonic()
-    assert stop(process) == 0
+    process.send_signal(signal.SIGTERM)
+    wait_for(lambda: logged(log, "stopping: the running job"), what="the service stopping")
+    assert [r.outcome for r in store.job_runs(job="ingest")] == ["running"]  # still fetching
+    answer.set()
+    assert process.wait(timeout=60) == 0
     assert time.monotonic() - started < 30  # the running ingest finished, bounded by its timeout
     (run,) = store.job_runs(job="ingest")
     assert run.outcome == "ok" and run.finished_at is not None  # nothing left half-recorded
@@ -311,16 +350,18 @@ def test_public_responses_are_hardened(tmp_path: Path, database_url: str) -> Non
 
 @dataclass
 class SlowHandler(Handler):
-    """Holds the DATA of one recipient for `delay` seconds: a hanging SMTP server."""
+    """Holds the DATA of one recipient until released, `delay` seconds at most: a hanging
+    SMTP server."""
 
     slow: str = ""
     delay: float = 0.0
     holding: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.slow in envelope.rcpt_tos:
             self.holding.set()
-            await asyncio.sleep(self.delay)
+            await asyncio.get_running_loop().run_in_executor(None, self.released.wait, self.delay)
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -331,7 +372,7 @@ def timed_post(url: str, data: dict[str, str]) -> tuple[int, float]:
 
 
 def test_a_hanging_smtp_server_no_longer_delays_the_web(tmp_path: Path, database_url: str) -> None:
-    handler = SlowHandler(slow="slow@example.org", delay=8.0)
+    handler = SlowHandler(slow="slow@example.org", delay=30.0)
     smtp = SmtpServer()
     smtp.handler = smtp.controller.handler = handler
     smtp.start()
@@ -347,13 +388,17 @@ def test_a_hanging_smtp_server_no_longer_delays_the_web(tmp_path: Path, database
         second = timed_post(f"{base}/subscribe", {"email": "fast@example.org"})
         token = unsubscribe_token(REAL_KEY, reader.id, reader.token_nonce)
         third = timed_post(f"{base}/u/{token}", {"List-Unsubscribe": "One-Click"})
+        # Held until here (each POST must take < 3 s, far below `delay`): the worker goes on.
+        handler.released.set()
         wait_for(lambda: len(handler.to("fast@example.org")) == 1, 60)  # next tick
     finally:
+        handler.released.set()
         assert stop(process) == 0
         smtp.stop()
-    print(f"POST timings with SMTP holding DATA for {handler.delay} s:", first, second, third)
+    print("POST timings with SMTP holding DATA:", first, second, third)
     for status, seconds in (first, second, third):
-        # Before: each POST waited for the server (8 s here, up to the SMTP timeout).
+        # Before: each POST waited for the server (up to the SMTP timeout; DATA is held here
+        # until all three are answered).
         # The margin is for a loaded test machine (first requests import modules).
         assert status == 200 and seconds < 3.0, (status, seconds)
     assert store.get_subscriber(reader.id).status is SubscriberStatus.UNSUBSCRIBED
@@ -372,6 +417,7 @@ def test_twenty_posts_for_one_victim_mail_one_confirmation(
         tmp_path, "{}", "web: {confirm_every_seconds: 1, subscribes_per_client_per_hour: 30}\n"
     )
     env = without_key(database_url, DIGEST_SECRET_KEY=REAL_KEY)  # the outbox transport
+    store = open_store(database_url)
     process, base = serve_web(config, env)
     outbox = tmp_path / "outbox" / "confirmations"
     try:
@@ -382,9 +428,17 @@ def test_twenty_posts_for_one_victim_mail_one_confirmation(
                 for _ in range(20)
             )
         }
-        wait_for(lambda: len(list(outbox.glob("*.eml"))) >= 1)
-        time.sleep(3)  # three more worker runs: room for any extra mail
+        # Every queued confirmation sent: no further mail can come (the POSTs are answered).
+        wait_for(
+            lambda: (
+                (queued := store.list_confirmations())
+                and all(c.sent_at is not None for c in queued)
+            ),
+            what="the confirmation queue emptied",
+        )
     finally:
         assert stop(process) == 0
     assert len(answers) == 1 and next(iter(answers))[0] == 200  # one answer for all
+    assert len(store.list_confirmations()) == 1  # one queued for twenty requests
     assert len(list(outbox.glob("*.eml"))) == 1
+    store.close()

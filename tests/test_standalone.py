@@ -11,17 +11,11 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from datetime import datetime, timedelta
 
 import pytest
 
-from digest.app.build import run_build
-from digest.config import load_settings
-from digest.ingest.documents import document_files, ingest_documents
 from digest.models import StoredItem
 from digest.sentences import split_sentences
-from digest.serialize import issue_json
-from digest.store import Store
 from digest.summarize.extractive import summarize_story
 from digest.summarize.stakes import read
 from digest.summarize.standalone import (
@@ -31,7 +25,7 @@ from digest.summarize.standalone import (
     without_connective,
 )
 
-from .conftest import REPO
+from .conftest import SeedsJson
 from .test_blurbs import opens_on_reference
 
 
@@ -171,13 +165,8 @@ def faults(summary: str, lead: StoredItem) -> list[str]:
     return found
 
 
-def test_seed_summaries_stand_alone(store: Store, now: datetime) -> None:
-    settings = load_settings(REPO / "feeds.yaml", env={})
-    ingest_documents(store, document_files(settings.documents), now - timedelta(hours=1))
-    result = run_build(store, settings, now)
-    assert result.issue is not None
-    items = {i.id: i for i in store.list_items()}
-    issue = issue_json(result.issue, items)["issue"]
+def test_seed_summaries_stand_alone(seeds_json: SeedsJson) -> None:
+    issue, items = seeds_json.issue, seeds_json.items
     entries = [e for s in issue["sections"] for e in s["entries"]]
     assert len(entries) >= 20
     assert all(e["summary"] for e in entries)

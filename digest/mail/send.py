@@ -13,8 +13,6 @@ not yet sent are sent.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from digest.errors import DigestError
+from digest.liveness import gone_holders
 from digest.mail.identity import SAMPLE_KEY, recipient, sender_address
 from digest.mail.message import MessageTemplate, build_message
 from digest.mail.transport import OutboxTransport, Transport
@@ -74,7 +73,7 @@ def deliver(
         on_progress or (lambda n: None),
     )
     workers = connections or (smtp.connections if transport.name == "smtp" else 1)
-    dead = _dead_claims(store.claims_in_progress(number))
+    dead = gone_holders(store.claims_in_progress(number))
     threads = [
         threading.Thread(target=work, args=(run, dead), name=f"send-{i}")
         for i in range(max(1, workers))
@@ -102,23 +101,6 @@ def signing_secret(settings: Settings) -> str:
         )
     log.warning("DIGEST_SECRET_KEY is not set: outbox messages are signed with a sample key")
     return SAMPLE_KEY
-
-
-def _dead_claims(claims: list[str]) -> list[str]:
-    """Claims of workers that ran on this host and whose process is gone (killed, crashed):
-    their rows are taken over at once instead of after the lease."""
-    host = socket.gethostname()
-    dead = []
-    for claim in claims:
-        parts = claim.split(":")
-        if len(parts) >= 3 and parts[0] == host and parts[1].isdigit():
-            try:
-                os.kill(int(parts[1]), 0)
-            except ProcessLookupError:
-                dead.append(claim)
-            except PermissionError:
-                pass  # alive, someone else's
-    return dead
 
 
 @dataclass

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # Rows claimed at a time per connection. A claim costs three statements, so small batches
 # made claiming a fifth of the send time; unsent claimed rows of a dead worker are taken
-# over at once (digest.mail.send._dead_claims), so a bigger batch does not add duplicates.
+# over at once (digest.liveness.gone_holders), so a bigger batch does not add duplicates.
 BATCH = 100
 LEASE = timedelta(minutes=10)  # a claim older than this is taken over (its worker is gone)
 MAX_RECONNECTS = 3  # in a row: then the run stops (the server keeps closing on us)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,16 +74,23 @@ class OpsQueries:
             return [_job_run(r) for r in s.scalars(query.limit(limit))]
 
     def acquire_lease(
-        self: StoreCore, name: str, owner: str, now: datetime, until: datetime
+        self: StoreCore,
+        name: str,
+        owner: str,
+        now: datetime,
+        until: datetime,
+        dead_holders: Collection[str] = (),
     ) -> bool:
-        """Take or renew the lease; True when `owner` holds it until `until`."""
+        """Take or renew the lease; True when `owner` holds it until `until`. It is taken
+        from a holder that let it expire, or at once from one of `dead_holders` (a process
+        known to be gone: digest.liveness)."""
+        takeable = [LeaseRow.owner == owner, LeaseRow.expires_at < now]
+        if dead_holders:
+            takeable.append(LeaseRow.owner.in_(dead_holders))
         with self.session() as s:
             taken = s.execute(
                 update(LeaseRow)
-                .where(
-                    LeaseRow.name == name,
-                    or_(LeaseRow.owner == owner, LeaseRow.expires_at < now),
-                )
+                .where(LeaseRow.name == name, or_(*takeable))
                 .values(owner=owner, expires_at=until)
             )
             if taken.rowcount:  # type: ignore[attr-defined]
