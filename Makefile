@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 DIGEST_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 export DIGEST_TEST_DATABASE_URL
 
+# axe-core, the accessibility engine the browser tests inject (tests/axe.py), from npm.
+AXE_VERSION := 4.14.1
+AXE := .ci/node/node_modules/axe-core/axe.min.js
+
 .PHONY: run test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
@@ -20,8 +24,14 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/digest --offline run
 
-test: $(BIN)/.installed lint
+test: $(BIN)/.installed lint $(AXE)
 	$(BIN)/pytest
+
+# Without npm the accessibility tests say what is missing (and fail in CI).
+$(AXE):
+	if command -v npm >/dev/null; then \
+	  npm install --silent --no-audit --no-fund --prefix .ci/node axe-core@$(AXE_VERSION); \
+	else echo "npm is missing: the axe-core accessibility tests cannot run"; fi
 
 # The import contracts of pyproject.toml ([tool.importlinter]; docs/architecture.md).
 lint: $(BIN)/.installed
@@ -33,4 +43,4 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) digest.db digest.db-wal digest.db-shm outbox .pytest_cache .ruff_cache
+	rm -rf $(VENV) .ci/node digest.db digest.db-wal digest.db-shm outbox .pytest_cache .ruff_cache

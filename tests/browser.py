@@ -86,10 +86,23 @@ def browser_fixture() -> Iterator[Any]:
 
 
 @contextmanager
-def opened(browser: Any, url: str, width: int, height: int = 900) -> Iterator[Any]:
-    """A page at `url` in a window `width` CSS pixels wide; fails on any console error
-    (a script blocked by the page's Content-Security-Policy shows up there)."""
-    context = browser.new_context(viewport={"width": width, "height": height})
+def opened(
+    browser: Any,
+    url: str,
+    width: int,
+    height: int = 900,
+    color_scheme: str = "light",
+    bypass_csp: bool = False,
+) -> Iterator[Any]:
+    """A page at `url` in a window `width` CSS pixels wide, in the reader's light or dark
+    mode; fails on any console error (a script blocked by the page's
+    Content-Security-Policy shows up there). `bypass_csp` lets a test inject a script of
+    its own (axe-core) into a page whose policy allows none."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        color_scheme=color_scheme,
+        bypass_csp=bypass_csp,
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
