@@ -49,6 +49,10 @@ class DocumentError(DigestError):
     """A document could not be read or decoded."""
 
 
+class MailboxError(DigestError):
+    """An IMAP mailbox (a newsletter inbox, the bounce mailbox) cannot be read."""
+
+
 class RenderError(DigestError):
     """A template is broken or an issue cannot be rendered within the limits."""
 

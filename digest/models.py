@@ -20,6 +20,7 @@ class ItemKind(enum.StrEnum):
 class SourceKind(enum.StrEnum):
     FEED = "feed"
     DOCUMENT = "document"
+    INBOX = "inbox"  # an IMAP mailbox of newsletters (digest.ingest.inboxes)
 
 
 @dataclass(frozen=True, slots=True)

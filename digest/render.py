@@ -327,7 +327,7 @@ def _entry_context(entry: Entry, items: Mapping[int, StoredItem]) -> dict[str, A
     # is named by its links already. Issues built before items carried names fall back
     # on the entry's own list.
     credits = list(
-        dict.fromkeys(i.reader_source for i in behind if i.source_kind is SourceKind.DOCUMENT)
+        dict.fromkeys(i.reader_source for i in behind if i.source_kind is not SourceKind.FEED)
     )
     if not behind:
         credits = list(entry.sources) if not links else []

@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 # « Veille IA – Mars 2025 : Nouvelles avancées… »: the name ends at the colon.
 _SUBTITLE = re.compile(r"\s*[\u00a0\u202f]?:\s")
-DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".eml", ".mbox"})
 
 
 def document_files(documents: Sequence[DocumentSource]) -> list[Path]:
@@ -198,6 +198,10 @@ def read_document(
 ) -> ReadDocument:
     """Decode, repair, clean and cut one document; `now` resolves dates given without a year.
     DocumentError (naming `name`) when the bytes are not text."""
+    if suffix in {".eml", ".mbox"}:  # newsletters by email: digest.ingest.newsletter_mail
+        from digest.ingest.newsletter_mail import read_mail_document
+
+        return ReadDocument(*read_mail_document(data, suffix, now, name))
     text = repair_text(guard.require_text(decode_bytes(data), name))
     if suffix in {".html", ".htm"}:
         from digest.ingest.sanitize import html_to_text
