@@ -211,10 +211,21 @@ class Issue:
     # Written at build time from the strongest stories (issue 11); an editor may override.
     subject: str = ""
     preheader: str = ""  # the inbox's preview text
+    sent_at: datetime | None = None  # when its last message went out
 
     @property
     def entries(self) -> tuple[Entry, ...]:
         return tuple(e for s in self.sections for e in s.entries)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePage:
+    """A sent issue's web version, rendered once and kept: the whole page (its navigation
+    left as a placeholder, the one part that changes when the next issue goes out) and the
+    article alone (the Atom feed's content)."""
+
+    page: str
+    article: str
 
 
 # -- subscribers and deliveries (mail) -----------------------------------------------------

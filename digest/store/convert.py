@@ -99,6 +99,7 @@ def issue_from_row(row: IssueRow) -> Issue:
         created_at=row.created_at,
         subject=row.subject or "",
         preheader=row.preheader or "",
+        sent_at=row.sent_at,
         sections=tuple(
             Section(
                 theme_id=sec.theme_id,

@@ -297,7 +297,8 @@ class IssuePageRow(Base):
     issue_id: Mapped[int] = mapped_column(
         ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True
     )
-    html: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)  # the whole page
+    article: Mapped[str] = mapped_column(Text)  # the issue alone: the feed's content
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
