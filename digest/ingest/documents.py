@@ -201,6 +201,7 @@ def read_document(
     """Decode, repair, clean and cut one document; `now` resolves dates given without a year.
     DocumentError (naming `name`) when the bytes are not text."""
     if suffix in MAIL_SUFFIXES:  # newsletters by email: digest.ingest.newsletter_mail
+        # lazy: the mail parsers, only for mail documents (and newsletter_mail imports us)
         from digest.ingest.newsletter_mail import read_mail_document
 
         return ReadDocument(*read_mail_document(data, suffix, now, name))
@@ -218,6 +219,7 @@ def _cut(data: bytes, suffix: str, name: str) -> tuple[CutDocument, str]:
     """The document cut by its kind (its file's suffix), and the text it was cut from."""
     text = repair_text(guard.require_text(decode_bytes(data), name))
     if suffix in HTML_SUFFIXES:
+        # lazy: trafilatura and lxml, only for saved web pages
         from digest.ingest.savedpage import cut_saved_page
 
         return cut_saved_page(text, name)

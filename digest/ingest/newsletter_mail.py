@@ -86,6 +86,7 @@ def split_mbox(data: bytes) -> list[bytes]:
 
 def read_newsletter(raw: bytes, now: datetime | None, name: str) -> MailNewsletter:
     """One message's stories; DocumentError when it has no readable text part."""
+    # lazy: documents dispatches .eml/.mbox here, so it cannot be imported at the top
     from digest.ingest.documents import read_document
 
     message = BytesParser(policy=policy.default).parsebytes(raw)

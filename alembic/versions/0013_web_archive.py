@@ -3,8 +3,8 @@
 The pages kept until now were the email's HTML (« Bonjour, », the subscriber's footer):
 they are dropped, and each sent issue's web version is rendered again on its first visit.
 
-Revision ID: 0012_web_archive
-Revises: 0011_issue_pages
+Revision ID: 0013_web_archive
+Revises: 0012_golive
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_web_archive"
-down_revision: str | None = "0011_issue_pages"
+revision: str = "0013_web_archive"
+down_revision: str | None = "0012_golive"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
