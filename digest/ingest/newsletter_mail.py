@@ -86,6 +86,7 @@ def split_mbox(data: bytes) -> list[bytes]:
 
 def read_newsletter(raw: bytes, now: datetime | None, name: str) -> MailNewsletter:
     """One message's stories; DocumentError when it has no readable text part."""
+    # lazy: documents imports this module for its .eml and .mbox files
     from digest.ingest.documents import read_document
 
     message = BytesParser(policy=policy.default).parsebytes(raw)
