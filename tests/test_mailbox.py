@@ -59,6 +59,10 @@ def test_dsn_is_read_per_recipient_with_the_returned_token() -> None:
         b"Content-Type: multipart/report; report-type=disposition-notification\r\n\r\n",
         b"From: =?utf-8?b?broken\r\nSubject: =?x-unknown?q?=FF?=\r\n\r\nbody",
         b"Subject: unsubscribe me please\r\n\r\n",
+        b"".join(
+            b"Content-Type: multipart/mixed; boundary=%d\r\n\r\n--%d\r\n" % (i, i)
+            for i in range(3000)
+        ),
     ],
 )
 def test_malformed_or_foreign_mail_is_not_understood(raw: bytes) -> None:

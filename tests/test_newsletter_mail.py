@@ -89,6 +89,12 @@ def test_mbox_gives_every_message_stories_with_distinct_keys() -> None:
     assert len({d.key for d in document.drafts}) == 18
 
 
+# Parts nested 3000 deep: the email package recurses once per level.
+NESTED = b"From: a@b\r\n" + b"".join(
+    b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i) for i in range(3000)
+)
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -98,8 +104,9 @@ def test_mbox_gives_every_message_stories_with_distinct_keys() -> None:
         b"image/png\nContent-Transfer-Encoding: base64\n\n!!!notbase64\n--zz--\n",
         b"From: =?utf-8?q?broken\nDate: not a date\nContent-Type: text/html; charset=klingon\n\n"
         b"<p>" + "Une phrase d’article assez longue pour compter. ".encode() * 5 + b"</p>",
+        NESTED,
     ],
-    ids=["empty", "binary", "no-text-part", "broken-headers"],
+    ids=["empty", "binary", "no-text-part", "broken-headers", "nested-3000-deep"],
 )
 def test_malformed_mail_is_a_document_error_or_text(raw: bytes) -> None:
     try:

@@ -89,12 +89,17 @@ def read_newsletter(raw: bytes, now: datetime | None, name: str) -> MailNewslett
     # lazy: documents imports this module for its .eml and .mbox files
     from digest.ingest.documents import read_document
 
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
-    sender, address = _sender(message)
-    sent_at = _date(message)
-    removed = Removed()
-    text = _message_text(message, name, removed)
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
+        sender, address = _sender(message)
+        sent_at = _date(message)
+        removed = Removed()
+        text = _message_text(message, name, removed)
+    except RecursionError:  # parts nested thousands deep: the parser recurses per level
+        raise DocumentError(
+            f"{name}: its MIME parts are nested too deep", hint="this is no newsletter"
+        ) from None
     document = read_document(text.encode("utf-8"), ".txt", sent_at or now, name)
     message_id = _header(message, "Message-ID")
     # Keys unique across the messages of one source (an inbox, an mbox): the message's

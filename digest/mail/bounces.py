@@ -76,6 +76,8 @@ def read_returned(raw: bytes) -> Returned:
     except (ValueError, TypeError, LookupError, IndexError, AttributeError) as exc:
         # The email package raises these on some malformed headers and parts.
         return NotUnderstood(f"malformed message: {type(exc).__name__}: {exc}")
+    except RecursionError:  # parts nested thousands deep: the parser recurses per level
+        return NotUnderstood("malformed message: MIME parts nested too deep")
 
 
 def _classify(message: Message) -> Returned:
