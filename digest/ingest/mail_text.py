@@ -77,6 +77,8 @@ _BOILERPLATE = re.compile(
             r"(?:vous recevez|tu reçois|vous avez reçu) (?:cet?|ce|cette) (?:e-?mail|message|"
             r"mail|newsletter|lettre)",
             r"(?:vous êtes|tu es) (?:inscrit|abonné)",
+            r"(?:vous recevez|tu reçois) .{0,80}(?:parce que|car) (?:vous|tu) (?:vous |t['’])?"
+            r"(?:y )?(?:êtes|es|avez|as) (?:abonné|inscrit)",
             r"(?:you(?: are|'re)? receiv(?:ing|ed)|you (?:signed up|subscribed))",
             r"this (?:e-?mail|message) was sent to",
             r"(?:cet?|ce) (?:e-?mail|message) (?:a été )?envoyé à",
@@ -114,6 +116,12 @@ _SOCIAL_HOSTS = re.compile(
     r"(?:^|\.)(?:facebook\.com|fb\.com|twitter\.com|x\.com|linkedin\.com|instagram\.com|"
     r"youtube\.com|tiktok\.com|threads\.net|bsky\.app|mastodon\.social|pinterest\.com|"
     r"whatsapp\.com)$",
+    re.IGNORECASE,
+)
+_SOCIAL_TEXT = re.compile(
+    r"^\W*(?:(?:suivez-nous|follow us|partager|share|tweet|like|j['’]aime|suivre|follow)\W*)?"
+    r"(?:sur |on )?(?:facebook|twitter|x|linkedin|instagram|youtube|tiktok|threads|bluesky|"
+    r"mastodon|pinterest|whatsapp)?(?:\.com)?\W*$",
     re.IGNORECASE,
 )
 _HIDDEN_STYLE = re.compile(
@@ -198,14 +206,15 @@ def _pixel(element: etree._Element) -> bool:
 
 
 def _social_link(element: etree._Element) -> bool:
-    """A link to a social network whose text is a name or an icon, not a sentence."""
+    """A button to a social network: an icon, or its name (a story's link to a post,
+    « Sam Altman a écrit », keeps its words)."""
     if element.tag != "a":
         return False
     try:
         host = urlsplit((element.get("href") or "").strip()).hostname or ""
     except ValueError:
         return False
-    return bool(_SOCIAL_HOSTS.search(host)) and len(_text(element)) <= 40
+    return bool(_SOCIAL_HOSTS.search(host)) and bool(_SOCIAL_TEXT.match(_text(element)))
 
 
 def _drop_ads(root: etree._Element, removed: Removed) -> None:
