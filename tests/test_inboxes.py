@@ -22,18 +22,23 @@ from .mails import newsletter_eml
 USER = "veille"
 
 
-def _config(tmp_path: Path, server: ImapServer, folder: str) -> Path:
+def _config(
+    tmp_path: Path, server: ImapServer, folder: str, *, starttls: bool = False, trust: bool = True
+) -> Path:
+    port = server.starttls_port if starttls else server.port
+    security = "starttls" if starttls else "tls"
     path = tmp_path / "feeds.yaml"
     path.write_text(
         "newsletter: {title: Le Fil IA}\n"
         "inboxes:\n"
         f"  - name: veille-{folder.lower()}\n"
         f"    host: {server.host}\n"
-        f"    port: {server.port}\n"
+        f"    port: {port}\n"
+        f"    security: {security}\n"
         f"    user: {USER}\n"
         f"    folder: {folder}\n"
-        f"    ca_file: {server.ca_file}\n"
-        "    password_env: DIGEST_TEST_INBOX_PASSWORD\n"
+        + (f"    ca_file: {server.ca_file}\n" if trust else "")
+        + "    password_env: DIGEST_TEST_INBOX_PASSWORD\n"
     )
     return path
 
@@ -124,3 +129,34 @@ def test_wrong_password_fails_the_inbox_alone(
     assert "refused" in (report.message or "")
     (state,) = store.list_sources()
     assert state.consecutive_failures == 1 and state.location.startswith("imaps://veille@")
+
+
+def test_starttls_inbox_is_read_after_its_upgrade(
+    imap_server: ImapServer,  # noqa: F811
+    tmp_path: Path,
+    store: Store,
+    now: datetime,
+) -> None:
+    imap_server.deliver(USER, newsletter_eml(), folder="Starttls")
+    settings = load_settings(
+        _config(tmp_path, imap_server, "Starttls", starttls=True),
+        env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
+    )
+    (report,) = run_ingest(settings, store, now).sources
+    assert report.outcome is Outcome.NEW and report.new_items == 9
+
+
+def test_an_untrusted_certificate_is_refused(
+    imap_server: ImapServer,  # noqa: F811
+    tmp_path: Path,
+    store: Store,
+    now: datetime,
+) -> None:
+    """Without ca_file the self-signed server is not believed: no password is sent."""
+    settings = load_settings(
+        _config(tmp_path, imap_server, "INBOX", trust=False),
+        env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
+    )
+    (report,) = run_ingest(settings, store, now).sources
+    assert report.outcome is Outcome.FAILED
+    assert "CERTIFICATE_VERIFY_FAILED" in (report.message or "")
