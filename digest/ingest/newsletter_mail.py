@@ -22,6 +22,7 @@ from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 
 from digest.errors import DocumentError
+from digest.ingest.documents import read_document
 from digest.ingest.mail_text import (
     MAX_BOILERPLATE_CHARS,
     Removed,
@@ -86,9 +87,6 @@ def split_mbox(data: bytes) -> list[bytes]:
 
 def read_newsletter(raw: bytes, now: datetime | None, name: str) -> MailNewsletter:
     """One message's stories; DocumentError when it has no readable text part."""
-    # lazy: documents imports this module for its .eml and .mbox files
-    from digest.ingest.documents import read_document
-
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
         assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
