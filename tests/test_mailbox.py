@@ -14,10 +14,12 @@ from click.testing import CliRunner
 
 from digest import jobs
 from digest.cli import main
+from digest.config import load_settings
 from digest.mail.bounces import DeliveryReport, NotUnderstood, UnsubscribeRequest, read_returned
 from digest.mail.identity import unsubscribe_token
 from digest.models import Subscriber, SubscriberStatus
-from digest.store import open_store
+from digest.scheduler import make_scheduler
+from digest.store import Store, open_store
 
 from .imapserver import PASSWORD, ImapServer, imap_server  # noqa: F401  (a fixture)
 from .mails import delivery_report, unsubscribe_request
@@ -168,3 +170,26 @@ def test_read_mailbox_without_a_mailbox_is_a_usage_error(tmp_path: Path) -> None
         main, ["--config", str(config), "read-mailbox"], env={"DIGEST_SECRET_KEY": SECRET}
     )
     assert result.exit_code == 2 and "mail.mailbox is not configured" in result.output
+
+
+def test_serve_reads_the_mailbox_every_few_minutes_only_when_configured(
+    tmp_path: Path, store: Store
+) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        "newsletter: {title: Le Fil IA}\n"
+        "mail: {mailbox: {host: imap.example.org, user: retours, every_minutes: 5}}\n"
+    )
+    scheduler = make_scheduler(store, load_settings(config, env={}))
+    try:
+        job = scheduler.get_job("mailbox")
+        assert job.func_ref == "digest.jobs:mailbox"
+        assert job.trigger.interval.total_seconds() == 300
+    finally:
+        scheduler.shutdown(wait=False)
+    config.write_text("newsletter: {title: Le Fil IA}\n")  # the mailbox removed
+    scheduler = make_scheduler(store, load_settings(config, env={}))
+    try:
+        assert scheduler.get_job("mailbox") is None
+    finally:
+        scheduler.shutdown(wait=False)
