@@ -165,3 +165,16 @@ def test_our_own_issue_mailed_to_a_curator_reads_back_as_its_entries(
     # one with no credit is the sender's.
     origins = {d.origin for d in mail.drafts}
     assert "Le monde de demAIn" in origins and None not in origins
+
+
+def test_layout_tricks_that_hide_nothing_keep_their_content() -> None:
+    """font-size:0 on an MJML column wrapper and mso-hide:all on the non-Outlook copy of a
+    block hide nothing from most readers: their text stays."""
+    story = "Une phrase d’article qui compte, assez longue pour être une vraie nouvelle."
+    html = (
+        f'<div style="font-size:0px"><div style="font-size:16px"><p>{story}</p></div></div>'
+        f'<div style="mso-hide:all"><p>{story} Bis.</p></div>'
+        '<div style="display:none;max-height:0;overflow:hidden">Aperçu caché</div>'
+    )
+    text = mail_html_to_text(html)
+    assert story in text and f"{story} Bis." in text and "Aperçu caché" not in text

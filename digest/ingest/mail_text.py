@@ -15,7 +15,7 @@ row); a story that merely mentions « se désabonner » in a long paragraph is k
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -124,9 +124,12 @@ _SOCIAL_TEXT = re.compile(
     r"mastodon|pinterest|whatsapp)?(?:\.com)?\W*$",
     re.IGNORECASE,
 )
+# Hidden in every client: the preheader, mobile-only duplicates. Not font-size:0 (MJML and
+# Mailchimp put it on column wrappers whose children set their own size) nor mso-hide:all
+# alone (it hides from Outlook what Outlook gets in a conditional comment instead).
 _HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|max-height\s*:\s*0(?:px)?"
-    r"\s*(?:;|$)|font-size\s*:\s*0(?:px)?\s*(?:;|$)|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)",
+    r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)"
+    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)",
     re.IGNORECASE,
 )
 _PIXEL_SIZE = re.compile(r"^\s*[0-2](?:px)?\s*$")
@@ -179,8 +182,9 @@ def _elements(root: etree._Element) -> Iterator[etree._Element]:
     return iter([e for e in root.iter() if isinstance(e.tag, str)])
 
 
-def _drop_all(root: etree._Element, test: object, kind: str, removed: Removed) -> None:
-    assert callable(test)
+def _drop_all(
+    root: etree._Element, test: Callable[[etree._Element], bool], kind: str, removed: Removed
+) -> None:
     for element in _elements(root):
         if element.getparent() is not None and test(element):
             _drop(element)
@@ -188,7 +192,7 @@ def _drop_all(root: etree._Element, test: object, kind: str, removed: Removed) -
 
 
 def _hidden(element: etree._Element) -> bool:
-    """A preheader or an element only some clients show (Outlook's mso-hide)."""
+    """A preheader, or a duplicate only some screens show."""
     if element.tag in {"html", "body"}:
         return False
     style = element.get("style") or ""
