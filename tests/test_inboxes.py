@@ -4,13 +4,16 @@ themselves."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from digest import jobs
+from digest.cli import main
 from digest.config import load_settings
 from digest.ingest.run import run_ingest
 from digest.models import Outcome, SourceKind
@@ -160,3 +163,25 @@ def test_an_untrusted_certificate_is_refused(
     (report,) = run_ingest(settings, store, now).sources
     assert report.outcome is Outcome.FAILED
     assert "CERTIFICATE_VERIFY_FAILED" in (report.message or "")
+
+
+def test_digest_ingest_names_the_inbox_and_status_shows_it(
+    imap_server: ImapServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    imap_server.deliver(USER, newsletter_eml(), folder="Cli")
+    config = _config(tmp_path, imap_server, "Cli")
+    env = {
+        "DIGEST_TEST_INBOX_PASSWORD": PASSWORD,
+        "DIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'digest.db'}",
+    }
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["--config", str(config), "ingest", "--source", "veille-cli"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "veille-cli" in result.output
+    status = runner.invoke(main, ["--config", str(config), "status", "--json"], env=env)
+    (source,) = json.loads(status.output)["sources"]
+    assert source["kind"] == "inbox" and source["items"] == 9
+    assert source["location"] == f"imaps://{USER}@{imap_server.host}:{imap_server.port}/Cli"
