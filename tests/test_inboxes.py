@@ -5,6 +5,7 @@ themselves."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,6 +24,12 @@ from .imapserver import PASSWORD, ImapServer, imap_server  # noqa: F401  (a fixt
 from .mails import newsletter_eml
 
 USER = "veille"
+
+
+@pytest.fixture
+def folder() -> str:
+    """A folder of its own for each test on each backend: one Dovecot serves the module."""
+    return f"Lettres{uuid.uuid4().hex[:8]}"
 
 
 def _config(
@@ -48,12 +55,13 @@ def _config(
 
 def test_scheduled_ingest_reads_new_mail_once_marks_it_seen_and_keeps_it(
     imap_server: ImapServer,  # noqa: F811
+    folder: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    imap_server.deliver(USER, newsletter_eml(), folder="Lettres")
-    imap_server.deliver(USER, newsletter_eml(subject="Deuxième"), folder="Lettres")
-    config = _config(tmp_path, imap_server, "Lettres")
+    imap_server.deliver(USER, newsletter_eml(), folder=folder)
+    imap_server.deliver(USER, newsletter_eml(subject="Deuxième"), folder=folder)
+    config = _config(tmp_path, imap_server, folder)
     database = f"sqlite:///{tmp_path / 'digest.db'}"
     monkeypatch.setenv("DIGEST_TEST_INBOX_PASSWORD", PASSWORD)
     monkeypatch.setenv("DIGEST_DATABASE_URL", database)
@@ -62,11 +70,11 @@ def test_scheduled_ingest_reads_new_mail_once_marks_it_seen_and_keeps_it(
 
     store = open_store(database)
     try:
-        items = [i for i in store.list_items() if i.source_name == "veille-lettres"]
+        items = [i for i in store.list_items() if i.source_name == f"veille-{folder.lower()}"]
         assert len(items) == 18  # two letters of nine stories each
         assert {i.source_kind for i in items} == {SourceKind.INBOX}
         assert {i.reader_source for i in items} == {"Le monde de demAIn"}
-        flags = imap_server.flags(USER, "Lettres")
+        flags = imap_server.flags(USER, folder)
         assert len(flags) == 2 and all("\\Seen" in f for f in flags.values())
         assert not any("\\Deleted" in f for f in flags.values())
 
@@ -74,11 +82,11 @@ def test_scheduled_ingest_reads_new_mail_once_marks_it_seen_and_keeps_it(
         assert len(store.list_items()) == 18
         runs = store.job_runs(job="ingest")
         assert [r.outcome for r in runs] == ["ok", "ok"]
-        imap_server.deliver(USER, newsletter_eml(subject="Troisième"), folder="Lettres")
+        imap_server.deliver(USER, newsletter_eml(subject="Troisième"), folder=folder)
         report = run_ingest(load_settings(config), store, datetime.now().astimezone())
         (inbox,) = report.sources
         assert inbox.outcome is Outcome.NEW and inbox.new_items == 9
-        assert len(imap_server.flags(USER, "Lettres")) == 3  # never deleted
+        assert len(imap_server.flags(USER, folder)) == 3  # never deleted
     finally:
         store.close()
 
@@ -100,21 +108,22 @@ MALFORMED = (
 
 def test_huge_and_malformed_mail_cost_only_themselves(
     imap_server: ImapServer,  # noqa: F811
+    folder: str,
     tmp_path: Path,
     store: Store,
     now: datetime,
 ) -> None:
     for raw in (_huge_mail(), MALFORMED, newsletter_eml()):
-        imap_server.deliver(USER, raw, folder="Hostile")
+        imap_server.deliver(USER, raw, folder=folder)
     settings = load_settings(
-        _config(tmp_path, imap_server, "Hostile"),
+        _config(tmp_path, imap_server, folder),
         env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
     )
     (report,) = run_ingest(settings, store, now).sources
     assert report.outcome is Outcome.NEW and report.new_items == 9
     assert "3 new message(s); 2 not read" in (report.message or "")
     assert "over the cap" in (report.message or "")
-    flags = imap_server.flags(USER, "Hostile")
+    flags = imap_server.flags(USER, folder)
     assert len(flags) == 3 and all("\\Seen" in f for f in flags.values())
 
 
@@ -136,13 +145,14 @@ def test_wrong_password_fails_the_inbox_alone(
 
 def test_starttls_inbox_is_read_after_its_upgrade(
     imap_server: ImapServer,  # noqa: F811
+    folder: str,
     tmp_path: Path,
     store: Store,
     now: datetime,
 ) -> None:
-    imap_server.deliver(USER, newsletter_eml(), folder="Starttls")
+    imap_server.deliver(USER, newsletter_eml(), folder=folder)
     settings = load_settings(
-        _config(tmp_path, imap_server, "Starttls", starttls=True),
+        _config(tmp_path, imap_server, folder, starttls=True),
         env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
     )
     (report,) = run_ingest(settings, store, now).sources
@@ -167,21 +177,22 @@ def test_an_untrusted_certificate_is_refused(
 
 def test_digest_ingest_names_the_inbox_and_status_shows_it(
     imap_server: ImapServer,  # noqa: F811
+    folder: str,
     tmp_path: Path,
 ) -> None:
-    imap_server.deliver(USER, newsletter_eml(), folder="Cli")
-    config = _config(tmp_path, imap_server, "Cli")
+    imap_server.deliver(USER, newsletter_eml(), folder=folder)
+    config = _config(tmp_path, imap_server, folder)
     env = {
         "DIGEST_TEST_INBOX_PASSWORD": PASSWORD,
         "DIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'digest.db'}",
     }
     runner = CliRunner()
     result = runner.invoke(
-        main, ["--config", str(config), "ingest", "--source", "veille-cli"], env=env
+        main, ["--config", str(config), "ingest", "--source", f"veille-{folder.lower()}"], env=env
     )
     assert result.exit_code == 0, result.output
-    assert "veille-cli" in result.output
+    assert f"veille-{folder.lower()}" in result.output
     status = runner.invoke(main, ["--config", str(config), "status", "--json"], env=env)
     (source,) = json.loads(status.output)["sources"]
     assert source["kind"] == "inbox" and source["items"] == 9
-    assert source["location"] == f"imaps://{USER}@{imap_server.host}:{imap_server.port}/Cli"
+    assert source["location"] == f"imaps://{USER}@{imap_server.host}:{imap_server.port}/{folder}"
