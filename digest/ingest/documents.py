@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 
 # « Veille IA – Mars 2025 : Nouvelles avancées… »: the name ends at the colon.
 _SUBTITLE = re.compile(r"\s*[\u00a0\u202f]?:\s")
-DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".eml", ".mbox"})
+MAIL_SUFFIXES = frozenset({".eml", ".mbox"})
+DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", *MAIL_SUFFIXES})
 
 
 def document_files(documents: Sequence[DocumentSource]) -> list[Path]:
@@ -198,7 +199,7 @@ def read_document(
 ) -> ReadDocument:
     """Decode, repair, clean and cut one document; `now` resolves dates given without a year.
     DocumentError (naming `name`) when the bytes are not text."""
-    if suffix in {".eml", ".mbox"}:  # newsletters by email: digest.ingest.newsletter_mail
+    if suffix in MAIL_SUFFIXES:  # newsletters by email: digest.ingest.newsletter_mail
         # lazy: newsletter_mail imports this module (it cuts a mail's text as a document)
         from digest.ingest.newsletter_mail import read_mail_document
 

@@ -31,7 +31,6 @@ from digest.ingest.mail_text import (
 )
 from digest.models import ItemDraft
 
-MAIL_SUFFIXES = frozenset({".eml", ".mbox"})
 # A newsletter's text or HTML part is tens to hundreds of KB; a part past this is an
 # attachment dressed as text, or an attack on the parser.
 MAX_PART_BYTES = 2 * 1024 * 1024
