@@ -1,4 +1,5 @@
-"""The scheduled jobs: ingest, build, send — each one use case of digest.app, recorded.
+"""The scheduled jobs: ingest, build, send, mailbox — each one use case of digest.app,
+recorded.
 
 APScheduler stores jobs by reference ("digest.jobs:ingest") with the configuration path
 as their only argument, so a job survives restarts and reads the configuration afresh.
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from digest.app.build import run_build
 from digest.app.ingest import ingest_sources
+from digest.app.mailbox import read_mailbox
 from digest.app.send import scheduled_send
 from digest.app.subscribe import send_confirmations
 from digest.config import load_settings
@@ -42,6 +44,11 @@ def build(config_path: str) -> None:
 
 def send(config_path: str) -> None:
     _run("send", config_path, _send)
+
+
+def mailbox(config_path: str) -> None:
+    """Read the bounce and unsubscribe mailbox (mail.mailbox), every few minutes."""
+    _run("mailbox", config_path, _mailbox)
 
 
 def confirmations(config_path: str) -> None:
@@ -86,6 +93,10 @@ def _ingest(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
         "new_items": report.new_items,
         "failed_sources": len(report.failed),
     }
+
+
+def _mailbox(store: Store, settings: Settings, now: datetime) -> dict[str, int]:
+    return read_mailbox(store, settings, now).counts()
 
 
 def _build(store: Store, settings: Settings, now: datetime) -> dict[str, int]:

@@ -63,7 +63,8 @@ def make_scheduler(store: Store, settings: Settings) -> Any:
 
     scheduler = StoppingScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=store.engine)},
-        executors={"default": ThreadPoolExecutor(max_workers=len(JOB_NAMES) + 1)},
+        # The cron jobs, the confirmation worker and the mailbox reader.
+        executors={"default": ThreadPoolExecutor(max_workers=len(JOB_NAMES) + 2)},
         job_defaults={"coalesce": True, "max_instances": 1},
         timezone=ZoneInfo(settings.timezone),
     )
@@ -80,7 +81,28 @@ def make_scheduler(store: Store, settings: Settings) -> Any:
     scheduler.start(paused=True)
     sync_jobs(scheduler, settings)
     add_confirmation_worker(scheduler, settings)
+    sync_mailbox_reader(scheduler, settings)
     return scheduler
+
+
+def sync_mailbox_reader(scheduler: Any, settings: Settings) -> None:
+    """Read the bounce and unsubscribe mailbox every `every_minutes` when `mail.mailbox` is
+    configured; a job left from a configuration that had one is removed."""
+    mailbox = settings.mail.mailbox
+    if mailbox is None:
+        if scheduler.get_job("mailbox"):
+            scheduler.remove_job("mailbox")
+        return
+    scheduler.add_job(
+        "digest.jobs:mailbox",
+        trigger="interval",
+        seconds=mailbox.every_minutes * 60,
+        id="mailbox",
+        name="mailbox",
+        kwargs={"config_path": str(settings.config_path.resolve())},
+        replace_existing=True,
+        misfire_grace_time=None,  # late is fine: the mail waits in the mailbox
+    )
 
 
 def add_confirmation_worker(scheduler: Any, settings: Settings) -> None:

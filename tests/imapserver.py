@@ -1,8 +1,9 @@
 """A real IMAP server for the tests: Debian's Dovecot, started as a throwaway instance.
 
-Its own configuration, sockets, state and maildirs live in a fresh folder; it listens on a
-free loopback port with implicit TLS only (a self-signed certificate made with openssl,
-which the client trusts through `ca_file`), and is stopped by its own pid at the end.
+Its own configuration, sockets, state and maildirs live in a fresh folder; it listens on
+free loopback ports, one with implicit TLS and one that requires STARTTLS before any login
+(a self-signed certificate made with openssl, which the client trusts through `ca_file`),
+and is stopped by its own pid at the end.
 Run by root (CI), the mail and login processes drop to `nobody`; run by anyone else, they
 keep that user. Never the system's Dovecot service.
 """
@@ -35,7 +36,8 @@ USERS = ("veille", "retours")  # a newsletter inbox, the bounce mailbox
 @dataclass(frozen=True)
 class ImapServer:
     host: str
-    port: int
+    port: int  # implicit TLS
+    starttls_port: int  # plain IMAP that must STARTTLS before the login
     ca_file: Path
     folder: Path  # where its configuration, log and maildirs are
 
@@ -79,7 +81,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _config(folder: Path, port: int) -> str:
+def _config(folder: Path, port: int, starttls_port: int) -> str:
     user = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
     group = grp.getgrgid(user.pw_gid).gr_name
     for sub in ("home", "run", "state"):
@@ -110,7 +112,8 @@ userdb {{
 mail_location = maildir:~/Maildir
 service imap-login {{
   inet_listener imap {{
-    port = 0
+    address = 127.0.0.1
+    port = {starttls_port}
   }}
   inet_listener imaps {{
     port = {port}
@@ -157,13 +160,13 @@ def imap_server() -> Iterator[ImapServer]:
         capture_output=True,
     )
     (folder / "passwd").write_text("".join(f"{u}:{{PLAIN}}{PASSWORD}\n" for u in USERS))
-    port = _free_port()
-    (folder / "dovecot.conf").write_text(_config(folder, port))
+    port, starttls_port = _free_port(), _free_port()
+    (folder / "dovecot.conf").write_text(_config(folder, port, starttls_port))
     subprocess.run([dovecot, "-c", str(folder / "dovecot.conf")], check=True)
     pid_file = folder / "run" / "master.pid"
     try:
         wait_for(lambda: pid_file.exists() and _answers(port), 20, what="dovecot listening")
-        yield ImapServer("127.0.0.1", port, folder / "cert.pem", folder)
+        yield ImapServer("127.0.0.1", port, starttls_port, folder / "cert.pem", folder)
     finally:
         if pid_file.exists():
             pid = int(pid_file.read_text().split()[0])

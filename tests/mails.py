@@ -120,3 +120,65 @@ def newsletter_message(
 
 def newsletter_eml(**kwargs: object) -> bytes:
     return bytes(newsletter_message(**kwargs))  # type: ignore[arg-type]
+
+
+# -- what comes back to the sender: delivery reports, unsubscribe requests ----------------
+
+OUR_ADDRESS = "lettre@fil-ia.example"
+
+
+def returned_headers(recipient: str, list_unsubscribe: str | None) -> str:
+    """The headers of an issue as we sent it (what a DSN returns)."""
+    lines = [
+        f"From: Le Fil IA <{OUR_ADDRESS}>",
+        f"To: {recipient}",
+        "Subject: Le Fil IA n°3 — Meta, Google",
+        "Message-ID: <digest.3.s1@fil-ia.example>",
+        "List-Id: <le-fil-ia.fil-ia.example>",
+    ]
+    if list_unsubscribe:
+        lines.append(f"List-Unsubscribe: {list_unsubscribe}")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def delivery_report(
+    recipient: str,
+    status: str = "5.1.1",
+    action: str = "failed",
+    list_unsubscribe: str | None = None,
+) -> bytes:
+    """A DSN as Postfix writes one (RFC 3464), the issue's headers returned."""
+    diagnostic = f"smtp; 550 {status} <{recipient}>: Recipient address rejected: User unknown"
+    return (
+        "From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\n"
+        f"To: {OUR_ADDRESS}\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "Date: Mon, 25 Aug 2025 08:00:05 +0200\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B0UND"\r\n'
+        "\r\n--B0UND\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+        "This is the mail system at host mx.example.org.\r\n"
+        "I'm sorry to have to inform you that your message could not be delivered.\r\n"
+        "\r\n--B0UND\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.org\r\n"
+        "Arrival-Date: Mon, 25 Aug 2025 08:00:03 +0200\r\n\r\n"
+        f"Final-Recipient: rfc822; {recipient}\r\n"
+        f"Original-Recipient: rfc822;{recipient}\r\n"
+        f"Action: {action}\r\n"
+        f"Status: {status}\r\n"
+        f"Diagnostic-Code: {diagnostic}\r\n"
+        "\r\n--B0UND\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"{returned_headers(recipient, list_unsubscribe)}"
+        "\r\n--B0UND--\r\n"
+    ).encode()
+
+
+def unsubscribe_request(sender: str, subject: str) -> bytes:
+    """What a mail client sends for our List-Unsubscribe mailto: (subject from the URL)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = OUR_ADDRESS
+    message["Subject"] = subject
+    message["Date"] = format_datetime(SENT_AT)
+    message.set_content("")
+    return bytes(message)

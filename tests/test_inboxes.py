@@ -4,13 +4,17 @@ themselves."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from digest import jobs
+from digest.cli import main
 from digest.config import load_settings
 from digest.ingest.run import run_ingest
 from digest.models import Outcome, SourceKind
@@ -22,30 +26,42 @@ from .mails import newsletter_eml
 USER = "veille"
 
 
-def _config(tmp_path: Path, server: ImapServer, folder: str) -> Path:
+@pytest.fixture
+def folder() -> str:
+    """A folder of its own for each test on each backend: one Dovecot serves the module."""
+    return f"Lettres{uuid.uuid4().hex[:8]}"
+
+
+def _config(
+    tmp_path: Path, server: ImapServer, folder: str, *, starttls: bool = False, trust: bool = True
+) -> Path:
+    port = server.starttls_port if starttls else server.port
+    security = "starttls" if starttls else "tls"
     path = tmp_path / "feeds.yaml"
     path.write_text(
         "newsletter: {title: Le Fil IA}\n"
         "inboxes:\n"
         f"  - name: veille-{folder.lower()}\n"
         f"    host: {server.host}\n"
-        f"    port: {server.port}\n"
+        f"    port: {port}\n"
+        f"    security: {security}\n"
         f"    user: {USER}\n"
         f"    folder: {folder}\n"
-        f"    ca_file: {server.ca_file}\n"
-        "    password_env: DIGEST_TEST_INBOX_PASSWORD\n"
+        + (f"    ca_file: {server.ca_file}\n" if trust else "")
+        + "    password_env: DIGEST_TEST_INBOX_PASSWORD\n"
     )
     return path
 
 
 def test_scheduled_ingest_reads_new_mail_once_marks_it_seen_and_keeps_it(
     imap_server: ImapServer,  # noqa: F811
+    folder: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    imap_server.deliver(USER, newsletter_eml(), folder="Lettres")
-    imap_server.deliver(USER, newsletter_eml(subject="Deuxième"), folder="Lettres")
-    config = _config(tmp_path, imap_server, "Lettres")
+    imap_server.deliver(USER, newsletter_eml(), folder=folder)
+    imap_server.deliver(USER, newsletter_eml(subject="Deuxième"), folder=folder)
+    config = _config(tmp_path, imap_server, folder)
     database = f"sqlite:///{tmp_path / 'digest.db'}"
     monkeypatch.setenv("DIGEST_TEST_INBOX_PASSWORD", PASSWORD)
     monkeypatch.setenv("DIGEST_DATABASE_URL", database)
@@ -54,11 +70,11 @@ def test_scheduled_ingest_reads_new_mail_once_marks_it_seen_and_keeps_it(
 
     store = open_store(database)
     try:
-        items = [i for i in store.list_items() if i.source_name == "veille-lettres"]
+        items = [i for i in store.list_items() if i.source_name == f"veille-{folder.lower()}"]
         assert len(items) == 18  # two letters of nine stories each
         assert {i.source_kind for i in items} == {SourceKind.INBOX}
         assert {i.reader_source for i in items} == {"Le monde de demAIn"}
-        flags = imap_server.flags(USER, "Lettres")
+        flags = imap_server.flags(USER, folder)
         assert len(flags) == 2 and all("\\Seen" in f for f in flags.values())
         assert not any("\\Deleted" in f for f in flags.values())
 
@@ -66,11 +82,11 @@ def test_scheduled_ingest_reads_new_mail_once_marks_it_seen_and_keeps_it(
         assert len(store.list_items()) == 18
         runs = store.job_runs(job="ingest")
         assert [r.outcome for r in runs] == ["ok", "ok"]
-        imap_server.deliver(USER, newsletter_eml(subject="Troisième"), folder="Lettres")
+        imap_server.deliver(USER, newsletter_eml(subject="Troisième"), folder=folder)
         report = run_ingest(load_settings(config), store, datetime.now().astimezone())
         (inbox,) = report.sources
         assert inbox.outcome is Outcome.NEW and inbox.new_items == 9
-        assert len(imap_server.flags(USER, "Lettres")) == 3  # never deleted
+        assert len(imap_server.flags(USER, folder)) == 3  # never deleted
     finally:
         store.close()
 
@@ -92,21 +108,22 @@ MALFORMED = (
 
 def test_huge_and_malformed_mail_cost_only_themselves(
     imap_server: ImapServer,  # noqa: F811
+    folder: str,
     tmp_path: Path,
     store: Store,
     now: datetime,
 ) -> None:
     for raw in (_huge_mail(), MALFORMED, newsletter_eml()):
-        imap_server.deliver(USER, raw, folder="Hostile")
+        imap_server.deliver(USER, raw, folder=folder)
     settings = load_settings(
-        _config(tmp_path, imap_server, "Hostile"),
+        _config(tmp_path, imap_server, folder),
         env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
     )
     (report,) = run_ingest(settings, store, now).sources
     assert report.outcome is Outcome.NEW and report.new_items == 9
     assert "3 new message(s); 2 not read" in (report.message or "")
     assert "over the cap" in (report.message or "")
-    flags = imap_server.flags(USER, "Hostile")
+    flags = imap_server.flags(USER, folder)
     assert len(flags) == 3 and all("\\Seen" in f for f in flags.values())
 
 
@@ -124,3 +141,58 @@ def test_wrong_password_fails_the_inbox_alone(
     assert "refused" in (report.message or "")
     (state,) = store.list_sources()
     assert state.consecutive_failures == 1 and state.location.startswith("imaps://veille@")
+
+
+def test_starttls_inbox_is_read_after_its_upgrade(
+    imap_server: ImapServer,  # noqa: F811
+    folder: str,
+    tmp_path: Path,
+    store: Store,
+    now: datetime,
+) -> None:
+    imap_server.deliver(USER, newsletter_eml(), folder=folder)
+    settings = load_settings(
+        _config(tmp_path, imap_server, folder, starttls=True),
+        env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
+    )
+    (report,) = run_ingest(settings, store, now).sources
+    assert report.outcome is Outcome.NEW and report.new_items == 9
+
+
+def test_an_untrusted_certificate_is_refused(
+    imap_server: ImapServer,  # noqa: F811
+    tmp_path: Path,
+    store: Store,
+    now: datetime,
+) -> None:
+    """Without ca_file the self-signed server is not believed: no password is sent."""
+    settings = load_settings(
+        _config(tmp_path, imap_server, "INBOX", trust=False),
+        env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
+    )
+    (report,) = run_ingest(settings, store, now).sources
+    assert report.outcome is Outcome.FAILED
+    assert "CERTIFICATE_VERIFY_FAILED" in (report.message or "")
+
+
+def test_digest_ingest_names_the_inbox_and_status_shows_it(
+    imap_server: ImapServer,  # noqa: F811
+    folder: str,
+    tmp_path: Path,
+) -> None:
+    imap_server.deliver(USER, newsletter_eml(), folder=folder)
+    config = _config(tmp_path, imap_server, folder)
+    env = {
+        "DIGEST_TEST_INBOX_PASSWORD": PASSWORD,
+        "DIGEST_DATABASE_URL": f"sqlite:///{tmp_path / 'digest.db'}",
+    }
+    runner = CliRunner()
+    result = runner.invoke(
+        main, ["--config", str(config), "ingest", "--source", f"veille-{folder.lower()}"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert f"veille-{folder.lower()}" in result.output
+    status = runner.invoke(main, ["--config", str(config), "status", "--json"], env=env)
+    (source,) = json.loads(status.output)["sources"]
+    assert source["kind"] == "inbox" and source["items"] == 9
+    assert source["location"] == f"imaps://{USER}@{imap_server.host}:{imap_server.port}/{folder}"

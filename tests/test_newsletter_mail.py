@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from digest.app.render import render_for_sample_reader
+from digest.config import load_settings
 from digest.errors import DocumentError
 from digest.ingest.documents import document_files, ingest_documents, read_document
 from digest.ingest.mail_text import Removed, mail_html_to_text
@@ -17,6 +19,7 @@ from digest.models import Outcome
 from digest.settings import DocumentSource
 from digest.store import Store
 
+from .conftest import REPO, SeedIssue
 from .mails import CHROME_PHRASES, SEED_003, SENT_AT, newsletter_eml, seed_html
 
 SHARED_EMAIL = Path(__file__).resolve().parent / "data" / "emails" / "en-vitamart-promo.eml"
@@ -89,6 +92,12 @@ def test_mbox_gives_every_message_stories_with_distinct_keys() -> None:
     assert len({d.key for d in document.drafts}) == 18
 
 
+# Parts nested 3000 deep: the email package recurses once per level.
+NESTED = b"From: a@b\r\n" + b"".join(
+    b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (i, i) for i in range(3000)
+)
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -98,8 +107,9 @@ def test_mbox_gives_every_message_stories_with_distinct_keys() -> None:
         b"image/png\nContent-Transfer-Encoding: base64\n\n!!!notbase64\n--zz--\n",
         b"From: =?utf-8?q?broken\nDate: not a date\nContent-Type: text/html; charset=klingon\n\n"
         b"<p>" + "Une phrase d’article assez longue pour compter. ".encode() * 5 + b"</p>",
+        NESTED,
     ],
-    ids=["empty", "binary", "no-text-part", "broken-headers"],
+    ids=["empty", "binary", "no-text-part", "broken-headers", "nested-3000-deep"],
 )
 def test_malformed_mail_is_a_document_error_or_text(raw: bytes) -> None:
     try:
@@ -127,3 +137,44 @@ def test_eml_in_documents_folder_is_ingested_once(
     assert again["lettre.eml"].outcome is Outcome.UNCHANGED
     titles = {i.source_title for i in store.list_items() if i.source_name == "lettre.eml"}
     assert titles == {"Le monde de demAIn"}
+
+
+def test_our_own_issue_mailed_to_a_curator_reads_back_as_its_entries(
+    seed_issue: SeedIssue, tmp_path: Path
+) -> None:
+    """The seed issue through the project's own renderer, as a subscriber receives it,
+    is a newsletter like any other: its entries come back as stories, its footer does not."""
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    store = seed_issue.copy(tmp_path)
+    try:
+        reading = render_for_sample_reader(store, settings, seed_issue.issue.number)
+    finally:
+        store.close()
+    assert reading is not None
+    raw = newsletter_eml(
+        html=reading.html, text=reading.text, sender="Le Fil IA <lettre@fil-ia.example>"
+    )
+    mail = read_newsletter(raw, None, "fil-ia.eml")
+    titles = {d.title for d in mail.drafts}
+    themed = [e.title for s in reading.issue.sections if s.theme_id != "en-bref" for e in s.entries]
+    assert sum(t in titles for t in themed) >= 0.9 * len(themed)
+    text = _all_text(mail.drafts)
+    for chrome in ("Se désabonner", "Lire ce numéro en ligne", "Vous recevez Le Fil IA"):
+        assert chrome not in text, chrome
+    # A story keeps the source our issue credits (« Sources : Le monde de demAIn »);
+    # one with no credit is the sender's.
+    origins = {d.origin for d in mail.drafts}
+    assert "Le monde de demAIn" in origins and None not in origins
+
+
+def test_layout_tricks_that_hide_nothing_keep_their_content() -> None:
+    """font-size:0 on an MJML column wrapper and mso-hide:all on the non-Outlook copy of a
+    block hide nothing from most readers: their text stays."""
+    story = "Une phrase d’article qui compte, assez longue pour être une vraie nouvelle."
+    html = (
+        f'<div style="font-size:0px"><div style="font-size:16px"><p>{story}</p></div></div>'
+        f'<div style="mso-hide:all"><p>{story} Bis.</p></div>'
+        '<div style="display:none;max-height:0;overflow:hidden">Aperçu caché</div>'
+    )
+    text = mail_html_to_text(html)
+    assert story in text and f"{story} Bis." in text and "Aperçu caché" not in text

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # its types only: `build` imports the use case itself, lazily
 @click.pass_obj
 @handle_errors
 def ingest(obj: Context, source: str | None) -> None:
-    """Fetch documents and feeds into the store."""
+    """Fetch documents, feeds and newsletter inboxes into the store."""
     from digest.app.ingest import count_sources, ingest_sources  # lazy: the store, the fetchers
 
     settings = obj.settings()

@@ -1,5 +1,5 @@
 """Mail commands: subscribers, approve, unapprove, send (and its test send),
-send-confirmations."""
+send-confirmations, read-mailbox."""
 
 from __future__ import annotations
 
@@ -254,4 +254,28 @@ def send_confirmations(obj: Context) -> None:
         raise SystemExit(1)
 
 
-COMMANDS = (subscribers, approve, unapprove, send, send_confirmations)
+@click.command("read-mailbox")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def read_mailbox(obj: Context, as_json: bool) -> None:
+    """Read mail.mailbox once: apply bounces (5.x.x) and mailto: unsubscribes that carry
+    our signed token, file what cannot be read in mail.mailbox.unparsed_folder."""
+    from digest.app.mailbox import read_mailbox as read  # lazy: the store (SQLAlchemy)
+
+    settings = obj.settings()
+    with opened_store(settings) as store:
+        report = read(store, settings, utcnow())
+    if as_json:
+        click.echo(json.dumps({**report.counts(), "filed_why": report.filed}, indent=2))
+        return
+    click.echo(", ".join(f"{count} {what}" for what, count in report.counts().items()))
+    for address in report.bounced:
+        click.echo(f"  bounced: {address}")
+    for address in report.unsubscribed:
+        click.echo(f"  unsubscribed: {address}")
+    for why in report.filed:
+        click.echo(f"  filed: {why}", err=True)
+
+
+COMMANDS = (subscribers, approve, unapprove, send, send_confirmations, read_mailbox)

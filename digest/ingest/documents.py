@@ -201,7 +201,7 @@ def read_document(
     """Decode, repair, clean and cut one document; `now` resolves dates given without a year.
     DocumentError (naming `name`) when the bytes are not text."""
     if suffix in MAIL_SUFFIXES:  # newsletters by email: digest.ingest.newsletter_mail
-        # lazy: the mail parsers, only for mail documents (and newsletter_mail imports us)
+        # lazy: newsletter_mail imports this module (it cuts a mail's text as a document)
         from digest.ingest.newsletter_mail import read_mail_document
 
         return ReadDocument(*read_mail_document(data, suffix, now, name))

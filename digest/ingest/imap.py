@@ -73,6 +73,7 @@ def open_folder(server: ImapServer, password: str | None, label: str) -> Iterato
     try:
         try:
             client.login(server.user, password)
+            _refresh_capabilities(client)
             status, data = client.select(_quoted(server.folder))
         except (OSError, imaplib.IMAP4.error) as exc:
             raise MailboxError(f"{label}: {address(server)} refused: {exc}", _HINT) from exc
@@ -82,6 +83,14 @@ def open_folder(server: ImapServer, password: str | None, label: str) -> Iterato
     finally:
         with suppress(OSError, imaplib.IMAP4.error):
             client.logout()
+
+
+def _refresh_capabilities(client: imaplib.IMAP4) -> None:
+    """imaplib keeps the capabilities the server announced before the login; servers
+    announce more after it (Dovecot's MOVE, UIDPLUS)."""
+    status, data = client.capability()
+    if status == "OK" and data and isinstance(data[-1], bytes):
+        client.capabilities = tuple(data[-1].decode("ascii", errors="replace").upper().split())
 
 
 def _connect(server: ImapServer) -> imaplib.IMAP4:

@@ -15,7 +15,7 @@ row); a story that merely mentions « se désabonner » in a long paragraph is k
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -77,6 +77,8 @@ _BOILERPLATE = re.compile(
             r"(?:vous recevez|tu reçois|vous avez reçu) (?:cet?|ce|cette) (?:e-?mail|message|"
             r"mail|newsletter|lettre)",
             r"(?:vous êtes|tu es) (?:inscrit|abonné)",
+            r"(?:vous recevez|tu reçois) .{0,80}(?:parce que|car) (?:vous|tu) (?:vous |t['’])?"
+            r"(?:y )?(?:êtes|es|avez|as) (?:abonné|inscrit)",
             r"(?:you(?: are|'re)? receiv(?:ing|ed)|you (?:signed up|subscribed))",
             r"this (?:e-?mail|message) was sent to",
             r"(?:cet?|ce) (?:e-?mail|message) (?:a été )?envoyé à",
@@ -116,9 +118,18 @@ _SOCIAL_HOSTS = re.compile(
     r"whatsapp\.com)$",
     re.IGNORECASE,
 )
+_SOCIAL_TEXT = re.compile(
+    r"^\W*(?:(?:suivez-nous|follow us|partager|share|tweet|like|j['’]aime|suivre|follow)\W*)?"
+    r"(?:sur |on )?(?:facebook|twitter|x|linkedin|instagram|youtube|tiktok|threads|bluesky|"
+    r"mastodon|pinterest|whatsapp)?(?:\.com)?\W*$",
+    re.IGNORECASE,
+)
+# Hidden in every client: the preheader, mobile-only duplicates. Not font-size:0 (MJML and
+# Mailchimp put it on column wrappers whose children set their own size) nor mso-hide:all
+# alone (it hides from Outlook what Outlook gets in a conditional comment instead).
 _HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|max-height\s*:\s*0(?:px)?"
-    r"\s*(?:;|$)|font-size\s*:\s*0(?:px)?\s*(?:;|$)|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)",
+    r"display\s*:\s*none|visibility\s*:\s*hidden|max-height\s*:\s*0(?:px)?\s*(?:;|$)"
+    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)",
     re.IGNORECASE,
 )
 _PIXEL_SIZE = re.compile(r"^\s*[0-2](?:px)?\s*$")
@@ -171,8 +182,9 @@ def _elements(root: etree._Element) -> Iterator[etree._Element]:
     return iter([e for e in root.iter() if isinstance(e.tag, str)])
 
 
-def _drop_all(root: etree._Element, test: object, kind: str, removed: Removed) -> None:
-    assert callable(test)
+def _drop_all(
+    root: etree._Element, test: Callable[[etree._Element], bool], kind: str, removed: Removed
+) -> None:
     for element in _elements(root):
         if element.getparent() is not None and test(element):
             _drop(element)
@@ -180,7 +192,7 @@ def _drop_all(root: etree._Element, test: object, kind: str, removed: Removed) -
 
 
 def _hidden(element: etree._Element) -> bool:
-    """A preheader or an element only some clients show (Outlook's mso-hide)."""
+    """A preheader, or a duplicate only some screens show."""
     if element.tag in {"html", "body"}:
         return False
     style = element.get("style") or ""
@@ -198,14 +210,15 @@ def _pixel(element: etree._Element) -> bool:
 
 
 def _social_link(element: etree._Element) -> bool:
-    """A link to a social network whose text is a name or an icon, not a sentence."""
+    """A button to a social network: an icon, or its name (a story's link to a post,
+    « Sam Altman a écrit », keeps its words)."""
     if element.tag != "a":
         return False
     try:
         host = urlsplit((element.get("href") or "").strip()).hostname or ""
     except ValueError:
         return False
-    return bool(_SOCIAL_HOSTS.search(host)) and len(_text(element)) <= 40
+    return bool(_SOCIAL_HOSTS.search(host)) and bool(_SOCIAL_TEXT.match(_text(element)))
 
 
 def _drop_ads(root: etree._Element, removed: Removed) -> None:

@@ -22,6 +22,7 @@ from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 
 from digest.errors import DocumentError
+from digest.ingest.documents import read_document
 from digest.ingest.mail_text import (
     MAX_BOILERPLATE_CHARS,
     Removed,
@@ -30,7 +31,6 @@ from digest.ingest.mail_text import (
 )
 from digest.models import ItemDraft
 
-MAIL_SUFFIXES = frozenset({".eml", ".mbox"})
 # A newsletter's text or HTML part is tens to hundreds of KB; a part past this is an
 # attachment dressed as text, or an attack on the parser.
 MAX_PART_BYTES = 2 * 1024 * 1024
@@ -86,15 +86,17 @@ def split_mbox(data: bytes) -> list[bytes]:
 
 def read_newsletter(raw: bytes, now: datetime | None, name: str) -> MailNewsletter:
     """One message's stories; DocumentError when it has no readable text part."""
-    # lazy: documents dispatches .eml/.mbox here, so it cannot be imported at the top
-    from digest.ingest.documents import read_document
-
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
-    sender, address = _sender(message)
-    sent_at = _date(message)
-    removed = Removed()
-    text = _message_text(message, name, removed)
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        assert isinstance(message, EmailMessage)  # policy.default builds EmailMessage
+        sender, address = _sender(message)
+        sent_at = _date(message)
+        removed = Removed()
+        text = _message_text(message, name, removed)
+    except RecursionError:  # parts nested thousands deep: the parser recurses per level
+        raise DocumentError(
+            f"{name}: its MIME parts are nested too deep", hint="this is no newsletter"
+        ) from None
     document = read_document(text.encode("utf-8"), ".txt", sent_at or now, name)
     message_id = _header(message, "Message-ID")
     # Keys unique across the messages of one source (an inbox, an mbox): the message's

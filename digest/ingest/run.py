@@ -74,7 +74,7 @@ def run_ingest(
             store, feeds, settings.fetch, now, force=only is not None, on_done=on_done
         )
     if inboxes and not settings.offline:
-        # lazy: imaplib and the mail parsers, only when an inbox is configured
+        # lazy: imaplib and the mail parser, only when an inbox is configured
         from digest.ingest.inboxes import ingest_inboxes
 
         reports += ingest_inboxes(store, inboxes, now, on_done=on_done)
