@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 # « Veille IA – Mars 2025 : Nouvelles avancées… »: the name ends at the colon.
 _SUBTITLE = re.compile(r"\s*[\u00a0\u202f]?:\s")
 HTML_SUFFIXES = frozenset({".html", ".htm"})
-DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", *HTML_SUFFIXES})
+DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".pdf", *HTML_SUFFIXES})
 
 
 def document_files(documents: Sequence[DocumentSource]) -> list[Path]:
@@ -211,6 +211,11 @@ def read_document(
 
 def _cut(data: bytes, suffix: str, name: str) -> tuple[CutDocument, str]:
     """The document cut by its kind (its file's suffix), and the text it was cut from."""
+    if suffix == ".pdf":
+        from digest.ingest.pdf import pdf_markdown
+
+        text = drop_boilerplate(repair_text(pdf_markdown(data, name)))
+        return cut_document(text), text
     text = repair_text(guard.require_text(decode_bytes(data), name))
     if suffix in HTML_SUFFIXES:
         from digest.ingest.savedpage import cut_saved_page

@@ -162,7 +162,7 @@ class FeedSource:
 
 @dataclass(frozen=True, slots=True, config=CONFIG)
 class DocumentSource:
-    """A file or a folder of documents (every .txt, .md, .html file in it)."""
+    """A file or a folder of documents (every .txt, .md, .html, .pdf file in it)."""
 
     path: ExistingPath = setting(doc="a file or a folder of documents, relative to the file")
     weight: Number = setting(1.0, "how much its stories count when ranking")
