@@ -35,6 +35,7 @@ from digest.store.convert import (
 )
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
+from digest.store.pages import PageQueries
 from digest.store.schema import IssuePageRow, IssueRow, ItemRow, SourceRow
 from digest.store.subscribers import SubscriberQueries
 
@@ -50,7 +51,7 @@ class SourceSuccess:
     content_hash: str | None = None
 
 
-class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
+class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries, PageQueries):
     """The queries the stages need, in their own vocabulary."""
 
     def __init__(self, engine: Engine) -> None:
