@@ -120,3 +120,48 @@ def test_a_scanned_pdf_is_a_per_source_error(tmp_path: Path, store: Store) -> No
 def test_a_broken_pdf_is_a_clear_error(data: bytes) -> None:
     with pytest.raises(DocumentError, match=r"bad\.pdf"):
         stories_from_document(data, ".pdf", name="bad.pdf")
+
+
+def test_a_truncated_or_mangled_pdf_is_an_error_not_a_bug() -> None:
+    whole = pdf_report("Veille IA", report_stories()[:3])
+    for broken in (whole[: len(whole) // 2], whole.replace(b"/Type", b"/Tpye"), whole[:-200]):
+        try:
+            stories = stories_from_document(broken, ".pdf", name="bad.pdf")
+        except DocumentError as exc:
+            assert "bad.pdf" in str(exc)
+        else:  # pypdf may mend what is left: then what it read are real stories
+            assert all(s.title and s.text for s in stories)
+
+
+def test_a_pdf_report_with_its_figures_may_exceed_the_text_cap(
+    tmp_path: Path, store: Store
+) -> None:
+    """A report's figures weigh more than its text: a PDF over the 5 MB of text is read."""
+    import os
+
+    from fpdf import FPDF
+    from PIL import Image
+
+    from digest.ingest.guard import MAX_DOCUMENT_BYTES
+
+    stories = report_stories()[:3]
+    report = FPDF(format="A4")
+    report.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+    report.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    report.add_page()
+    report.set_font("DejaVu", "B", 20)
+    report.multi_cell(0, 10, "Veille IA", new_x="LMARGIN", new_y="NEXT")
+    report.set_font("DejaVu", "B", 14)
+    report.multi_cell(0, 8, stories[0].section or "", new_x="LMARGIN", new_y="NEXT")
+    report.set_font("DejaVu", "", 10)
+    for story in stories:
+        line = f"• **{story.title}** : {story.text}"
+        report.multi_cell(0, 5, line, markdown=True, new_x="LMARGIN", new_y="NEXT")
+    figure = Image.frombytes("RGB", (1600, 1400), os.urandom(1600 * 1400 * 3))
+    report.add_page()
+    report.image(figure, x=10, y=10, w=180)
+    path = tmp_path / "rapport.pdf"
+    path.write_bytes(bytes(report.output()))
+    assert path.stat().st_size > MAX_DOCUMENT_BYTES
+    (result,) = ingest_documents(store, [path], SEED_NOW)
+    assert result.outcome is Outcome.NEW and result.new_items == 3

@@ -55,16 +55,21 @@ def pdf_markdown(data: bytes, name: str) -> str:
     """The report's markdown; DocumentError (naming `name`) when it is no readable PDF or
     holds no text."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(f"{name} is encrypted", hint="save an unprotected copy")
         lines = _lines(reader, name)
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+    except DocumentError:
+        raise
+    # A hostile or broken file makes pypdf fail in many ways (PdfReadError, but also
+    # KeyError, IndexError, struct and zlib errors, deep recursion on cyclic objects):
+    # whatever the parser raises on these bytes is the file's fault, not a bug of ours.
+    except Exception as exc:
         raise DocumentError(
-            f"{name} is not a readable PDF: {exc}", hint="export the report again as PDF"
+            f"{name} is not a readable PDF: {type(exc).__name__}: {exc}"[:300],
+            hint="export the report again as PDF",
         ) from exc
     if sum(line.chars for line in lines) < _MIN_TEXT_CHARS:
         raise DocumentError(
