@@ -34,6 +34,15 @@ def test_a_dump_of_eight_articles_without_faqs_is_cut_into_eight() -> None:
         assert story.text.split()[-12:] == article["article"].split()[-12:]
 
 
+def test_a_shorter_untitled_dump_is_cut_into_its_articles_too() -> None:
+    """Five articles, under 3000 words: no longer chained paragraph by paragraph."""
+    articles = unrelated_articles()[:5]
+    dump = "\n\n".join("\n\n".join(paragraphs_of(a["article"])) for a in articles)
+    assert 2000 <= len(dump.split()) < 3000
+    stories = stories_from_document(dump.encode())
+    assert [s.text.split()[:12] for s in stories] == [a["article"].split()[:12] for a in articles]
+
+
 def test_script_leftovers_in_a_dump_are_removed() -> None:
     articles = unrelated_articles()[:2]
     leftovers = [
