@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,9 +28,10 @@ def report_stories() -> list[ItemDraft]:
     ]
 
 
-def pdf_report(title: str, stories: list[ItemDraft]) -> bytes:
+def pdf_report(title: str, stories: list[ItemDraft], figure: Any = None) -> bytes:
     """The report as a word processor exports it: a large title, section headings in bold
-    at a larger size, bullets with a bold lead, body text wrapped over several lines."""
+    at a larger size, bullets with a bold lead, body text wrapped over several lines; and
+    a page with `figure` (an image), if given."""
     from fpdf import FPDF
 
     if not (FONTS / "DejaVuSans.ttf").exists():
@@ -51,6 +53,9 @@ def pdf_report(title: str, stories: list[ItemDraft]) -> bytes:
         line = f"• **{story.title}** : {story.text}"
         pdf.multi_cell(0, 5, line, markdown=True, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
+    if figure is not None:
+        pdf.add_page()
+        pdf.image(figure, x=10, y=10, w=180)
     return bytes(pdf.output())
 
 
@@ -139,29 +144,13 @@ def test_a_pdf_report_with_its_figures_may_exceed_the_text_cap(
     """A report's figures weigh more than its text: a PDF over the 5 MB of text is read."""
     import os
 
-    from fpdf import FPDF
     from PIL import Image
 
     from digest.ingest.guard import MAX_DOCUMENT_BYTES
 
-    stories = report_stories()[:3]
-    report = FPDF(format="A4")
-    report.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-    report.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-    report.add_page()
-    report.set_font("DejaVu", "B", 20)
-    report.multi_cell(0, 10, "Veille IA", new_x="LMARGIN", new_y="NEXT")
-    report.set_font("DejaVu", "B", 14)
-    report.multi_cell(0, 8, stories[0].section or "", new_x="LMARGIN", new_y="NEXT")
-    report.set_font("DejaVu", "", 10)
-    for story in stories:
-        line = f"• **{story.title}** : {story.text}"
-        report.multi_cell(0, 5, line, markdown=True, new_x="LMARGIN", new_y="NEXT")
     figure = Image.frombytes("RGB", (1600, 1400), os.urandom(1600 * 1400 * 3))
-    report.add_page()
-    report.image(figure, x=10, y=10, w=180)
     path = tmp_path / "rapport.pdf"
-    path.write_bytes(bytes(report.output()))
+    path.write_bytes(pdf_report("Veille IA", report_stories()[:3], figure))
     assert path.stat().st_size > MAX_DOCUMENT_BYTES
     (result,) = ingest_documents(store, [path], SEED_NOW)
     assert result.outcome is Outcome.NEW and result.new_items == 3

@@ -73,8 +73,11 @@ class PageFetcher:
             if not self._allowed(origin, url):
                 log.info("robots.txt of %s refuses %s: the feed's text is kept", origin, url)
                 return _Page(None, lasting=True)
+            source = _as_source(url)
             with self._slot(origin):
-                result = fetch_feed(self._client, _as_source(url), None, self._fetch)
+                result = fetch_feed(self._client, source, None, self._fetch)
+        except ValueError:  # an address the fetcher's settings refuse (pydantic's check)
+            return _Page(None, lasting=True)
         except FeedError as exc:
             log.info("page %s not fetched (%s): the feed's text is kept", url, exc)
             return _Page(None, lasting=False)
