@@ -65,6 +65,21 @@ def test_script_leftovers_in_a_dump_are_removed() -> None:
     assert paragraphs[-1].split()[-8:] == joined.split("\n\n")[len(paragraphs) - 1].split()[-8:]
 
 
+def test_a_real_scraped_player_set_up_is_removed_with_the_rest_of_its_line() -> None:
+    """OrangeSum's article 13922 ends in a video player's set-up, cut short by the scrape."""
+    (article,) = (
+        record
+        for line in shared_file(ORANGESUM).read_text(encoding="utf-8").splitlines()
+        for record in [json.loads(line)]
+        if record["id"] == 13922
+    )
+    assert "window.pvp_" in article["article"]
+    (story,) = stories_from_document(f"{article['title']}\n\n{article['article']}".encode())
+    for residue in ("window.", "new Pvp", "sequenceUrl", "autoplay"):
+        assert residue not in story.text, residue
+    assert story.text.rstrip().endswith("adjoints d'Anne Hidalgo.")
+
+
 def test_prose_with_code_like_punctuation_is_kept() -> None:
     prose = [
         "Le Premier ministre a annoncé (mardi 18 mars) un plan de 2 milliards ; les syndicats"

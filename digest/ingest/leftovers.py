@@ -32,9 +32,12 @@ _STATEMENT = re.compile(
     )""",
     re.VERBOSE,
 )
-# A whole statement inside a line of text: `window.pvp_x = new Pvp({...});`.
+# A statement inside a line of text, up to its end (`);`) or, cut short as scrapes leave
+# it, to the end of the line: `… d’Anne Hidalgo. window.pvp_79… = new Pvp('dmpublic', {…`
+# (OrangeSum's article 13922).
 _INLINE_STATEMENT = re.compile(
-    r"(?:window|document)\.[\w$.]+\s*=\s*new\s+[\w$.]+\s*\((?:[^;]{0,4000}?)\)\s*;"
+    r"(?:window|document)\.[\w$.]+\s*=\s*new\s+[\w$.]+\s*\([^\n]{0,4000}?(?:\)\s*;|$)",
+    re.MULTILINE,
 )
 _TAG = re.compile(
     r"</?[a-zA-Z][\w:-]*(?:\s+[\w:@-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*\s*/?>"
