@@ -24,7 +24,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from digest.errors import FeedError
-from digest.ingest.clean import decode_bytes
+from digest.ingest.clean import decode_bytes, drop_boilerplate
 from digest.ingest.fetch import fetch_feed
 from digest.ingest.webpage import extract_page
 from digest.models import ItemDraft
@@ -85,7 +85,8 @@ class PageFetcher:
         if not content_type.startswith(_HTML_TYPES):
             return _Page(None, lasting=True)
         page = extract_page(decode_bytes(result.body), url=result.url)
-        return _Page(page.text if page else None, lasting=True)
+        # As a saved page's: sign-up blurbs and script left in the article's text go.
+        return _Page(drop_boilerplate(page.text) if page else None, lasting=True)
 
     def _slot(self, origin: str) -> threading.Semaphore:
         with self._lock:
