@@ -88,6 +88,10 @@ def test_a_pdf_in_the_documents_folder_is_ingested(tmp_path: Path, store: Store)
     assert files == [path]
     (report,) = ingest_documents(store, files, SEED_NOW)
     assert report.outcome is Outcome.NEW and report.new_items == 4
+    # The report's title (its largest type) names the publication readers see.
+    assert {item.source_title for item in store.list_items("veille.pdf")} == {
+        "Veille IA – Mars 2025"
+    }
     (again,) = ingest_documents(store, files, SEED_NOW)
     assert again.outcome is Outcome.UNCHANGED
 
