@@ -157,7 +157,10 @@ def read_text(data: bytes) -> str:
         b"<html><body></body></html>",
         b"<html><body><script>document.write('x')</script></body></html>",
         b"<html><body><nav><a href='/'>Accueil</a></nav></body></html>",
+        # Nested past lxml's depth limit: a hostile page, read as no article, not a crash.
+        b"<html><body>" + b"<div>" * 200_000 + b"texte " * 50 + b"</div>" * 200_000,
     ],
+    ids=["empty", "no-body", "script-only", "menu-only", "nested-200k"],
 )
 def test_a_page_without_main_text_is_an_error_not_menus_as_stories(page: bytes) -> None:
     with pytest.raises(DocumentError, match=r"page\.html has no article text"):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from digest.ingest.cutwords import SITE, Vocabulary, mend_cut_words
+from digest.ingest.leftovers import drop_code
 from digest.models import Link
 
 
@@ -181,9 +182,10 @@ _BOILERPLATE_LINE = re.compile(
 
 
 def drop_boilerplate(text: str) -> str:
-    """Remove the comment form (to the end) and residue lines; keep everything else."""
+    """Remove the comment form (to the end), residue lines and script or markup left in
+    the text; keep everything else."""
     form = _COMMENT_FORM.search(text)
     if form:
         text = text[: form.start()]
     lines = [line for line in text.split("\n") if not _BOILERPLATE_LINE.search(line)]
-    return "\n".join(lines)
+    return drop_code("\n".join(lines))

@@ -31,6 +31,8 @@ from digest.ingest.clean import (
 )
 from digest.ingest.cutwords import Vocabulary
 from digest.ingest.dates import document_year, event_date
+from digest.ingest.pdf import pdf_markdown
+from digest.ingest.savedpage import cut_saved_page
 from digest.ingest.segment import CutDocument, Segment, cut_document, readable_name
 from digest.models import (
     ItemDraft,
@@ -51,7 +53,7 @@ log = logging.getLogger(__name__)
 _SUBTITLE = re.compile(r"\s*[\u00a0\u202f]?:\s")
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 MAIL_SUFFIXES = frozenset({".eml", ".mbox"})
-DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", *HTML_SUFFIXES, *MAIL_SUFFIXES})
+DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".pdf", *HTML_SUFFIXES, *MAIL_SUFFIXES})
 
 
 def document_files(documents: Sequence[DocumentSource]) -> list[Path]:
@@ -217,11 +219,11 @@ def read_document(
 
 def _cut(data: bytes, suffix: str, name: str) -> tuple[CutDocument, str]:
     """The document cut by its kind (its file's suffix), and the text it was cut from."""
+    if suffix == ".pdf":
+        text = drop_boilerplate(repair_text(pdf_markdown(data, name)))
+        return cut_document(text), text
     text = repair_text(guard.require_text(decode_bytes(data), name))
     if suffix in HTML_SUFFIXES:
-        # lazy: trafilatura and lxml, only for saved web pages
-        from digest.ingest.savedpage import cut_saved_page
-
         return cut_saved_page(text, name)
     text = drop_boilerplate(text)
     return cut_document(text), text
@@ -252,7 +254,7 @@ def _draft(
     derived = not title
     if derived:
         title = derive_title(text)
-    from digest.ingest.language import detect_language
+    from digest.ingest.language import detect_language  # lazy: py3langid's model
 
     credit = segment.credit
     credited = (Link(credit.url, credit.name),) if credit and credit.url else ()

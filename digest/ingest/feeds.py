@@ -31,6 +31,7 @@ import httpx
 
 from digest.errors import FeedError
 from digest.ingest.fetch import FetchResult, fetch_feed, open_client
+from digest.ingest.fulltext import PageFetcher, with_full_text
 from digest.ingest.parse import read_feed, warn_malformed
 from digest.models import ItemDraft, Outcome, SourceKind, SourceReport, SourceState
 from digest.settings import FeedSource, FetchSettings
@@ -111,6 +112,7 @@ def _ingest_due(
     # if a feed turns out to have changed.
     first_reads = any(state.content_hash is None for _, state in due)
     with open_client(fetch) as client, _parser_pool(len(due), eager=first_reads) as parsers:
+        pages = PageFetcher(client, fetch)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed")
         try:
             futures = {
@@ -119,7 +121,7 @@ def _ingest_due(
             }
             for future in as_completed(futures):
                 feed, state = futures[future]
-                report, bug = _settle(store, feed, state, future, fetch, now, rng, unchanged)
+                report, bug = _settle(store, feed, state, future, fetch, now, rng, unchanged, pages)
                 reports.append(_done(report, on_done))
                 if bug is not None:
                     bugs.append(bug)
@@ -144,11 +146,13 @@ def _settle(
     now: datetime,
     rng: random.Random,
     unchanged: list[SourceSuccess],
+    pages: PageFetcher | None = None,
 ) -> tuple[SourceReport, Exception | None]:
     """Record one feed's outcome (an unchanged feed's success is appended to `unchanged`,
     for the caller to record); return its report and the exception if it was a bug."""
     try:
-        return _record_success(store, feed, state, future.result(), now, unchanged), None
+        update = future.result()
+        return _record_success(store, feed, state, update, now, unchanged, pages), None
     except FeedError as exc:
         log.warning("feed %s failed: %s", feed.name, exc)
         return _record_failure(store, feed, state, str(exc), fetch, now, rng), None
@@ -182,6 +186,7 @@ def _record_success(
     update: FeedUpdate,
     now: datetime,
     unchanged: list[SourceSuccess],
+    pages: PageFetcher | None = None,
 ) -> SourceReport:
     result = update.result
     # A 304 may omit the validators (RFC 9110 §15.4.5 only says SHOULD): keep the old ones.
@@ -194,7 +199,10 @@ def _record_success(
         return SourceReport(feed.name, SourceKind.FEED, Outcome.UNCHANGED, message=why)
     if update.malformed:
         warn_malformed(feed, update.malformed, len(update.items), log)
-    new = store.add_items(feed.name, update.items, now)
+    items = update.items
+    if feed.full_text and pages is not None:  # a teaser feed: its items' pages, main text
+        items = with_full_text(items, pages, store, now)
+    new = store.add_items(feed.name, items, now)
     store.record_success(
         feed.name, now, "ok", etag=etag, last_modified=last_modified, content_hash=result.body_hash
     )

@@ -33,8 +33,14 @@ _CONTROL = re.compile("[\x01-\x08\x0e-\x1f\x7f-\x9f]")  # C0 and C1 but tab, LF,
 _HINT_OUTSIDE = "documents are read only from the folders named under documents: in the config"
 
 
+# A PDF report carries its figures and fonts: 30 MB holds a long illustrated one.
+MAX_PDF_BYTES = 30 * 1024 * 1024
+
+
 def read_document(path: Path) -> bytes:
-    """The bytes of a regular file inside the folder it was listed from, at most the cap."""
+    """The bytes of a regular file inside the folder it was listed from, at most the cap
+    (a PDF's own, larger: its text is a small part of it)."""
+    cap = MAX_PDF_BYTES if path.suffix.lower() == ".pdf" else MAX_DOCUMENT_BYTES
     real = _inside_its_folder(path)
     try:
         # O_NONBLOCK: opening a FIFO named like a document would otherwise wait forever.
@@ -48,10 +54,10 @@ def read_document(path: Path) -> bytes:
     with os.fdopen(fd, "rb") as file:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise DocumentError(f"{path} is not a regular file", hint=_HINT_OUTSIDE)
-        data = file.read(MAX_DOCUMENT_BYTES + 1)
-    if len(data) > MAX_DOCUMENT_BYTES:
+        data = file.read(cap + 1)
+    if len(data) > cap:
         raise DocumentError(
-            f"{path} is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
+            f"{path} is larger than {cap // (1024 * 1024)} MB",
             hint="split it into smaller documents, or remove it from the documents folder",
         )
     return data

@@ -74,6 +74,9 @@ _ENJEUX_LINE = re.compile(r"^\s*enjeux\s+et\s+perspectives\s*:?\s*$", re.IGNOREC
 _BOLD_LEAD = re.compile(r"^\*\*(?P<title>.+?)\*\*\s*(?:[:–—-]\s*)?(?P<rest>.*)$", re.DOTALL)
 _SENTENCE_END = re.compile(r"[.,;:…»\"”)]$")
 _DUMP_MIN_WORDS = 3000  # a text this long without headings of its own holds several articles
+# Untitled, a text this long is articles pasted together too: eight news articles of 250
+# words (bench/cut.py); the editorial cutter would chain their paragraphs into 14-19 pieces.
+_UNTITLED_DUMP_MIN_WORDS = 2000
 
 
 def cut_document(text: str) -> CutDocument:
@@ -307,7 +310,9 @@ def _cut_prose(text: str) -> CutDocument:
     from digest.ingest import dump, editorial
 
     blocks = blocks_of(text)
-    if count_words(text) >= _DUMP_MIN_WORDS:
+    words = count_words(text)
+    titled = bool(blocks) and is_heading(blocks[0])
+    if words >= _DUMP_MIN_WORDS or (words >= _UNTITLED_DUMP_MIN_WORDS and not titled):
         return CutDocument("dump", None, tuple(dump.cut_articles(blocks)))
     if blocks and is_heading(blocks[0]) and len(blocks) > 1:
         body = "\n\n".join(blocks[1:])

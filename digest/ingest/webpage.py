@@ -53,16 +53,22 @@ def extract_page(html: str, url: str | None = None) -> WebPage | None:
 
     if not html.strip():
         return None
-    document = trafilatura.bare_extraction(
-        html[:MAX_PAGE_CHARS],
-        url=url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        # trafilatura's deduplication remembers paragraphs across calls (a process-wide
-        # cache): a page read twice, or two pages quoting the same lines, would lose them.
-        deduplicate=False,
-    )
+    try:
+        document = trafilatura.bare_extraction(
+            html[:MAX_PAGE_CHARS],
+            url=url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            # trafilatura's deduplication remembers paragraphs across calls (a process-wide
+            # cache): a page read twice, or two pages quoting the same lines, would lose them.
+            deduplicate=False,
+        )
+    # lxml and trafilatura on a hostile page (nesting past lxml's limits, broken
+    # encodings) fail in ways of their own: such a page has no article we can read.
+    except Exception as exc:
+        log.warning("no main text read from a page (%s: %s)", type(exc).__name__, exc)
+        return None
     if document is None:
         return None
     fields = document if isinstance(document, dict) else document.as_dict()

@@ -160,11 +160,16 @@ class FeedSource:
     language: Line | None = setting(None, "language of its items, when the feed does not say")
     enabled: Flag = setting(True, "false to skip it without deleting it")
     timeout_seconds: Number | None = setting(None, "overrides fetch.timeout_seconds")
+    full_text: Flag = setting(
+        False,
+        "true for a feed of teasers: fetch each item's page (robots.txt respected, 2 requests "
+        "at once per site, each page once) and keep its main text",
+    )
 
 
 @dataclass(frozen=True, slots=True, config=CONFIG)
 class DocumentSource:
-    """A file or a folder of documents (every .txt, .md, .html, .eml, .mbox file in it)."""
+    """A file or a folder of documents (every .txt, .md, .html, .pdf, .eml, .mbox file in it)."""
 
     path: ExistingPath = setting(doc="a file or a folder of documents, relative to the file")
     weight: Number = setting(1.0, "how much its stories count when ranking")

@@ -35,6 +35,7 @@ from digest.store.convert import (
 )
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
+from digest.store.pages import PageQueries
 from digest.store.release import ReleaseQueries
 from digest.store.schema import IssuePageRow, IssueRow, ItemRow, SourceRow
 from digest.store.subscribers import SubscriberQueries
@@ -58,6 +59,7 @@ class Store(
     SubscriberQueries,
     ConfirmationQueries,
     ReleaseQueries,
+    PageQueries,
 ):
     """The queries the stages need, in their own vocabulary."""
 

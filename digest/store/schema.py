@@ -341,3 +341,16 @@ APSCHEDULER_JOBS = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+class PageRow(Base):
+    """An article page fetched for a teaser feed's item (issue 15, `full_text`), by URL:
+    its main text, or None when the page had none or robots.txt refused it. A re-ingest
+    finds its pages here and fetches none."""
+
+    __tablename__ = "page"
+
+    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of url
+    url: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,102 @@
+"""The dump cutter on real French articles: how many of the articles come out as stories.
+
+Builds dumps of 8 unrelated articles pasted one after the other, no FAQ or heading between
+them, from /work/shared/corpora/orangesum/dev.jsonl (real French news): each dump takes
+one article of 8 different sections (rotating over the sections and their articles, with
+articles of at least 250, 300 and 350 words: 30 dumps), each article as paragraphs of three
+sentences. Cuts them with:
+
+- window: the vocabulary-window cuts alone (TextTiling, similarity < 0.15), the cutter
+  before issue 15;
+- digest: what `documents.read_document` does now (window cuts where sure, and the
+  subject-and-names cuts of digest/ingest/topics.py).
+
+Prints boundary precision and recall (a story starting where an article starts, compared
+on the first six words), how many dumps gave 8 stories, and how many gave the 8 articles
+exactly. A report, not a test: it exits 0. Run from the repository root:
+`.venv/bin/python bench/cut.py [--corpus FILE]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import itertools
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from digest.ingest import dump
+from digest.ingest.documents import stories_from_document
+from digest.ingest.segment import blocks_of
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s*(?=[A-ZÀ-Ý«])")
+Article = dict[str, str]
+
+
+def paragraphs(article: str, size: int = 3) -> list[str]:
+    sentences = _SENTENCE.split(article)
+    return [" ".join(sentences[i : i + size]) for i in range(0, len(sentences), size)]
+
+
+def dumps(corpus: Path) -> list[list[Article]]:
+    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    chosen = []
+    for min_words in (250, 300, 350):
+        sections: dict[tuple[str, str], list[Article]] = collections.defaultdict(list)
+        for record in records:
+            if len(record["article"].split()) >= min_words:
+                sections[(record["category"], record["subcategory"])].append(record)
+        names = sorted(sections, key=lambda s: (-len(sections[s]), s))
+        for k in range(10):
+            picked = [names[(k + j) % len(names)] for j in range(8)]
+            chosen.append([sections[s][k % len(sections[s])] for s in picked])
+    return chosen
+
+
+def digest_starts(text: str) -> list[str]:
+    return [story.text for story in stories_from_document(text.encode())]
+
+
+def window_starts(text: str) -> list[str]:
+    span = blocks_of(text)
+    terms = [dump._terms(block) for block in span]
+    bounds = sorted({0, *dump._window_cuts(span, terms, 0.15), len(span)})
+    return ["\n\n".join(span[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def _head(text: str) -> str:
+    return " ".join(text.split()[:6])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    default = Path("/work/shared/corpora/orangesum/dev.jsonl")
+    parser.add_argument("--corpus", type=Path, default=default)
+    args = parser.parse_args()
+    sets = dumps(args.corpus)
+    cutters: dict[str, Callable[[str], list[str]]] = {
+        "window": window_starts,
+        "digest": digest_starts,
+    }
+    print(f"{len(sets)} dumps of 8 OrangeSum articles, no FAQ between them")
+    print(f"{'cutter':<8} {'P':>5} {'R':>5}   8 stories   the 8 articles")
+    for name, cut in cutters.items():
+        tp = fp = fn = eight = exact = 0
+        for articles in sets:
+            text = "\n\n".join("\n\n".join(paragraphs(a["article"])) for a in articles)
+            starts = {_head(a["article"]) for a in articles}
+            stories = cut(text)
+            got = {_head(story) for story in stories}
+            tp, fp, fn = tp + len(got & starts), fp + len(got - starts), fn + len(starts - got)
+            eight += len(stories) == 8
+            exact += len(stories) == 8 and got == starts
+        print(
+            f"{name:<8} {tp / (tp + fp):5.2f} {tp / (tp + fn):5.2f}   "
+            f"{eight:>2}/{len(sets)}       {exact:>2}/{len(sets)}"
+        )
+
+
+if __name__ == "__main__":
+    main()
