@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 from digest.models import Issue
 from digest.render import french_date, issue_url, lead_title
 from digest.settings import Settings
+from digest.typography import french
 
 ATOM = "http://www.w3.org/2005/Atom"
 MAX_ISSUES = 20
@@ -21,7 +22,7 @@ def atom_feed(settings: Settings, issues: Sequence[Issue], now: datetime) -> byt
     recent = sorted(issues, key=lambda i: i.number, reverse=True)[:MAX_ISSUES]
     _text(feed, "title", settings.newsletter.title)
     if settings.newsletter.tagline:
-        _text(feed, "subtitle", settings.newsletter.tagline)
+        _text(feed, "subtitle", french(settings.newsletter.tagline))
     _text(feed, "id", f"{base}/")
     _text(feed, "updated", (recent[0].period_end if recent else now).isoformat())
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "href": f"{base}/feed.xml"})
@@ -32,12 +33,12 @@ def atom_feed(settings: Settings, issues: Sequence[Issue], now: datetime) -> byt
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         url = issue_url(settings, issue.number)
         lead = lead_title(issue)
-        _text(entry, "title", f"{settings.newsletter.title} n°{issue.number} — {lead}")
+        _text(entry, "title", french(f"{settings.newsletter.title} n°{issue.number} — {lead}"))
         _text(entry, "id", url)
         ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "href": url})
         _text(entry, "updated", issue.period_end.isoformat())
         titles = " · ".join(e.title for s in issue.sections for e in s.entries[:2])
-        _text(entry, "summary", f"Numéro du {french_date(issue)} : {titles}")
+        _text(entry, "summary", french(f"Numéro du {french_date(issue)} : {titles}"))
     return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
 
 
