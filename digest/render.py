@@ -326,7 +326,14 @@ def _references(
         key = anchors[at] if at >= 0 else f"item {sentence.item_id}"
         if key not in references:
             title = section.entries[at].title if at >= 0 else (item.title if item else "source")
-            references[key] = {"ref": len(references) + 1, "title": french(title), "url": url}
+            # Where the link leads, beside it: the article's site, or this issue online.
+            where = _label(url) if url and not url.startswith(f"{web_url}#") else "dans ce numéro"
+            references[key] = {
+                "ref": len(references) + 1,
+                "title": french(title),
+                "url": url,
+                "where": where if url else "",
+            }
         reference = references[key]
         blurb.append({"text": sentence.text, "source_title": reference["title"]} | reference)
     return blurb, list(references.values())
