@@ -2,8 +2,8 @@
 mails we send do to the words a reader sees (issue 14).
 
 - `french(text)`: typographic apostrophes (l'IA → l’IA), a narrow no-break space (U+202F)
-  before « : ; ! ? % » and inside « », never inside a URL, an address, `code` or a time
-  (10:30). Idempotent, so text already set passes through unchanged.
+  before « : ; ! ? % », inside « » and between groups of digits (175 000), never inside a
+  URL, an address, `code` or a time (10:30). Idempotent: text already set is unchanged.
 - `french_html(page)`: the same on the text of an HTML page (not its tags, attributes,
   styles or scripts).
 - `title_forms(title, article)`: a newsletter's name after « à » and « de » (« au Fil
@@ -40,6 +40,9 @@ _HIGH = re.compile(rf"(?<=[^\s;!?(\[]){_SPACE}?([;!?])(?=[\s;!?»)\]”\"’.,�
 _OPEN_QUOTE = re.compile(rf"«{_SPACE}*")
 _CLOSE_QUOTE = re.compile(rf"{_SPACE}*»")
 _PERCENT = re.compile(rf"(?<=\d){_SPACE}?%")
+# « 175 000 »: French groups thousands with the same narrow space, so a line never ends
+# on « 175 ». Only groups of exactly three digits after a number of one to three.
+_THOUSANDS = re.compile(rf"(?<!\d[.,])\b\d{{1,3}}(?:{_SPACE}\d{{3}})+\b")
 
 
 def french(text: str) -> str:
@@ -65,6 +68,7 @@ def _set(text: str) -> str:
     text = _HIGH.sub(rf"{NNBSP}\1", text)
     text = _OPEN_QUOTE.sub(f"«{NNBSP}", text)
     text = _CLOSE_QUOTE.sub(f"{NNBSP}»", text)
+    text = _THOUSANDS.sub(lambda m: re.sub(_SPACE, NNBSP, m.group()), text)
     return _PERCENT.sub(f"{NNBSP}%", text)
 
 

@@ -47,6 +47,8 @@ URL = re.compile(r"(?:https?|ftp)://\S+|mailto:\S+")
         ("95% des projets", f"95{N}% des projets"),
         ("avant\u00a0: après", f"avant{N}: après"),  # a no-break space becomes a narrow one
         ("(voir plus bas)?", f"(voir plus bas){N}?"),
+        ("près de 175 000 hôtes", f"près de 175{N}000 hôtes"),  # never « 175 » / « 000 »
+        ("1 500 000,5 euros", f"1{N}500{N}000,5 euros"),
     ],
 )
 def test_french_sets_apostrophes_and_narrow_spaces(written: str, typeset: str) -> None:
@@ -66,6 +68,8 @@ def test_french_sets_apostrophes_and_narrow_spaces(written: str, typeset: str) -
         "std::move",
         "C:\\Users",
         ":)",
+        "en 2025 100 modèles",  # a year is no group of thousands
+        "0,24 Wh et 3,5 100 fois",
     ],
 )
 def test_french_leaves_urls_code_and_times_alone(kept: str) -> None:
