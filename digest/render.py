@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
@@ -30,7 +31,14 @@ from digest.models import (
 )
 from digest.package_data import package_folder
 from digest.settings import Settings
-from digest.typography import french, french_day, french_html, title_forms, wrap_lines
+from digest.typography import (
+    foreign,
+    french,
+    french_day,
+    french_html,
+    title_forms,
+    wrap_lines,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -313,35 +321,54 @@ def _references(
     section: Section, items: Mapping[int, StoredItem], anchors: list[str], web_url: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The blurb's sentences, each with the number of its story, and the stories cited, in
-    order (issue 14): a story cited twice keeps its number. A story links to its article,
-    or, for a document with no address, to its place in the issue's web version."""
+    order (issue 14): a story cited twice keeps its number."""
     blurb: list[dict[str, Any]] = []
     references: dict[str, dict[str, Any]] = {}
     for sentence in section.blurb:
         item = items.get(sentence.item_id)
         at = next((n for n, e in enumerate(section.entries) if sentence.item_id in e.item_ids), -1)
-        url = (item.url or (item.links[0].url if item.links else None)) if item else None
-        if url is None and at >= 0:
-            url = f"{web_url}#{anchors[at]}"
         key = anchors[at] if at >= 0 else f"item {sentence.item_id}"
         if key not in references:
-            title = section.entries[at].title if at >= 0 else (item.title if item else "source")
-            # Where the link leads, beside it: the article's site, or this issue online.
-            where = _label(url) if url and not url.startswith(f"{web_url}#") else "dans ce numéro"
-            references[key] = {
-                "ref": len(references) + 1,
-                "title": french(title),
-                "url": url,
-                "where": where if url else "",
-            }
+            entry = section.entries[at] if at >= 0 else None
+            anchor = f"{web_url}#{anchors[at]}" if at >= 0 else None
+            references[key] = _reference(len(references) + 1, item, entry, items, anchor)
         reference = references[key]
-        blurb.append({"text": sentence.text, "source_title": reference["title"]} | reference)
+        language = _other_language([item] if item else [])
+        text = _typeset(sentence.text, language)
+        sentence_context = {"text": text, "source_title": reference["title"], "lang": language}
+        blurb.append(reference | sentence_context)
     return blurb, list(references.values())
+
+
+def _reference(
+    number: int,
+    item: StoredItem | None,
+    entry: Entry | None,
+    items: Mapping[int, StoredItem],
+    anchor: str | None,
+) -> dict[str, Any]:
+    """A story cited: its title, and where it is read: its article's address or, for a
+    document with none, its place in the issue's web version (`anchor`)."""
+    url = (item.url or (item.links[0].url if item.links else None)) if item else None
+    if entry is not None:
+        title, language = entry.title, _other_language(_behind(entry, items))
+    else:
+        title, language = (item.title, _other_language([item])) if item else ("source", None)
+    # Beside the link, where it leads: the article's site, or this issue online.
+    where = _label(url) if url else "dans ce numéro" if anchor else ""
+    return {
+        "ref": number,
+        "title": _typeset(title, language),
+        "lang": language,
+        "url": url or anchor,
+        "where": where,
+    }
 
 
 def _entry_context(entry: Entry, items: Mapping[int, StoredItem], anchor: str) -> dict[str, Any]:
     links = [{"url": link.url, "label": _label(link.url)} for link in entry.links[:4]]
-    behind = [items[i] for i in entry.item_ids if i in items]
+    behind = _behind(entry, items)
+    language = _other_language(behind)
     # A document's story names its publication or the source it credits; a feed's story
     # is named by its links already. Issues built before items carried names fall back
     # on the entry's own list.
@@ -352,13 +379,39 @@ def _entry_context(entry: Entry, items: Mapping[int, StoredItem], anchor: str) -
         credits = list(entry.sources) if not links else []
     return {
         "anchor": anchor,
-        "title": entry.title,
-        "summary": entry.summary,
+        "lang": language,
+        "title": _typeset(entry.title, language),
+        "summary": _typeset(entry.summary, language),
         "links": links,
         "source_word": "Sources" if len(links) + len(credits) > 1 else "Source",
         "credit": ", ".join(credits),
         "date": entry_date(entry, items),
     }
+
+
+def _behind(entry: Entry, items: Mapping[int, StoredItem]) -> list[StoredItem]:
+    return [items[i] for i in entry.item_ids if i in items]
+
+
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}")
+
+
+def _other_language(behind: list[StoredItem]) -> str | None:
+    """The language of a story told only in another language than French (an English
+    feed's), as an HTML lang value; None for French, mixed or unknown."""
+    languages = {i.language for i in behind}
+    if len(languages) != 1:
+        return None
+    (language,) = languages
+    if language is None or language == "fr" or not _LANGUAGE_TAG.fullmatch(language):
+        return None
+    return language
+
+
+def _typeset(text: str, language: str | None) -> str:
+    """Source text as the reader gets it: French typography, or for another language's
+    text only its apostrophes (« What’s next? », not « next ? »)."""
+    return foreign(text) if language else french(text)
 
 
 def entry_date(entry: Entry, items: Mapping[int, StoredItem]) -> str | None:

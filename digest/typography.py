@@ -6,6 +6,8 @@ mails we send do to the words a reader sees (issue 14).
   URL, an address, `code` or a time (10:30). Idempotent: text already set is unchanged.
 - `french_html(page)`: the same on the text of an HTML page (not its tags, attributes,
   styles or scripts).
+- `foreign(text)`: text in another language (an English feed's title), which the two
+  above then leave as it is but for its apostrophes: « What’s next? », not « next ? ».
 - `title_forms(title, article)`: a newsletter's name after « à » and « de » (« au Fil
   IA », « du Fil IA », « à L’Hebdo », « d’Usbek & Rica »).
 - `french_day(day)`: « 1er décembre 2026 », « 7 décembre 2026 ».
@@ -24,9 +26,14 @@ NNBSP = "\u202f"  # narrow no-break space: French before : ; ! ? % and inside «
 NBSP = "\u00a0"
 APOSTROPHE = "\u2019"
 
-# Spans left exactly as written: a URL, a bare www. host, an e-mail address, `code`.
+# Around text in another language (`foreign`): private-use characters, taken out by
+# `french` and `french_html` once they have left the text inside alone.
+_FOREIGN_OPEN, _FOREIGN_CLOSE = "\ue0fe", "\ue0ff"
+# Spans left exactly as written: another language's text, a URL, a bare www. host, an
+# e-mail address, `code`.
 _PROTECTED = re.compile(
-    r"(?:https?|ftp)://\S+|mailto:\S+|\bwww\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|`[^`\n]*`",
+    "\ue0fe[^\ue0ff]*\ue0ff"
+    r"|(?:https?|ftp)://\S+|mailto:\S+|\bwww\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|`[^`\n]*`",
     re.IGNORECASE,
 )
 _SPACE = f"[ {NBSP}{NNBSP}]"
@@ -51,13 +58,24 @@ def french(text: str) -> str:
     # as a word (« voir https://… ! » gets its space), then put back.
     mark = next((c for c in _MARKS if c not in text), None)
     if mark is None:  # every mark taken: hostile text, left as it came
-        return text
+        return _unmarked(text)
     kept = _PROTECTED.findall(text)
     typeset = _set(_PROTECTED.sub(mark, text))
-    if not kept:
-        return typeset
-    spans = iter(kept)
-    return re.sub(mark, lambda _: next(spans), typeset)
+    if kept:
+        spans = iter(kept)
+        typeset = re.sub(mark, lambda _: next(spans), typeset)
+    return _unmarked(typeset)
+
+
+def foreign(text: str) -> str:
+    """`text` in another language: `french` and `french_html` will only have given it
+    typographic apostrophes (« it’s »), no French spaces."""
+    inside = _APOSTROPHE.sub(APOSTROPHE, _unmarked(text))
+    return f"{_FOREIGN_OPEN}{inside}{_FOREIGN_CLOSE}"
+
+
+def _unmarked(text: str) -> str:
+    return text.replace(_FOREIGN_OPEN, "").replace(_FOREIGN_CLOSE, "")
 
 
 def _set(text: str) -> str:
@@ -97,7 +115,7 @@ def french_html(page: str) -> str:
             word = _MARKS[0]
             text = french(word + html.unescape(token).replace(word, ""))[1:]
             out.append(html.escape(text, quote=False))
-    return "".join(out)
+    return _unmarked("".join(out))  # attributes too: a foreign title in title="…"
 
 
 # -- the newsletter's name after a preposition ----------------------------------------------

@@ -9,7 +9,7 @@ import email
 import email.policy
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,28 @@ from lxml import html as lxml_html
 from digest.app.render import run_render
 from digest.config import load_settings
 from digest.mail.confirm import confirmation_message, send_confirmations
-from digest.render import GREETING_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, greeting
+from digest.models import (
+    BlurbSentence,
+    Entry,
+    Issue,
+    IssueStatus,
+    ItemKind,
+    Link,
+    Section,
+    SourceKind,
+    StoredItem,
+)
+from digest.render import GREETING_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, greeting, render_issue
 from digest.settings import Settings
 from digest.store import Store
-from digest.typography import french, french_day, french_html, title_forms, wrap_lines
+from digest.typography import (
+    foreign,
+    french,
+    french_day,
+    french_html,
+    title_forms,
+    wrap_lines,
+)
 from digest.web.public import PublicApp
 
 from .conftest import REPO, SeedIssue
@@ -78,6 +96,13 @@ def test_french_leaves_urls_code_and_times_alone(kept: str) -> None:
 
 def test_a_url_keeps_its_text_and_the_sentence_its_spaces() -> None:
     assert french("Voir https://ex.org/a:b ! C'est") == f"Voir https://ex.org/a:b{N}! C’est"
+
+
+def test_foreign_text_gets_its_apostrophes_only_and_no_mark_is_left() -> None:
+    text = "Voir : " + foreign("What's next? A: b") + " ! fin"
+    assert french(text) == f"Voir{N}: What’s next? A: b{N}! fin"
+    page = f'<p title="{foreign("a : b")}">{text}</p>'
+    assert french_html(page) == f'<p title="a : b">Voir{N}: What’s next? A: b{N}! fin</p>'
 
 
 def test_hostile_text_holding_every_mark_is_left_as_it_came() -> None:
@@ -289,3 +314,59 @@ def test_the_confirmation_mail_is_french(settings: Settings, now) -> None:
     assert not french_problems(body) and "(valable deux jours)\u202f:" in body
     assert "\nhttp://127.0.0.1:8080/confirm/tok.en-1\n" in body
     assert max(len(line) for line in body.splitlines()) <= 72
+
+
+# -- a story in another language ------------------------------------------------------------
+
+
+def story(item_id: int, title: str, text: str, language: str) -> StoredItem:
+    when = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    return StoredItem(
+        id=item_id,
+        source_name="feed",
+        source_kind=SourceKind.FEED,
+        key=f"k{item_id}",
+        title=title,
+        text=text,
+        html="",
+        url=f"https://example.org/{item_id}",
+        links=(),
+        author=None,
+        published_at=when,
+        fetched_at=when,
+        language=language,
+        enjeux=None,
+        section=None,
+        position=item_id,
+        kind=ItemKind.STORY,
+        title_derived=False,
+    )
+
+
+def test_an_english_story_keeps_english_spacing_and_says_its_language() -> None:
+    """French spaces belong to French text: an English feed's « What's next? » gets its
+    apostrophe, not « next ? », and is marked lang="en" for screen readers."""
+    english = story(1, "What's next? OpenAI: a roadmap", "It's here: GPT-6!", "en")
+    french_story = story(2, "Quoi de neuf ? Le plan", "C'est là : GPT-6 !", "fr")
+    entries = tuple(
+        Entry(s.title, s.text, (Link(s.url or ""),), (s.id,), ("feed",))
+        for s in (english, french_story)
+    )
+    blurb = (BlurbSentence("It's a plan: yes!", 1), BlurbSentence("C'est un plan : oui !", 2))
+    section = Section("t", "Rubrique", blurb, entries)
+    when = english.published_at
+    issue = Issue(1, IssueStatus.DRAFT, when, when, when, (section,))
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    rendered = render_issue(issue, {1: english, 2: french_story}, settings)
+    tree = lxml_html.fromstring(rendered.html)
+    (title,) = tree.xpath("//h3[@lang='en']")
+    assert title.text_content() == "What’s next? OpenAI: a roadmap"
+    assert tree.xpath("//p[@class='entry-summary'][@lang='en']")[0].text == "It’s here: GPT-6!"
+    assert tree.xpath("//span[@lang='en']")[0].text == "It’s a plan: yes!"
+    assert tree.xpath("//h3[not(@lang)]")[0].text == f"Quoi de neuf{N}? Le plan"
+    assert tree.xpath("//a[@class='cite']")[0].get("title") == "What’s next? OpenAI: a roadmap"
+    for part in (rendered.html, rendered.text):
+        assert "It’s here: GPT-6!" in part and f"C’est là{N}: GPT-6{N}!" in part
+        assert "It’s a plan: yes!" in part and f"C’est un plan{N}: oui{N}!" in part
+        assert "\ue0fe" not in part and "\ue0ff" not in part  # no mark left behind
+    assert f"Source{N}: " in rendered.html or f"Sources{N}: " in rendered.html
