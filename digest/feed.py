@@ -18,6 +18,7 @@ from xml.etree import ElementTree as ET
 from digest.models import Issue
 from digest.render import issue_url, subject_lines
 from digest.settings import Settings
+from digest.typography import french
 
 ATOM = "http://www.w3.org/2005/Atom"
 XML = "http://www.w3.org/XML/1998/namespace"
@@ -37,7 +38,7 @@ def atom_feed(
     recent = sorted(issues, key=lambda i: i.number, reverse=True)[:MAX_ISSUES]
     _text(feed, "title", settings.newsletter.title)
     if settings.newsletter.tagline:
-        _text(feed, "subtitle", settings.newsletter.tagline)
+        _text(feed, "subtitle", french(settings.newsletter.tagline))
     _text(feed, "id", f"{base}/")
     _text(feed, "updated", max((_when(i) for i in recent), default=now).isoformat())
     _link(feed, "self", f"{base}/feed.xml", "application/atom+xml")
@@ -54,13 +55,13 @@ def _entry(feed: ET.Element, settings: Settings, issue: Issue, article: str) -> 
     entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
     url = issue_url(settings, issue.number)
     subject, preheader = subject_lines(issue, settings)
-    _text(entry, "title", subject)
+    _text(entry, "title", french(subject))
     _text(entry, "id", url)
     _link(entry, "alternate", url, "text/html")
     _text(entry, "published", _when(issue).isoformat())
     _text(entry, "updated", _when(issue).isoformat())
     if preheader:
-        _text(entry, "summary", preheader)
+        _text(entry, "summary", french(preheader))
     content = _text(entry, "content", article)
     content.set("type", "html")
     content.set(f"{{{XML}}}base", url)  # the table of contents links to #s1, #s2…

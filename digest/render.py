@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,14 @@ from digest.models import (
 )
 from digest.package_data import package_folder
 from digest.settings import Settings
+from digest.typography import (
+    foreign,
+    french,
+    french_day,
+    french_html,
+    title_forms,
+    wrap_lines,
+)
 
 if TYPE_CHECKING:
     import jinja2
@@ -43,20 +51,7 @@ GREETING_PLACEHOLDER = "__DIGEST_GREETING__"
 # unsubscribe link first. Keep a margin for the personalised values.
 MAX_HTML_BYTES = 100_000
 BRIEF_KEEP = 8  # briefs kept when an issue must shrink
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+TEXT_WIDTH = 72  # columns of the text part; only a URL longer than a line passes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,18 +121,23 @@ def render_issue(
 
 def personalize(rendered: RenderedIssue, unsubscribe_url: str, name: str | None) -> tuple[str, str]:
     """The (html, text) one subscriber gets: two string replaces on the rendered issue."""
-    greeting = f"Bonjour {name}," if name else "Bonjour,"
     body = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, html.escape(unsubscribe_url))
-    body = body.replace(GREETING_PLACEHOLDER, html.escape(greeting))
+    body = body.replace(GREETING_PLACEHOLDER, html.escape(greeting(name)))
     text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
-    return body, text.replace(GREETING_PLACEHOLDER, greeting)
+    return body, text.replace(GREETING_PLACEHOLDER, greeting(name))
+
+
+def greeting(name: str | None) -> str:
+    """« Bonjour Lectrice Exemple, », cut at TEXT_WIDTH too: a name may be 200 characters
+    long (in the HTML, the line break is a space)."""
+    return wrap_lines(f"Bonjour {name}," if name else "Bonjour,", TEXT_WIDTH)
 
 
 def neutral(rendered: RenderedIssue, subscribe_url: str) -> str:
     """The HTML with no subscriber's values in it: their unsubscribe link points to
     `subscribe_url` instead."""
     body = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, html.escape(subscribe_url))
-    return body.replace(GREETING_PLACEHOLDER, "Bonjour,")
+    return body.replace(GREETING_PLACEHOLDER, greeting(None))
 
 
 def _render(
@@ -147,7 +147,10 @@ def _render(
     css = _read(folder / "styles.css")
     media_css = _read(folder / "email_media.css")
     page = _fill(folder, "email.html.j2", context | {"css": css, "media_css": media_css})
-    text = _fill(folder, "email.txt.j2", context)
+    # French typography over every word the reader sees, ours and the sources' (issue 14);
+    # then the text part is cut at TEXT_WIDTH, after the no-break spaces are in.
+    page = french_html(page)
+    text = wrap_lines(french(_fill(folder, "email.txt.j2", context)), TEXT_WIDTH)
     return RenderedIssue(
         number=issue.number,
         subject=context["subject"],
@@ -252,27 +255,27 @@ def _with(issue: Issue, section: Section) -> Issue:
 
 
 def french_date(issue: Issue) -> str:
-    return _french_day(issue.period_end)
-
-
-def _french_day(day: date | datetime) -> str:
-    number = "1er" if day.day == 1 else str(day.day)  # French writes the first of the month 1er
-    return f"{number} {_MONTHS[day.month - 1]} {day.year}"
+    return french_day(issue.period_end)
 
 
 def issue_context(
     issue: Issue, items: Mapping[int, StoredItem], settings: Settings
 ) -> dict[str, Any]:
     """What the templates know of an issue: the email's and the web version's alike."""
-    sections = [_section_context(i, s, items) for i, s in enumerate(issue.sections)]
+    web_url = issue_url(settings, issue.number)
+    sections = [_section_context(i, s, items, web_url) for i, s in enumerate(issue.sections)]
     subject, preheader = subject_lines(issue, settings)
+    newsletter = settings.newsletter
     return {
-        "newsletter": settings.newsletter,
+        "newsletter": newsletter,
+        "title_forms": title_forms(newsletter.title, newsletter.title_article),
+        "tagline": french(newsletter.tagline),
         "issue": {"number": issue.number, "date": french_date(issue)},
-        "subject": subject,
-        "preheader": preheader,
+        # Set here, not only by the page's pass: they are attributes too (aria-label).
+        "subject": french(subject),
+        "preheader": french(preheader),
         "sections": sections,
-        "web_url": issue_url(settings, issue.number),
+        "web_url": web_url,
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "greeting": GREETING_PLACEHOLDER,
         "logo": None,
@@ -295,39 +298,77 @@ def lead_title(issue: Issue) -> str:
 
 
 def _section_context(
-    index: int, section: Section, items: Mapping[int, StoredItem]
+    index: int, section: Section, items: Mapping[int, StoredItem], web_url: str
 ) -> dict[str, Any]:
-    blurb = []
-    for ref, sentence in enumerate(section.blurb, 1):
-        item = items.get(sentence.item_id)
-        url = (item.url or (item.links[0].url if item.links else None)) if item else None
-        blurb.append(
-            {
-                "text": sentence.text,
-                "ref": ref,
-                "url": url,
-                "source_title": section.headline_of(sentence.item_id)
-                or (item.title if item else "source"),
-            }
-        )
     anchor = f"s{index + 1}"
+    anchors = [f"{anchor}e{n}" for n in range(1, len(section.entries) + 1)]
+    blurb, references = _references(section, items, anchors, web_url)
     return {
         "anchor": anchor,
         "title": section.title,
         "is_brief": section.theme_id == BRIEF_THEME_ID,
         "blurb": blurb,
-        "blurb_text": " ".join(f"{b['text']} [{b['ref']}]" for b in blurb),
-        # « s2e3 »: the third story of the second section, a stable anchor of the web version
+        # A no-break space ties each marker to its sentence: no « [4] » alone on a line.
+        "blurb_text": " ".join(f"{b['text']}\u00a0[{b['ref']}]" for b in blurb),
+        "references": references,
         "entries": [
-            _entry_context(e, items) | {"anchor": f"{anchor}e{i}"}
-            for i, e in enumerate(section.entries, 1)
+            _entry_context(e, items, a) for e, a in zip(section.entries, anchors, strict=True)
         ],
     }
 
 
-def _entry_context(entry: Entry, items: Mapping[int, StoredItem]) -> dict[str, Any]:
+def _references(
+    section: Section, items: Mapping[int, StoredItem], anchors: list[str], web_url: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The blurb's sentences, each with the number of its story, and the stories cited, in
+    order (issue 14): a story cited twice keeps its number."""
+    blurb: list[dict[str, Any]] = []
+    references: dict[str, dict[str, Any]] = {}
+    for sentence in section.blurb:
+        item = items.get(sentence.item_id)
+        at = next((n for n, e in enumerate(section.entries) if sentence.item_id in e.item_ids), -1)
+        key = anchors[at] if at >= 0 else f"item {sentence.item_id}"
+        if key not in references:
+            entry = section.entries[at] if at >= 0 else None
+            anchor = f"{web_url}#{anchors[at]}" if at >= 0 else None
+            references[key] = _reference(len(references) + 1, item, entry, items, anchor)
+        reference = references[key]
+        language = _other_language([item] if item else [])
+        text = _typeset(sentence.text, language)
+        sentence_context = {"text": text, "source_title": reference["title"], "lang": language}
+        blurb.append(reference | sentence_context)
+    return blurb, list(references.values())
+
+
+def _reference(
+    number: int,
+    item: StoredItem | None,
+    entry: Entry | None,
+    items: Mapping[int, StoredItem],
+    anchor: str | None,
+) -> dict[str, Any]:
+    """A story cited: its title, and where it is read: its article's address or, for a
+    document with none, its place in the issue's web version (`anchor`)."""
+    url = (item.url or (item.links[0].url if item.links else None)) if item else None
+    if entry is not None:
+        title, language = entry.title, _other_language(_behind(entry, items))
+    else:
+        title, language = (item.title, _other_language([item])) if item else ("source", None)
+    # Beside the link, where it leads: the article's site, or this issue online.
+    where = _label(url) if url else "dans ce numéro" if anchor else ""
+    return {
+        "ref": number,
+        "title": _typeset(title, language),
+        "lang": language,
+        "url": url or anchor,
+        "where": where,
+    }
+
+
+def _entry_context(entry: Entry, items: Mapping[int, StoredItem], anchor: str) -> dict[str, Any]:
     links = [{"url": link.url, "label": _label(link.url)} for link in entry.links[:4]]
-    behind = [items[i] for i in entry.item_ids if i in items]
+    behind = _behind(entry, items)
+    language = _other_language(behind)
     # A document's story names its publication or the source it credits; a feed's story
     # is named by its links already. Issues built before items carried names fall back
     # on the entry's own list.
@@ -337,8 +378,10 @@ def _entry_context(entry: Entry, items: Mapping[int, StoredItem]) -> dict[str, A
     if not behind:
         credits = list(entry.sources) if not links else []
     return {
-        "title": entry.title,
-        "summary": entry.summary,
+        "anchor": anchor,
+        "lang": language,
+        "title": _typeset(entry.title, language),
+        "summary": _typeset(entry.summary, language),
         "links": links,
         "source_word": "Sources" if len(links) + len(credits) > 1 else "Source",
         "credit": ", ".join(credits),
@@ -346,11 +389,36 @@ def _entry_context(entry: Entry, items: Mapping[int, StoredItem]) -> dict[str, A
     }
 
 
+def _behind(entry: Entry, items: Mapping[int, StoredItem]) -> list[StoredItem]:
+    return [items[i] for i in entry.item_ids if i in items]
+
+
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}")
+
+
+def _other_language(behind: list[StoredItem]) -> str | None:
+    """The language of a story told only in another language than French (an English
+    feed's), as an HTML lang value; None for French, mixed or unknown."""
+    languages = {i.language for i in behind}
+    if len(languages) != 1:
+        return None
+    (language,) = languages
+    if language is None or language == "fr" or not _LANGUAGE_TAG.fullmatch(language):
+        return None
+    return language
+
+
+def _typeset(text: str, language: str | None) -> str:
+    """Source text as the reader gets it: French typography, or for another language's
+    text only its apostrophes (« What’s next? », not « next ? »)."""
+    return foreign(text) if language else french(text)
+
+
 def entry_date(entry: Entry, items: Mapping[int, StoredItem]) -> str | None:
     """The date the documents give for the story's event, in French (« 18 mars 2025 »)."""
     dates = [items[i].event_date for i in entry.item_ids if i in items]
     day = next((d for d in dates if d is not None), None)
-    return _french_day(day) if day else None
+    return french_day(day) if day else None
 
 
 def _label(url: str) -> str:

@@ -116,6 +116,30 @@ def test_the_text_link_shows_the_plain_text_part(
         page.screenshot(path=tmp_path / f"text-{width}.png", full_page=True)
 
 
+# The text pane's width for its text, and the width of `columns` characters in its font.
+_TEXT_PANE_JS = """
+(columns) => {
+  const pane = document.getElementById("text");
+  const style = getComputedStyle(pane);
+  const probe = document.createElement("span");
+  probe.textContent = "m".repeat(columns);
+  probe.style.whiteSpace = "pre";  // measured on one line, not wrapped to the pane
+  pane.appendChild(probe);
+  const needed = probe.getBoundingClientRect().width;
+  probe.remove();
+  const room = pane.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {room, needed};
+}
+"""
+
+
+def test_the_text_pane_holds_72_columns_and_a_margin(browser: Any, seed: Seed) -> None:
+    """Issue 14: the pane was one character too narrow, so lines of 72 wrapped again."""
+    with opened(browser, f"{seed.preview}/issues/{seed.number}/texte", 1280) as page:
+        fits = page.evaluate(_TEXT_PANE_JS, 78)
+        assert fits["needed"] <= fits["room"], fits
+
+
 def test_the_preview_reloads_itself_after_a_template_edit(
     browser: Any, seed: Seed, tmp_path: Path
 ) -> None:

@@ -69,7 +69,7 @@ def test_a_document_is_named_by_its_publication(rendered: Path) -> None:
     text = (rendered / "issue.txt").read_text()
     html = (rendered / "issue.html").read_text()
     for name in ("Le monde de demAIn", "Veille IA – Mars 2025"):
-        assert f"Source : {name}" in text or f"Sources : {name}" in text
+        assert f"Source\u202f: {name}" in text or f"Sources\u202f: {name}" in text
         assert name in html
 
 
@@ -78,7 +78,7 @@ def test_the_story_credited_to_frandroid_shows_frandroid_and_its_date(rendered: 
     assert gpt["sources"] == ["Frandroid"] and gpt["date"] == "2025-11-12"
     text = (rendered / "issue.txt").read_text()
     block = text[text.index(gpt["title"]) :].split("\n* ", 1)[0]
-    assert "Source : Frandroid — 12 novembre 2025" in block
+    assert "Source\u202f: Frandroid — 12 novembre 2025" in block
     html = (rendered / "issue.html").read_text()
     block = html[html.index(gpt["title"]) :].split("</div>", 1)[0]
     assert "Frandroid" in block and "12 novembre 2025" in block
@@ -141,7 +141,7 @@ def test_the_configured_name_wins_and_follows_a_rename(tmp_path: Path) -> None:
     settings = load_settings(config, env={"DIGEST_OFFLINE": "1"})
     store, out = render_seeds(tmp_path, settings)
     text = (out / "issue.txt").read_text()
-    assert "Source : Ma veille IA" in text and "Le monde de demAIn" not in text
+    assert "Source\u202f: Ma veille IA" in text and "Le monde de demAIn" not in text
     # Renamed in the config: the unchanged file is not re-read, and still takes the new name.
     write_config(config, 'documents:\n  - {path: docs, name: "Veille maison"}\n')
     renamed = load_settings(config, env={"DIGEST_OFFLINE": "1"})

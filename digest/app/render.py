@@ -31,16 +31,19 @@ class RenderOutput:
 def run_render(
     store: Store, settings: Settings, number: int, out: Path, now: datetime
 ) -> RenderOutput:
-    """issue.html (the web version), issue.txt, issue.json and sample.eml, written whole or
-    not at all: every file is written beside its final name, then renamed."""
+    """issue.html (the web version), issue.txt (the text part sample.eml's reader gets),
+    issue.json and sample.eml, written whole or not at all: every file is written beside
+    its final name, then renamed."""
     issue, items = store.load_issue(number)
     rendered = render_issue(issue, items, settings)
     store.keep_issue_page(number, render_web_version(rendered, items, settings), now)
     template = message_template(rendered, settings)
-    sample = build_message(template, sample_recipient(settings, number, SAMPLE_KEY), now)
+    reader = sample_recipient(settings, number, SAMPLE_KEY)
+    sample = build_message(template, reader, now)
+    _, text = personalize(rendered, reader.unsubscribe_url, reader.name)  # as sample.eml's
     contents = {
         "issue.html": neutral(rendered, settings.newsletter.base_url + "/").encode("utf-8"),
-        "issue.txt": rendered.text.encode("utf-8"),
+        "issue.txt": text.encode("utf-8"),
         "issue.json": json.dumps(issue_json(issue, items), ensure_ascii=False, indent=2).encode(),
         "sample.eml": sample,
     }

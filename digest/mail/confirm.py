@@ -30,6 +30,7 @@ from digest.models import Subscriber
 from digest.settings import Settings
 from digest.store import Store
 from digest.store.confirmations import QueuedConfirmation, Window
+from digest.typography import french, title_forms, wrap_lines
 
 log = logging.getLogger(__name__)
 
@@ -144,17 +145,19 @@ def confirmation_transport(settings: Settings) -> Transport:
 
 def confirmation_message(settings: Settings, email: str, token: str, now: datetime) -> EmailMessage:
     url = f"{settings.newsletter.base_url}/confirm/{token}"
-    title = settings.newsletter.title
+    title = title_forms(settings.newsletter.title, settings.newsletter.title_article)
     message = EmailMessage()
     message["From"] = settings.mail.sender
     message["To"] = email
-    message["Subject"] = f"Confirmez votre abonnement à {title}"
+    message["Subject"] = f"Confirmez votre abonnement {title.to}"
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=sender_domain(settings))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to it
-    message.set_content(
-        f"Bonjour,\n\nPour recevoir {title}, confirmez votre adresse en ouvrant ce lien "
-        f"(valable deux jours)\u202f:\n\n{url}\n\nSi vous n’avez rien demandé, ignorez ce "
-        "message\u202f: sans confirmation, vous ne recevrez rien.\n"
+    body = (
+        f"Bonjour,\n\nPour recevoir {title.name}, confirmez votre adresse en ouvrant ce lien "
+        f"(valable deux jours) :\n\n{url}\n\nSi vous n’avez rien demandé, ignorez ce "
+        "message : sans confirmation, vous ne recevrez rien.\n"
     )
+    # French typography, then lines of 72 columns (the link alone on its line, whole).
+    message.set_content(wrap_lines(french(body), 72))
     return message

@@ -22,7 +22,12 @@ from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 
 from digest.models import NAME_MAX
-from digest.render import GREETING_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, RenderedIssue
+from digest.render import (
+    GREETING_PLACEHOLDER,
+    UNSUBSCRIBE_PLACEHOLDER,
+    RenderedIssue,
+    greeting,
+)
 
 _PLACEHOLDER = re.compile(
     f"({re.escape(UNSUBSCRIBE_PLACEHOLDER)}|{re.escape(GREETING_PLACEHOLDER)})"
@@ -100,8 +105,10 @@ class MessageTemplate:
 
 def build_message(template: MessageTemplate, recipient: Recipient, date: datetime) -> bytes:
     """One subscriber's complete message, ready for SMTP (CRLF line ends)."""
-    greeting = f"Bonjour {recipient.name}," if recipient.name else "Bonjour,"
-    values = {UNSUBSCRIBE_PLACEHOLDER: recipient.unsubscribe_url, GREETING_PLACEHOLDER: greeting}
+    values = {
+        UNSUBSCRIBE_PLACEHOLDER: recipient.unsubscribe_url,
+        GREETING_PLACEHOLDER: greeting(recipient.name),
+    }
     b = template.boundary
     return "".join(
         (

@@ -47,6 +47,7 @@ from digest.settings.values import (
     template_problems,
     unknown_key,
 )
+from digest.typography import ARTICLES
 
 __all__ = [
     "ENV_VARS",
@@ -287,6 +288,11 @@ class NewsletterSettings:
     """Identity of the newsletter."""
 
     title: Line = setting(doc="the newsletter's name, shown in every issue")
+    title_article: Annotated[Line, one_of("an article", *ARTICLES)] = setting(
+        "auto",
+        "the article of the name after « à » and « de » (« au Fil IA »): `auto` reads it from "
+        "the name; `le`, `la`, `les`, `l’` for a name written without it; `none`",
+    )
     language: Line = setting("fr", "language of the issues")
     tagline: LineOrEmpty = setting("", "a line under the title")
     base_url: BaseUrl = setting("http://127.0.0.1:8080", "public address of the web endpoints")

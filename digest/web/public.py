@@ -34,6 +34,7 @@ from digest.models import NAME_MAX, Subscriber, SubscriberStatus, validate_name
 from digest.render import jinja_environment, templates_dir
 from digest.settings import Settings
 from digest.store import Store, open_store
+from digest.typography import TitleForms, french_html, title_forms
 from digest.web.limits import ClientLimiter, client_address
 from digest.web.routing import Request, Response, Router, StartResponse, respond
 
@@ -325,7 +326,7 @@ class PublicApp:
         return self._page(
             "200 OK",
             "Abonnement confirmé",
-            f"Bienvenue\u202f! Le prochain numéro de {self.settings.newsletter.title} "
+            f"Bienvenue\u202f! Le prochain numéro {self._title.of} "
             f"arrivera à {mask_address(subscriber.email)}.",
         )
 
@@ -359,8 +360,15 @@ class PublicApp:
 
     def _render(self, status: str, template: str, **context: Any) -> Response:
         pages = jinja_environment(templates_dir() / "public")
-        page = pages.get_template(template).render(newsletter=self.settings.newsletter, **context)
-        return Response(status, page.encode("utf-8"))
+        page = pages.get_template(template).render(
+            newsletter=self.settings.newsletter, title_forms=self._title, **context
+        )
+        return Response(status, french_html(page).encode("utf-8"))  # French typography
+
+    @property
+    def _title(self) -> TitleForms:
+        newsletter = self.settings.newsletter
+        return title_forms(newsletter.title, newsletter.title_article)
 
 
 def _page_number(raw: str) -> int | None:
