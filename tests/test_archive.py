@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from digest.app import archive
 from digest.app.build import run_build
@@ -18,7 +18,7 @@ from digest.config import load_settings
 from digest.mail.transport import transport_for
 from digest.models import IssuePage
 from digest.settings import Settings
-from digest.store import Store
+from digest.store import Store, alembic_dir, open_store
 from digest.store.schema import IssuePageRow
 from digest.web.public import PublicApp
 from digest.web_version import with_navigation
@@ -108,3 +108,31 @@ def test_keeping_a_page_again_replaces_it(store: Store, settings: Settings, now)
     store.keep_issue_page(number, page_of("<p>second</p>"), now)
     mark_sent(store, number, now)
     assert store.sent_issue_page(number) == page_of("<p>second</p>") and kept_pages(store) == 1
+
+
+def test_the_migration_drops_the_email_pages_kept_before(database_url: str, now) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    engine = create_engine(database_url)
+    config = Config()
+    config.set_main_option("script_location", str(alembic_dir()))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0011_issue_pages")
+        issue_id = conn.execute(
+            text(
+                "INSERT INTO issue (number, status, period_start, period_end, created_at,"
+                " updated_at) VALUES (1, 'sent', :t, :t, :t, :t) RETURNING id"
+            ),
+            {"t": now},
+        ).scalar_one()
+        conn.execute(
+            text("INSERT INTO issue_page (issue_id, html, rendered_at) VALUES (:i, :h, :t)"),
+            {"i": issue_id, "h": "<p>Bonjour,</p>", "t": now},
+        )
+    opened = open_store(database_url)  # upgrades to the head
+    assert opened.sent_issue_page(1) is None  # the email's page is gone, to be rendered anew
+    assert "article" in {c["name"] for c in inspect(engine).get_columns("issue_page")}
+    opened.close()
+    engine.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
+from html import escape
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -142,6 +143,24 @@ def test_the_index_shows_subject_date_and_lead_twenty_per_page(
     )
     assert f'<link rel="canonical" href="{BASE}/?page=2">' in page_two
     assert call(app, "GET", "/", environ={"QUERY_STRING": "page=3"})[0] == "404 Not Found"
+
+
+def test_an_issue_built_before_subjects_were_stored_is_named_by_its_lead_story(
+    app: PublicApp, store: Store, settings: Settings, now: datetime
+) -> None:
+    ingest_documents(store, [DOCUMENTS / "003_186302cdc7413e06.txt"], now - timedelta(hours=1))
+    built = run_build(store, settings, now).issue
+    assert built is not None
+    store.save_draft(replace(built, subject="", preheader=""), now)
+    store.approve_issue(built.number, now)
+    store.open_deliveries(built.number, now)
+    store.close_issue_if_done(built.number, now)
+    lead = built.entries[0].title
+    index, feed = call(app, "GET", "/")[2], call(app, "GET", "/feed.xml")[2]
+    assert f"Le Fil IA n°{built.number} — {escape(lead)}</a>" in index
+    assert (
+        feedparser.parse(feed.encode()).entries[0].title == f"Le Fil IA n°{built.number} — {lead}"
+    )
 
 
 def test_an_empty_archive_has_one_page(app: PublicApp) -> None:

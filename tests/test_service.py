@@ -340,6 +340,7 @@ def test_public_responses_are_hardened(tmp_path: Path, database_url: str) -> Non
         policy = response.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy
         assert "script-src" not in policy  # no script may run on a public page
+        assert "unsafe-inline" not in policy  # nor any style but /site.css (issue 14)
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
     assert [r.status_code for r in huge + odd] == [404] * 6

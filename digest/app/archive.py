@@ -53,7 +53,7 @@ def archive_listing(store: Store, settings: Settings, page: int) -> ArchiveListi
     pages = max(1, -(-store.count_sent_issues() // PER_PAGE))
     if not 1 <= page <= pages:
         return None
-    issues = store.sent_issues((page - 1) * PER_PAGE, PER_PAGE)
+    issues = store.sent_issue_heads((page - 1) * PER_PAGE, PER_PAGE)
     return ArchiveListing(tuple(_archived(issue, settings) for issue in issues), page, pages)
 
 
@@ -87,7 +87,7 @@ def _render_and_keep(
 
 def atom(store: Store, settings: Settings, now: datetime) -> bytes:
     """The Atom feed of the latest sent issues, each with its web version as content."""
-    issues = store.sent_issues(0, MAX_ISSUES)
+    issues = store.sent_issue_heads(0, MAX_ISSUES)
     kept = store.sent_issue_pages([issue.number for issue in issues])
     articles = {}
     for issue in issues:

@@ -12,9 +12,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from digest.models import Issue, IssuePage, IssueStatus
-from digest.store.convert import issue_from_row, issue_query
-from digest.store.schema import IssuePageRow, IssueRow
+from digest.models import Entry, Issue, IssuePage, IssueStatus, Section
+from digest.store.schema import EntryRow, IssuePageRow, IssueRow, SectionRow
 from digest.store.session import StoreCore
 
 _SENT = IssueRow.status == IssueStatus.SENT.value
@@ -27,11 +26,28 @@ class ArchiveQueries:
         with self.session() as s:
             return s.scalar(select(func.count()).select_from(IssueRow).where(_SENT)) or 0
 
-    def sent_issues(self: StoreCore, offset: int, limit: int) -> list[Issue]:
-        """Sent issues, newest first, `limit` of them after the first `offset`."""
+    def sent_issue_heads(self: StoreCore, offset: int, limit: int) -> list[Issue]:
+        """Sent issues, newest first, as the archive's list names them: number, dates,
+        subject, preheader, and of their stories only the first (which names an issue
+        built before subjects were stored). Loading whole issues made the list cost ten
+        times a page of one issue."""
+        lead = (
+            select(EntryRow.title)
+            .join(SectionRow, EntryRow.section_id == SectionRow.id)
+            .where(SectionRow.issue_id == IssueRow.id)
+            .order_by(SectionRow.position, EntryRow.position)
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(IssueRow, lead)
+            .where(_SENT)
+            .order_by(IssueRow.number.desc())
+            .offset(offset)
+            .limit(limit)
+        )
         with self.session() as s:
-            query = issue_query().where(_SENT).order_by(IssueRow.number.desc())
-            return [issue_from_row(row) for row in s.scalars(query.offset(offset).limit(limit))]
+            return [_head(row, title) for row, title in s.execute(query)]
 
     def sent_neighbours(self: StoreCore, number: int) -> tuple[int | None, int | None]:
         """The numbers of the sent issues just before and just after `number`."""
@@ -73,3 +89,19 @@ class ArchiveQueries:
                 row = IssuePageRow(issue_id=issue_id)
                 s.add(row)
             row.html, row.article, row.rendered_at = page.page, page.article, now
+
+
+def _head(row: IssueRow, lead: str | None) -> Issue:
+    stories = (Entry(lead, "", (), (), ()),) if lead is not None else ()
+    return Issue(
+        id=row.id,
+        number=row.number,
+        status=IssueStatus(row.status),
+        period_start=row.period_start,
+        period_end=row.period_end,
+        created_at=row.created_at,
+        sections=(Section("", "", (), stories),) if stories else (),
+        subject=row.subject or "",
+        preheader=row.preheader or "",
+        sent_at=row.sent_at,
+    )
