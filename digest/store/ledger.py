@@ -48,6 +48,7 @@ from digest.store.claims import (
     skip_gone,
 )
 from digest.store.convert import from_row
+from digest.store.release import record_sent_stories
 from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow, status_reason
 from digest.store.session import StoreCore
 from digest.store.suppression import SUPPRESSED as _SUPPRESSED
@@ -193,6 +194,8 @@ class LedgerQueries:
                 )
             if issue.status in (IssueStatus.APPROVED.value, IssueStatus.DRAFT.value):
                 issue.status = IssueStatus.SENDING.value
+                # Its stories are out from now on: no later build repeats them (issue 13).
+                record_sent_stories(s, issue.id)
             return len(ids)
 
     def close_issue_if_done(self: StoreCore, number: int, now: datetime) -> bool:
