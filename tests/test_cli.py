@@ -126,3 +126,54 @@ def test_help_does_not_import_heavy_libraries() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "[]"
+
+
+# -- issue 13, item 6: dates and issue numbers --------------------------------------------
+
+
+def test_since_after_until_is_a_usage_error_in_the_newsletter_s_timezone(
+    config: Path, database_url: str
+) -> None:
+    code, _, err = run(
+        config, database_url, "build", "--since", "2026-11-20", "--until", "2026-11-19"
+    )
+    assert code == 2
+    assert "the period is empty: it starts at 2026-11-20 00:00 Europe/Paris (--since)" in err
+    assert "its end 2026-11-19 00:00 Europe/Paris (--until)" in err
+
+
+def test_the_build_echoes_its_period_in_the_newsletter_s_timezone(
+    config: Path, database_url: str
+) -> None:
+    # 23:00 UTC on 19 November is midnight in Paris: the operator typed 2026-11-20.
+    code, out, _ = run(
+        config, database_url, "build", "--since", "2026-11-20", "--until", "2026-11-21T08:00"
+    )
+    assert code == 0
+    assert "between 2026-11-20 00:00 Europe/Paris and 2026-11-21 08:00 Europe/Paris" in out
+    assert "UTC" not in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "7"),
+        ("show", "7", "--json"),
+        ("render", "7", "--out", "rendered"),
+        ("approve", "7"),
+        ("unapprove", "7"),
+        ("send", "7"),
+        ("send", "7", "--dry-run"),
+        ("send", "7", "--test", "ed@example.org"),
+    ],
+)
+def test_an_unknown_issue_exits_2_with_the_issues_there_are(
+    config: Path, database_url: str, args: tuple[str, ...], tmp_path: Path
+) -> None:
+    code, _, err = run(config, database_url, "--offline", "ingest")
+    assert code == 0
+    code, out, _ = run(config, database_url, "build", "--since", "2020-01-01")
+    assert code == 0, out
+    code, _, err = run(config, database_url, *args)
+    assert code == 2, err
+    assert "no issue 7 (issues: 1)" in err and "Traceback" not in err

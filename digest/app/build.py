@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from digest.app.ingest import ingest_sources
 from digest.errors import UsageError
+from digest.localtime import local_minute
 from digest.models import IngestReport, Issue, IssueStatus, SourceReport, StoredItem
 from digest.settings import Settings
 from digest.store import Store
@@ -41,10 +42,22 @@ def plan_period(
 ) -> Period:
     """(since, until]: by default from the end of the last sent issue (or the last
     `issue.period_days` days for the first issue) to now."""
+    start_from = "--since"
     if since is None:
         sent = store.latest_issue(IssueStatus.SENT)
         since = sent.period_end if sent else now - timedelta(days=settings.issue.period_days)
-    return Period(start=since, end=until or now)
+        start_from = f"the end of issue {sent.number}" if sent else "the default period"
+    period = Period(start=since, end=until or now)
+    if period.start >= period.end:
+        zone = settings.timezone
+        raise UsageError(
+            f"the period is empty: it starts at {local_minute(period.start, zone)} "
+            f"({start_from}), not before its end {local_minute(period.end, zone)} "
+            f"({'--until' if until else 'now'})",
+            hint="--since must be before --until (dates without a zone are in "
+            f"{zone}: YYYY-MM-DD or 2026-11-20T08:00)",
+        )
+    return period
 
 
 def run_build(

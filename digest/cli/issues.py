@@ -19,6 +19,7 @@ from digest.cli.output import (
     print_items,
 )
 from digest.config import resolve_config_path
+from digest.localtime import local_minute
 from digest.serialize import issue_json, items_json
 from digest.settings import IssueSettings, Settings
 
@@ -109,8 +110,8 @@ def echo_build(result: BuildResult, settings: Settings) -> None:
     left_out = f"; {sent} stories left out: an earlier issue carried them" if sent else ""
     if result.issue is None:
         between = (
-            f"between {result.period.start:%Y-%m-%d %H:%M} and "
-            f"{result.period.end:%Y-%m-%d %H:%M} UTC"
+            f"between {local_minute(result.period.start, settings.timezone)} and "
+            f"{local_minute(result.period.end, settings.timezone)}"
         )
         if sent:
             click.echo(
@@ -154,7 +155,7 @@ def show(obj: Context, number: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(issue_json(issue, cited), ensure_ascii=False, indent=2))
     else:
-        print_issue(issue, cited)
+        print_issue(issue, cited, settings.timezone)
 
 
 @click.command()

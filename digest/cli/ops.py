@@ -58,7 +58,7 @@ def status(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(status_json(state), ensure_ascii=False, indent=2))
     else:
-        print_status(state, settings.database_url)
+        print_status(state, settings.database_url, settings.timezone)
 
 
 @click.command()

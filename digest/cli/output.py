@@ -5,6 +5,7 @@ is digest.serialize's: the renderer writes it too."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from digest.localtime import local_minute
 from digest.models import IngestReport, Issue, Outcome, SourceReport, StoredItem, Subscriber
 from digest.serialize import JSON_VERSION, iso
 
@@ -96,7 +98,12 @@ def database_location(database_url: str) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def print_status(state: Snapshot, database_url: str) -> None:
+def print_status(state: Snapshot, database_url: str, timezone: str) -> None:
+    """The state for a person: times in the newsletter's timezone (the JSON keeps UTC)."""
+
+    def when(moment: datetime | None) -> str:
+        return local_minute(moment, timezone) if moment else ""
+
     table = Table(
         title=f"sources in {database_location(database_url)}",
         title_justify="left",
@@ -111,7 +118,7 @@ def print_status(state: Snapshot, database_url: str) -> None:
             s.last_status or "never",
             str(s.item_count),
             str(s.consecutive_failures or ""),
-            iso(s.next_attempt_at) or "",
+            when(s.next_attempt_at),
             (s.last_error or "")[:80],
         )
     out.print(table)
@@ -122,12 +129,12 @@ def print_status(state: Snapshot, database_url: str) -> None:
     )
     out.print()
     for job in state.schedule:
-        out.print(f"job {job.job} ({job.cron}): next run {iso(job.next_run) or 'never'}")
+        out.print(f"job {job.job} ({job.cron}): next run {when(job.next_run) or 'never'}")
     leader = state.scheduler_leader or "no digest serve running"
     out.print(f"scheduler: {leader}")
     for run in state.runs[:5]:
         out.print(
-            f"  {iso(run.started_at)} {run.job}: {run.outcome} {run.counts or ''} "
+            f"  {when(run.started_at)} {run.job}: {run.outcome} {run.counts or ''} "
             f"{run.error or ''}",
             markup=False,
         )
@@ -221,10 +228,11 @@ def subscribers_json(people: list[Subscriber]) -> dict[str, Any]:
     return {"version": JSON_VERSION, "subscribers": rows}
 
 
-def print_issue(issue: Issue, items: dict[int, StoredItem]) -> None:
+def print_issue(issue: Issue, items: dict[int, StoredItem], timezone: str) -> None:
     out.print(
         f"[bold]Issue {issue.number}[/bold] ({issue.status.value}) — "
-        f"{issue.period_start:%Y-%m-%d} → {issue.period_end:%Y-%m-%d}"
+        f"{local_minute(issue.period_start, timezone)} → "
+        f"{local_minute(issue.period_end, timezone)}"
     )
     if issue.subject:
         out.print(f"Subject: {issue.subject}", markup=False)

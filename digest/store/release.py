@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from digest.errors import DigestError
 from digest.models import IssueStatus
+from digest.store.convert import unknown_issue
 from digest.store.schema import EntryRow, IssueRow, ItemRow, SectionRow, SentStoryRow, TestSendRow
 from digest.store.session import StoreCore
 
@@ -42,7 +42,7 @@ class ReleaseQueries:
                 return IssueStatus.APPROVED
             status = s.scalar(select(IssueRow.status).where(IssueRow.number == number))
             if status is None:
-                raise DigestError(f"no issue {number}", hint="digest build makes one")
+                raise unknown_issue(s, number)
             return IssueStatus(status)
 
     def reserve_test_send(
