@@ -177,3 +177,47 @@ def test_an_unknown_issue_exits_2_with_the_issues_there_are(
     code, _, err = run(config, database_url, *args)
     assert code == 2, err
     assert "no issue 7 (issues: 1)" in err and "Traceback" not in err
+
+
+# -- issue 13, item 5: safe defaults; the offline quick start still sends its demo issue ----
+
+
+def quick_start_config(tmp_path: Path) -> Path:
+    docs = tmp_path / "documents"
+    docs.mkdir(exist_ok=True)
+    shutil.copy(DOCUMENTS / "004_c8bb9166e346ef4b.txt", docs / "004.txt")
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "newsletter: {title: Test}\ndocuments: [documents]\n"
+        "mail: {from: 'T <t@example.org>', outbox_dir: outbox, auto_approve: false, "
+        "demo_subscriber: 'Lectrice <lecteur@example.org>'}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_offline_quick_start_approves_its_draft_and_mails_the_demo_reader(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = quick_start_config(tmp_path)
+    code, out, err = run(config, database_url, "--offline", "run")
+    assert code == 0, err
+    assert "quick start: issue 1 approved for the offline outbox" in out
+    assert len(list((tmp_path / "outbox" / "issue-1").glob("*.eml"))) == 1
+    code, out, _ = run(config, database_url, "subscribers", "list")
+    assert "lecteur@example.org" in out
+
+
+def test_outside_the_quick_start_a_draft_waits_and_no_demo_reader_is_added(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = quick_start_config(tmp_path)
+    code, out, err = run(config, database_url, "run")  # not --offline: not the quick start
+    assert code == 0, err
+    assert "issue 1 is a draft: review it (digest preview), then digest approve 1" in out
+    assert "quick start" not in out
+    assert list((tmp_path / "outbox" / "issue-1").glob("*.eml")) == []
+    code, out, _ = run(config, database_url, "status", "--json")
+    assert json.loads(out)["issue"]["status"] == "draft"
+    code, out, _ = run(config, database_url, "subscribers", "list")
+    assert "lecteur@example.org" not in out

@@ -26,6 +26,7 @@ from digest.models import IngestReport, Issue, Outcome, SourceReport, StoredItem
 from digest.serialize import JSON_VERSION, iso
 
 if TYPE_CHECKING:  # types only: importing the use cases would cost every command
+    from digest.app.check import Readiness
     from digest.app.status import Snapshot
     from digest.mail.transport import Transport
     from digest.mail.worker import SendReport
@@ -311,3 +312,35 @@ def print_send_report(report: SendReport, transport: Transport) -> None:
         )
         if report.hint:
             out.print(f"hint: {report.hint}", markup=False)
+
+
+def print_readiness(readiness: Readiness) -> None:
+    """`digest check`: one line per check, its fix under it, then the DNS records."""
+    for c in readiness.checks:
+        out.print(f"{c.level.value.upper():<6} {c.id}: {c.message}", markup=False)
+        if c.hint and c.level.value != "ok":
+            label = "how" if c.level.value == "advice" else "fix"
+            out.print(f"       {label}: {c.hint}", markup=False)
+    if readiness.records:
+        out.print()
+        out.print("DNS records to publish:")
+        for r in readiness.records:
+            out.print(f'  {r.name} {r.type} "{r.value}"  ({r.why})', markup=False)
+    failed = sum(c.level.value == "fail" for c in readiness.checks)
+    out.print()
+    out.print("ready to go live" if readiness.ready else f"not ready: {failed} to fix")
+
+
+def readiness_json(readiness: Readiness) -> dict[str, Any]:
+    return {
+        "version": JSON_VERSION,
+        "ready": readiness.ready,
+        "checks": [
+            {"id": c.id, "level": c.level.value, "message": c.message, "hint": c.hint}
+            for c in readiness.checks
+        ],
+        "dns_records": [
+            {"name": r.name, "type": r.type, "value": r.value, "why": r.why}
+            for r in readiness.records
+        ],
+    }
