@@ -83,3 +83,7 @@ class TestSendLimited(DigestError):
     def __init__(self, message: str, retry_at: datetime, hint: str | None = None) -> None:
         super().__init__(message, hint)
         self.retry_at = retry_at
+
+
+class UnknownIssue(UsageError):
+    """An ISSUE argument names no issue (exit 2); the message lists the issues there are."""

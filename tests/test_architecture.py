@@ -114,5 +114,5 @@ def test_reading_commands_import_no_heavy_stage(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
     )
-    # status and items succeed; show 1 reads the store and finds no issue 1 (exit 1)
-    assert result.stdout.split() == ["0", "0", "1", "[]"]
+    # status and items succeed; show 1 reads the store and finds no issue 1 (exit 2)
+    assert result.stdout.split() == ["0", "0", "2", "[]"]

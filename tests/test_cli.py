@@ -126,3 +126,98 @@ def test_help_does_not_import_heavy_libraries() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "[]"
+
+
+# -- issue 13, item 6: dates and issue numbers --------------------------------------------
+
+
+def test_since_after_until_is_a_usage_error_in_the_newsletter_s_timezone(
+    config: Path, database_url: str
+) -> None:
+    code, _, err = run(
+        config, database_url, "build", "--since", "2026-11-20", "--until", "2026-11-19"
+    )
+    assert code == 2
+    assert "the period is empty: it starts at 2026-11-20 00:00 Europe/Paris (--since)" in err
+    assert "its end 2026-11-19 00:00 Europe/Paris (--until)" in err
+
+
+def test_the_build_echoes_its_period_in_the_newsletter_s_timezone(
+    config: Path, database_url: str
+) -> None:
+    # 23:00 UTC on 19 November is midnight in Paris: the operator typed 2026-11-20.
+    code, out, _ = run(
+        config, database_url, "build", "--since", "2026-11-20", "--until", "2026-11-21T08:00"
+    )
+    assert code == 0
+    assert "between 2026-11-20 00:00 Europe/Paris and 2026-11-21 08:00 Europe/Paris" in out
+    assert "UTC" not in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "7"),
+        ("show", "7", "--json"),
+        ("render", "7", "--out", "rendered"),
+        ("approve", "7"),
+        ("unapprove", "7"),
+        ("send", "7"),
+        ("send", "7", "--dry-run"),
+        ("send", "7", "--test", "ed@example.org"),
+    ],
+)
+def test_an_unknown_issue_exits_2_with_the_issues_there_are(
+    config: Path, database_url: str, args: tuple[str, ...], tmp_path: Path
+) -> None:
+    code, _, err = run(config, database_url, "--offline", "ingest")
+    assert code == 0
+    code, out, _ = run(config, database_url, "build", "--since", "2020-01-01")
+    assert code == 0, out
+    code, _, err = run(config, database_url, *args)
+    assert code == 2, err
+    assert "no issue 7 (issues: 1)" in err and "Traceback" not in err
+
+
+# -- issue 13, item 5: safe defaults; the offline quick start still sends its demo issue ----
+
+
+def quick_start_config(tmp_path: Path) -> Path:
+    docs = tmp_path / "documents"
+    docs.mkdir(exist_ok=True)
+    shutil.copy(DOCUMENTS / "004_c8bb9166e346ef4b.txt", docs / "004.txt")
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "newsletter: {title: Test}\ndocuments: [documents]\n"
+        "mail: {from: 'T <t@example.org>', outbox_dir: outbox, auto_approve: false, "
+        "demo_subscriber: 'Lectrice <lecteur@example.org>'}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_offline_quick_start_approves_its_draft_and_mails_the_demo_reader(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = quick_start_config(tmp_path)
+    code, out, err = run(config, database_url, "--offline", "run")
+    assert code == 0, err
+    assert "quick start: issue 1 approved for the offline outbox" in out
+    assert len(list((tmp_path / "outbox" / "issue-1").glob("*.eml"))) == 1
+    code, out, _ = run(config, database_url, "subscribers", "list")
+    assert "lecteur@example.org" in out
+
+
+def test_outside_the_quick_start_a_draft_waits_and_no_demo_reader_is_added(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = quick_start_config(tmp_path)
+    code, out, err = run(config, database_url, "run")  # not --offline: not the quick start
+    assert code == 0, err
+    assert "issue 1 is a draft: review it (digest preview), then digest approve 1" in out
+    assert "quick start" not in out
+    assert list((tmp_path / "outbox" / "issue-1").glob("*.eml")) == []
+    code, out, _ = run(config, database_url, "status", "--json")
+    assert json.loads(out)["issue"]["status"] == "draft"
+    code, out, _ = run(config, database_url, "subscribers", "list")
+    assert "lecteur@example.org" not in out

@@ -68,6 +68,7 @@ def an_issue(store: Store, now: datetime, outbox: Path) -> tuple[Settings, int]:
     )
     issue = run_build(store, settings, now).issue
     assert issue is not None
+    store.approve_issue(issue.number, now)  # the shipped configuration does not auto-approve
     for address in READERS:
         store.add_subscribers([(address, "Lecteur")], SubscriberStatus.ACTIVE, now)
     return settings, issue.number

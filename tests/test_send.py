@@ -42,8 +42,10 @@ def settings_for(server_url: str, tmp_path: Path, **mail: object) -> Settings:
 
 
 def issue_with_readers(
-    store: Store, settings: Settings, now: datetime
+    store: Store, settings: Settings, now: datetime, *, approve: bool = True
 ) -> tuple[int, dict[str, int]]:
+    """An issue built from two documents, approved unless `approve` is False (the shipped
+    configuration does not auto-approve drafts), and five readers (three active)."""
     ingest_documents(
         store,
         [DOCUMENTS / "004_c8bb9166e346ef4b.txt", DOCUMENTS / "003_186302cdc7413e06.txt"],
@@ -51,6 +53,8 @@ def issue_with_readers(
     )
     issue = run_build(store, settings, now).issue
     assert issue is not None
+    if approve:
+        store.approve_issue(issue.number, now)
     ids = {}
     for address, status in [
         ("ada@example.org", SubscriberStatus.ACTIVE),
@@ -117,7 +121,7 @@ def test_a_draft_is_refused_unless_auto_approved(
     store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
     settings = settings_for(smtp_server.url, tmp_path, auto_approve=False)
-    number, _ = issue_with_readers(store, settings, now)
+    number, _ = issue_with_readers(store, settings, now, approve=False)
     with pytest.raises(DigestError, match="draft, not approved"):
         send(store, settings, number, now)
     assert smtp_server.handler.received == []
@@ -190,7 +194,7 @@ def test_dry_run_writes_every_message_and_leaves_the_ledger(
     store: Store, now: datetime, tmp_path: Path
 ) -> None:
     settings = settings_for("smtp://127.0.0.1:9?tls=none", tmp_path)
-    number, _ = issue_with_readers(store, settings, now)
+    number, _ = issue_with_readers(store, settings, now, approve=False)
     folder = tmp_path / "dry"
     dry = preview_messages(store, settings, number, folder)
     assert dry.written == 3 and dry.failed == []

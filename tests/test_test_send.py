@@ -54,9 +54,7 @@ def test_send_test_mails_one_message_outside_the_ledger(
     approved: bool,
 ) -> None:
     settings = settings_for(smtp_server.url, tmp_path)
-    number, _ = issue_with_readers(store, settings, now)  # three active readers
-    if approved:
-        store.approve_issue(number, now)
+    number, _ = issue_with_readers(store, settings, now, approve=approved)  # 3 active readers
     before = store.get_issue(number)
     assert before is not None
     test = ("send", str(number), "--test", "Ed@Example.org")

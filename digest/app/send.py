@@ -5,6 +5,7 @@ same messages to a folder instead. Also what the schedule sends, and approving a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
@@ -86,6 +87,40 @@ def issue_to_send(store: Store, built: Issue | None) -> int | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class RunRelease:
+    """What `digest run` sends after its build, and why."""
+
+    send: int | None  # the issue to send now (the one built, or one approved earlier)
+    waiting: int | None  # the draft just built, when it waits for its editor's approval
+    quick_start_approved: bool  # the offline quick start approved the draft itself
+
+
+def release_after_build(
+    store: Store, settings: Settings, built: Issue | None, now: datetime
+) -> RunRelease:
+    """After `run`'s build: in the offline quick start, approve the draft and keep the demo
+    subscriber; then pick what goes out, as the schedule would."""
+    approved = built is not None and release_quick_start(store, settings, built.number, now)
+    number = issue_to_send(store, sendable_build(store, settings, built))
+    waiting = built.number if built is not None and number != built.number else None
+    if number is not None:
+        ensure_demo_subscriber(store, settings, now)
+    return RunRelease(number, waiting, approved)
+
+
+def sendable_build(store: Store, settings: Settings, built: Issue | None) -> Issue | None:
+    """The issue a build just made, if it may go out now: approved (by an editor, or the
+    quick start), or a draft when drafts are auto-approved. A draft waiting for its editor
+    is not: `run` then sends what the schedule would, an approved or half-sent issue."""
+    if built is None:
+        return None
+    current = store.get_issue(built.number)
+    if current is None or (current.status is IssueStatus.DRAFT and not settings.mail.auto_approve):
+        return None
+    return current
+
+
 def send_interrupted(store: Store) -> bool:
     """Whether an issue was left half-sent (a killed serve, a crash): the service finishes
     it at once, the ledger skipping everyone already mailed."""
@@ -97,10 +132,30 @@ def approve(store: Store, number: int, now: datetime) -> None:
     store.approve_issue(number, now)
 
 
+def is_quick_start(settings: Settings) -> bool:
+    """The offline quick start (`make run`: `digest --offline run` with the outbox): nothing
+    leaves the machine, so the demo subscriber and an explicit approval are harmless."""
+    return settings.offline and settings.mail.transport == "outbox"
+
+
+def release_quick_start(store: Store, settings: Settings, number: int, now: datetime) -> bool:
+    """In the quick start only, approve draft `number` so `run` can "send" it to the outbox
+    with `mail.auto_approve: false` (the shipped default); True when it did. Anywhere else
+    a draft waits for an editor's `digest approve`."""
+    issue = store.get_issue(number)
+    if not is_quick_start(settings) or issue is None or issue.status is not IssueStatus.DRAFT:
+        return False
+    if settings.mail.auto_approve:
+        return False  # the send approves it anyway
+    store.approve_issue(number, now)
+    return True
+
+
 def ensure_demo_subscriber(store: Store, settings: Settings, now: datetime) -> None:
-    """The configured demo subscriber exists (the quick start mails the outbox to them).
-    Someone who unsubscribed stays unsubscribed."""
-    if not settings.mail.demo_subscriber:
+    """The configured demo subscriber exists, in the offline quick start only (it mails the
+    outbox to them): a real list never gets the demo address. Someone who unsubscribed
+    stays unsubscribed."""
+    if not settings.mail.demo_subscriber or not is_quick_start(settings):
         return
     name, email = parseaddr(settings.mail.demo_subscriber)
     if email and not store.find_subscribers([email]):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from digest.errors import DigestError, SendError, TestSendLimited, UsageError
+from digest.localtime import local_minute
 from digest.mail.identity import message_template, recipient, sender_address
 from digest.mail.send import signing_secret
 from digest.mail.subscribers import normalise_address
@@ -111,14 +111,13 @@ def _reserve_slot(
     if taken.slot is not None:
         return taken.slot, TEST_SENDS_PER_WINDOW - len(taken.recent) - 1
     retry_at = taken.recent[-TEST_SENDS_PER_WINDOW] + TEST_SEND_WINDOW
-    local = retry_at.astimezone(ZoneInfo(settings.timezone))
     wait = max(1, round((retry_at - now).total_seconds() / 60))
     raise TestSendLimited(
         f"{len(taken.recent)} test sends in the last "
         f"{TEST_SEND_WINDOW.seconds // 60} minutes: at most {TEST_SENDS_PER_WINDOW} "
         "(the limit is shared by digest send --test and the preview)",
         retry_at,
-        hint=f"try again after {local:%H:%M} ({settings.timezone}), in about {wait} min",
+        hint=f"try again after {local_minute(retry_at, settings.timezone)}, in about {wait} min",
     )
 
 

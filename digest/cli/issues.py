@@ -19,6 +19,7 @@ from digest.cli.output import (
     print_items,
 )
 from digest.config import resolve_config_path
+from digest.localtime import local_minute
 from digest.serialize import issue_json, items_json
 from digest.settings import IssueSettings, Settings
 
@@ -69,10 +70,22 @@ def items(obj: Context, source: str | None, as_json: bool) -> None:
 @click.command()
 @click.option("--since", type=DateParam(), help="Start of the period (default: last sent issue).")
 @click.option("--until", type=DateParam(), help="End of the period (default: now).")
+@click.option(
+    "--add-back",
+    "added_back",
+    metavar="ITEM_ID",
+    type=int,
+    multiple=True,
+    help="Put this story back although an earlier issue carried it (repeatable; "
+    "digest items --json lists the ids).",
+)
 @click.pass_obj
 @handle_errors
-def build(obj: Context, since: datetime | None, until: datetime | None) -> None:
-    """Summarise the period's items into a draft issue; prints its number."""
+def build(
+    obj: Context, since: datetime | None, until: datetime | None, added_back: tuple[int, ...]
+) -> None:
+    """Summarise the period's items into a draft issue; prints its number. Stories an
+    earlier issue carried are left out unless added back."""
     from digest.app.build import run_build  # lazy: the store and the summarizer
 
     settings = obj.settings()
@@ -83,6 +96,7 @@ def build(obj: Context, since: datetime | None, until: datetime | None) -> None:
             utcnow(),
             since=aware(since, settings.timezone),
             until=aware(until, settings.timezone),
+            added_back=list(added_back),
         )
     echo_build(result, settings)
     if result.issue is not None:
@@ -90,11 +104,24 @@ def build(obj: Context, since: datetime | None, until: datetime | None) -> None:
 
 
 def echo_build(result: BuildResult, settings: Settings) -> None:
-    """What a build did, in one line (build and run)."""
+    """What a build did (build and run): one line, and a warning when its stories or its
+    subject repeat an earlier issue's."""
+    sent = result.already_sent
+    left_out = f"; {sent} stories left out: an earlier issue carried them" if sent else ""
     if result.issue is None:
+        between = (
+            f"between {local_minute(result.period.start, settings.timezone)} and "
+            f"{local_minute(result.period.end, settings.timezone)}"
+        )
+        if sent:
+            click.echo(
+                f"nothing new {between}: its {sent} stories went out in an earlier issue; "
+                "no issue built (a story is never sent twice unless you put it back: "
+                "digest build --add-back ITEM_ID, ids in digest items --json)"
+            )
+            return
         click.echo(
-            f"nothing new between {result.period.start:%Y-%m-%d %H:%M} and "
-            f"{result.period.end:%Y-%m-%d %H:%M} UTC: no issue built "
+            f"nothing new {between}: no issue built "
             "(run digest ingest, or widen the period with --since)"
         )
         return
@@ -102,9 +129,15 @@ def echo_build(result: BuildResult, settings: Settings) -> None:
     verb = "rebuilt draft" if result.replaced_draft else "built draft"
     click.echo(
         f"{verb} issue {issue.number}: {len(issue.sections)} sections, "
-        f"{len(issue.entries)} entries (in {database_location(settings.database_url)}; "
-        f"see it with: digest show {issue.number})"
+        f"{len(issue.entries)} entries{left_out} (in "
+        f"{database_location(settings.database_url)}; see it with: digest show {issue.number})"
     )
+    if result.repeats_subject_of is not None:
+        click.echo(
+            f"warning: issue {issue.number} would go out under the subject of issue "
+            f"{result.repeats_subject_of}: {issue.subject}",
+            err=True,
+        )
 
 
 @click.command()
@@ -122,7 +155,7 @@ def show(obj: Context, number: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(issue_json(issue, cited), ensure_ascii=False, indent=2))
     else:
-        print_issue(issue, cited)
+        print_issue(issue, cited, settings.timezone)
 
 
 @click.command()

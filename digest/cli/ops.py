@@ -1,4 +1,4 @@
-"""Operations commands: run (the whole cycle once), status, preview, serve."""
+"""Operations commands: run (the whole cycle once), status, preview, serve, check."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import click
 from digest.cli._common import Context, handle_errors, opened_store, utcnow
 from digest.cli.issues import echo_build
 from digest.cli.mail import deliver
-from digest.cli.output import IngestProgress, print_ingest_report, print_status, status_json
+from digest.cli.output import (
+    IngestProgress,
+    print_ingest_report,
+    print_readiness,
+    print_status,
+    readiness_json,
+    status_json,
+)
 from digest.mail.transport import outbox_folder
 
 
@@ -22,7 +29,7 @@ def run(obj: Context) -> None:
     from digest.app.build import run_once
     from digest.app.ingest import count_sources
     from digest.app.render import run_render
-    from digest.app.send import ensure_demo_subscriber, issue_to_send
+    from digest.app.send import release_after_build
     from digest.mail.identity import require_key_to_send
 
     settings = obj.settings()
@@ -32,14 +39,25 @@ def run(obj: Context) -> None:
             result = run_once(store, settings, utcnow(), on_source_done=progress.advance)
         print_ingest_report(result.ingest)
         echo_build(result.build, settings)
-        number = issue_to_send(store, result.build.issue)
-        if number is None:
+        release = release_after_build(store, settings, result.build.issue, utcnow())
+        if release.quick_start_approved:
+            click.echo(
+                f"quick start: issue {release.send} approved for the offline outbox; "
+                f"anywhere else a draft waits for: digest approve {release.send}"
+            )
+        for number in (release.waiting, release.send):
+            if number is not None:
+                folder = outbox_folder(settings, number) / "rendered"
+                output = run_render(store, settings, number, folder, utcnow())
+                click.echo(f"rendered issue {number}: open {output.folder / 'issue.html'}")
+        if release.waiting is not None:
+            click.echo(
+                f"issue {release.waiting} is a draft: review it (digest preview), then "
+                f"digest approve {release.waiting} and digest send {release.waiting}"
+            )
+        if release.send is None:
             return
-        folder = outbox_folder(settings, number) / "rendered"
-        output = run_render(store, settings, number, folder, utcnow())
-        click.echo(f"rendered issue {number}: open {output.folder / 'issue.html'}")
-        ensure_demo_subscriber(store, settings, utcnow())
-        report = deliver(store, settings, number)
+        report = deliver(store, settings, release.send)
     if report.stopped:
         raise SystemExit(1)
 
@@ -58,7 +76,7 @@ def status(obj: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(status_json(state), ensure_ascii=False, indent=2))
     else:
-        print_status(state, settings.database_url)
+        print_status(state, settings.database_url, settings.timezone)
 
 
 @click.command()
@@ -119,4 +137,23 @@ def serve(obj: Context, host: str, port: int, no_web: bool) -> None:
     )
 
 
-COMMANDS = (run, status, preview, serve)
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+@handle_errors
+def check(obj: Context, as_json: bool) -> None:
+    """What production needs and what is missing (exit 1 when something required is):
+    HTTPS base_url, DIGEST_SECRET_KEY, SMTP reachable, From domain, DKIM and its DNS record,
+    SPF, DMARC, the reverse proxy."""
+    from digest.app.check import check_production  # lazy: smtplib, the DKIM key parser
+
+    readiness = check_production(obj.settings())
+    if as_json:
+        click.echo(json.dumps(readiness_json(readiness), ensure_ascii=False, indent=2))
+    else:
+        print_readiness(readiness)
+    if not readiness.ready:
+        raise SystemExit(1)
+
+
+COMMANDS = (run, status, preview, serve, check)

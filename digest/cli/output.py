@@ -5,6 +5,7 @@ is digest.serialize's: the renderer writes it too."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -20,10 +21,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from digest.localtime import local_minute
 from digest.models import IngestReport, Issue, Outcome, SourceReport, StoredItem, Subscriber
 from digest.serialize import JSON_VERSION, iso
 
 if TYPE_CHECKING:  # types only: importing the use cases would cost every command
+    from digest.app.check import Readiness
     from digest.app.status import Snapshot
     from digest.mail.transport import Transport
     from digest.mail.worker import SendReport
@@ -96,7 +99,12 @@ def database_location(database_url: str) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def print_status(state: Snapshot, database_url: str) -> None:
+def print_status(state: Snapshot, database_url: str, timezone: str) -> None:
+    """The state for a person: times in the newsletter's timezone (the JSON keeps UTC)."""
+
+    def when(moment: datetime | None) -> str:
+        return local_minute(moment, timezone) if moment else ""
+
     table = Table(
         title=f"sources in {database_location(database_url)}",
         title_justify="left",
@@ -111,7 +119,7 @@ def print_status(state: Snapshot, database_url: str) -> None:
             s.last_status or "never",
             str(s.item_count),
             str(s.consecutive_failures or ""),
-            iso(s.next_attempt_at) or "",
+            when(s.next_attempt_at),
             (s.last_error or "")[:80],
         )
     out.print(table)
@@ -122,12 +130,12 @@ def print_status(state: Snapshot, database_url: str) -> None:
     )
     out.print()
     for job in state.schedule:
-        out.print(f"job {job.job} ({job.cron}): next run {iso(job.next_run) or 'never'}")
+        out.print(f"job {job.job} ({job.cron}): next run {when(job.next_run) or 'never'}")
     leader = state.scheduler_leader or "no digest serve running"
     out.print(f"scheduler: {leader}")
     for run in state.runs[:5]:
         out.print(
-            f"  {iso(run.started_at)} {run.job}: {run.outcome} {run.counts or ''} "
+            f"  {when(run.started_at)} {run.job}: {run.outcome} {run.counts or ''} "
             f"{run.error or ''}",
             markup=False,
         )
@@ -221,10 +229,11 @@ def subscribers_json(people: list[Subscriber]) -> dict[str, Any]:
     return {"version": JSON_VERSION, "subscribers": rows}
 
 
-def print_issue(issue: Issue, items: dict[int, StoredItem]) -> None:
+def print_issue(issue: Issue, items: dict[int, StoredItem], timezone: str) -> None:
     out.print(
         f"[bold]Issue {issue.number}[/bold] ({issue.status.value}) — "
-        f"{issue.period_start:%Y-%m-%d} → {issue.period_end:%Y-%m-%d}"
+        f"{local_minute(issue.period_start, timezone)} → "
+        f"{local_minute(issue.period_end, timezone)}"
     )
     if issue.subject:
         out.print(f"Subject: {issue.subject}", markup=False)
@@ -303,3 +312,35 @@ def print_send_report(report: SendReport, transport: Transport) -> None:
         )
         if report.hint:
             out.print(f"hint: {report.hint}", markup=False)
+
+
+def print_readiness(readiness: Readiness) -> None:
+    """`digest check`: one line per check, its fix under it, then the DNS records."""
+    for c in readiness.checks:
+        out.print(f"{c.level.value.upper():<6} {c.id}: {c.message}", markup=False)
+        if c.hint and c.level.value != "ok":
+            label = "how" if c.level.value == "advice" else "fix"
+            out.print(f"       {label}: {c.hint}", markup=False)
+    if readiness.records:
+        out.print()
+        out.print("DNS records to publish:")
+        for r in readiness.records:
+            out.print(f'  {r.name} {r.type} "{r.value}"  ({r.why})', markup=False)
+    failed = sum(c.level.value == "fail" for c in readiness.checks)
+    out.print()
+    out.print("ready to go live" if readiness.ready else f"not ready: {failed} to fix")
+
+
+def readiness_json(readiness: Readiness) -> dict[str, Any]:
+    return {
+        "version": JSON_VERSION,
+        "ready": readiness.ready,
+        "checks": [
+            {"id": c.id, "level": c.level.value, "message": c.message, "hint": c.hint}
+            for c in readiness.checks
+        ],
+        "dns_records": [
+            {"name": r.name, "type": r.type, "value": r.value, "why": r.why}
+            for r in readiness.records
+        ],
+    }

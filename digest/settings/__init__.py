@@ -381,8 +381,16 @@ class MailSettings:
     smtp: SmtpSettings = setting(doc="the SMTP server", factory=SmtpSettings)
     max_attempts: Count = setting(5, "4xx answers before a delivery is given up")
     retry_base_seconds: Number = setting(60.0, "first retry delay after a 4xx answer")
-    auto_approve: Flag = setting(False, "send drafts without `digest approve`")
-    demo_subscriber: Line | None = setting(None, "an address `digest run` keeps subscribed")
+    auto_approve: Flag = setting(
+        False,
+        "send drafts without `digest approve` (off: an editor releases each issue; only the "
+        "offline quick start approves its own draft, and says so)",
+    )
+    demo_subscriber: Line | None = setting(
+        None,
+        "an address the offline quick start (`digest --offline run` with the outbox) keeps "
+        "subscribed; never added anywhere else",
+    )
     dkim: DkimSettings | None = setting(None, "DKIM signing: domain, selector and key_file")
     mailbox: MailboxSettings | None = setting(
         None, "read bounces and `mailto:` unsubscribes from this IMAP mailbox (host, user…)"

@@ -9,9 +9,10 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session, selectinload
 
+from digest.errors import UnknownIssue
 from digest.models import (
     BlurbSentence,
     Entry,
@@ -214,4 +215,15 @@ def stored_item(
         source_title=source_title,
         links=_links(row.links),
         kind=ItemKind(row.kind),
+    )
+
+
+def unknown_issue(s: Session | Connection, number: int) -> UnknownIssue:
+    """The error for an issue number that names no issue, listing the numbers there are
+    (every command taking an ISSUE argument ends here: show, render, approve, send…)."""
+    numbers = [str(n) for n in s.scalars(select(IssueRow.number).order_by(IssueRow.number))]
+    known = ", ".join(numbers) if len(numbers) <= 20 else f"1–{numbers[-1]}"
+    return UnknownIssue(
+        f"no issue {number} (issues: {known or 'none yet'})",
+        hint="digest build makes one" if not numbers else "digest status shows the current one",
     )

@@ -47,7 +47,8 @@ from digest.store.claims import (
     claimable,
     skip_gone,
 )
-from digest.store.convert import from_row
+from digest.store.convert import from_row, unknown_issue
+from digest.store.release import record_sent_stories
 from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow, status_reason
 from digest.store.session import StoreCore
 from digest.store.suppression import SUPPRESSED as _SUPPRESSED
@@ -193,6 +194,8 @@ class LedgerQueries:
                 )
             if issue.status in (IssueStatus.APPROVED.value, IssueStatus.DRAFT.value):
                 issue.status = IssueStatus.SENDING.value
+                # Its stories are out from now on: no later build repeats them (issue 13).
+                record_sent_stories(s, issue.id)
             return len(ids)
 
     def close_issue_if_done(self: StoreCore, number: int, now: datetime) -> bool:
@@ -327,14 +330,14 @@ def _take(
 def _issue_row(s: Session, number: int) -> IssueRow:
     row = s.scalar(select(IssueRow).where(IssueRow.number == number))
     if row is None:
-        raise DigestError(f"no issue {number}", hint="digest build makes one")
+        raise unknown_issue(s, number)
     return row
 
 
 def _issue_id(c: Connection, number: int) -> int:
     issue_id = c.scalar(select(IssueRow.id).where(IssueRow.number == number))
     if issue_id is None:
-        raise DigestError(f"no issue {number}", hint="digest build makes one")
+        raise unknown_issue(c, number)
     return int(issue_id)
 
 

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
 
-from digest.errors import DigestError
 from digest.models import IssueStatus
+from digest.store.convert import unknown_issue
 from digest.store.schema import EntryRow, IssueRow, ItemRow, SectionRow, SentStoryRow, TestSendRow
 from digest.store.session import StoreCore
 
@@ -42,7 +42,7 @@ class ReleaseQueries:
                 return IssueStatus.APPROVED
             status = s.scalar(select(IssueRow.status).where(IssueRow.number == number))
             if status is None:
-                raise DigestError(f"no issue {number}", hint="digest build makes one")
+                raise unknown_issue(s, number)
             return IssueStatus(status)
 
     def reserve_test_send(
@@ -97,6 +97,17 @@ class ReleaseQueries:
                 )
             )
 
+    def item_ids_of_issues(self: StoreCore, status: IssueStatus) -> set[int]:
+        """The items behind the entries of every issue with `status`."""
+        with self.session() as s:
+            query = (
+                select(EntryRow.item_ids)
+                .join(SectionRow, EntryRow.section_id == SectionRow.id)
+                .join(IssueRow, SectionRow.issue_id == IssueRow.id)
+                .where(IssueRow.status == status.value)
+            )
+            return {i for item_ids in s.scalars(query) for i in item_ids}
+
 
 def record_sent_stories(s: Session, issue_id: int) -> None:
     """Record the stories issue `issue_id` carries (its entries' items) as sent; called in
@@ -104,20 +115,22 @@ def record_sent_stories(s: Session, issue_id: int) -> None:
     ids = {i for item_ids in s.scalars(_entry_items(issue_id)) for i in item_ids}
     if not ids:
         return
-    have = set(
-        s.execute(
-            select(SentStoryRow.source_id, SentStoryRow.item_key).where(
-                SentStoryRow.issue_id == issue_id
-            )
-        ).tuples()
+    recorded = select(SentStoryRow.source_id, SentStoryRow.item_key).where(
+        SentStoryRow.issue_id == issue_id
     )
+    have = {(row.source_id, row.item_key) for row in s.execute(recorded)}
     rows = s.execute(
         select(ItemRow.source_id, ItemRow.key, ItemRow.content_hash).where(ItemRow.id.in_(ids))
-    ).tuples()
+    )
     fresh = [
-        {"issue_id": issue_id, "source_id": source, "item_key": key, "content_hash": digest}
-        for source, key, digest in rows
-        if (source, key) not in have
+        {
+            "issue_id": issue_id,
+            "source_id": row.source_id,
+            "item_key": row.key,
+            "content_hash": row.content_hash,
+        }
+        for row in rows
+        if (row.source_id, row.key) not in have
     ]
     if fresh:
         s.execute(insert(SentStoryRow), fresh)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest.errors import DigestError, StoreError
+from digest.errors import StoreError
 from digest.models import (
     Issue,
     IssueStatus,
@@ -32,6 +32,7 @@ from digest.store.convert import (
     storable,
     stored_item,
     unique_new,
+    unknown_issue,
 )
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
@@ -269,8 +270,8 @@ class Store(
         """An issue and the items it cites, or a DigestError naming the issues there are."""
         issue = self.get_issue(number)
         if issue is None:
-            known = ", ".join(str(i.number) for i in self.list_issues()) or "none yet"
-            raise DigestError(f"no issue {number} (issues: {known})", hint="digest build makes one")
+            with self.session() as s:
+                raise unknown_issue(s, number)
         ids = {b.item_id for s in issue.sections for b in s.blurb}
         ids.update(i for e in issue.entries for i in e.item_ids)
         return issue, {item.id: item for item in self.items_by_id(sorted(ids))}
