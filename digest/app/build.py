@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from digest.app.ingest import ingest_sources
+from digest.app.overrides import store_draft
 from digest.models import IngestReport, Issue, IssueStatus, SourceReport
 from digest.settings import Settings
 from digest.store import Store
@@ -24,6 +25,8 @@ class BuildResult:
     issue: Issue | None  # None: nothing new in the period
     period: Period
     replaced_draft: bool = False
+    # The editor's overrides this build could not apply again (issue 13), in words.
+    stale_edits: tuple[str, ...] = ()
 
 
 def plan_period(
@@ -69,9 +72,12 @@ def run_build(
         cache = settings.config_path.parent / ".digest-cache" / "llm"
         rewriter = ChatRewriter(settings.summarizer.openai, cache)
         issue = rewrite_issue(issue, rewriter, settings.issue.summary_words)
-    stored = store.save_draft(issue, now)
+    edited = store_draft(store, issue, now)
+    stored = edited.issue
     log.info("build: issue %d stored (%s)", stored.number, "rebuilt" if replacing else "new")
-    return BuildResult(stored, period, replaced_draft=replacing)
+    for stale in edited.stale:
+        log.warning("build: issue %d: an edit no longer applies: %s", stored.number, stale)
+    return BuildResult(stored, period, replaced_draft=replacing, stale_edits=edited.stale)
 
 
 def rebuild_draft(store: Store, settings: Settings, now: datetime) -> BuildResult | None:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest.errors import DigestError, StoreError
+from digest.errors import DigestError
 from digest.models import (
     Issue,
     IssueStatus,
@@ -27,12 +27,12 @@ from digest.store.convert import (
     issue_from_row,
     issue_query,
     item_values,
-    section_row,
     source_state,
     storable,
     stored_item,
     unique_new,
 )
+from digest.store.edits import EditQueries, write_draft
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
 from digest.store.schema import IssuePageRow, IssueRow, ItemRow, SourceRow
@@ -50,7 +50,7 @@ class SourceSuccess:
     content_hash: str | None = None
 
 
-class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
+class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries, EditQueries):
     """The queries the stages need, in their own vocabulary."""
 
     def __init__(self, engine: Engine) -> None:
@@ -274,23 +274,7 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries):
     def save_draft(self, issue: Issue, now: datetime) -> Issue:
         """Store a draft under issue.number, replacing that number's draft if there is one."""
         with self.session() as s:
-            row = s.scalar(select(IssueRow).where(IssueRow.number == issue.number))
-            if row is not None and row.status != IssueStatus.DRAFT.value:
-                raise StoreError(
-                    f"issue {issue.number} is {row.status}, not a draft",
-                    hint="build makes a new number once an issue has gone out",
-                )
-            if row is None:
-                row = IssueRow(number=issue.number, created_at=now)
-                s.add(row)
-            else:  # the page kept for the old draft no longer shows this one
-                s.execute(delete(IssuePageRow).where(IssuePageRow.issue_id == row.id))
-            row.status = IssueStatus.DRAFT.value
-            row.period_start, row.period_end = issue.period_start, issue.period_end
-            row.updated_at = now
-            row.subject, row.preheader = issue.subject or None, issue.preheader or None
-            row.sections = [section_row(i, section) for i, section in enumerate(issue.sections)]
-            s.flush()
+            row = write_draft(s, issue, now)
             s.refresh(row)
             return issue_from_row(row)
 
