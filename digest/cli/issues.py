@@ -105,6 +105,8 @@ def echo_build(result: BuildResult, settings: Settings) -> None:
         f"{len(issue.entries)} entries (in {database_location(settings.database_url)}; "
         f"see it with: digest show {issue.number})"
     )
+    for stale in result.stale_edits:
+        click.echo(f"  an edit no longer applies: {stale}")
 
 
 @click.command()
