@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -52,10 +53,35 @@ def load_settings(path: Path, env: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         problems += [_describe(error, from_env) for error in exc.errors()]
     problems += _duplicate_names(raw, "feeds", "name") + _duplicate_names(raw, "themes", "id")
+    problems += _duplicate_names(raw, "inboxes", "name") + _inboxes_named_like_feeds(raw)
     problems += _unknown_pinned_themes(raw)
     if problems or settings is None:
         raise ConfigError(str(path), problems)
-    return settings
+    return _with_inbox_passwords(settings, env)
+
+
+def _with_inbox_passwords(settings: Settings, env: Mapping[str, str]) -> Settings:
+    """Each inbox's password from the variable its `password_env` names: one variable per
+    mailbox, since several inboxes may be configured."""
+    if not settings.inboxes:
+        return settings
+    inboxes = tuple(
+        replace(inbox, password=env.get(inbox.password_env) or None) for inbox in settings.inboxes
+    )
+    return replace(settings, inboxes=inboxes)
+
+
+def _inboxes_named_like_feeds(raw: Raw) -> list[str]:
+    """An inbox and a feed share the sources table and --source: their names differ."""
+    feeds, inboxes = raw.get("feeds"), raw.get("inboxes")
+    if not isinstance(feeds, list) or not isinstance(inboxes, list):
+        return []
+    feed_names = {f.get("name") for f in feeds if isinstance(f, dict)}
+    return [
+        f"inboxes[{i}].name: '{inbox['name']}' is also a feed's name (names must be unique)"
+        for i, inbox in enumerate(inboxes)
+        if isinstance(inbox, dict) and inbox.get("name") in feed_names
+    ]
 
 
 _VALIDATOR = TypeAdapter(Settings)
@@ -158,7 +184,9 @@ def _lay_environment(raw: Raw, env: Mapping[str, str]) -> dict[Location, str]:
         value = env.get(setting.env) if setting.env else None
         if not value or not value.strip() or setting.env is None:
             continue
-        parent = _block(raw, setting.path[:-1], create=True)
+        # Every block with defaults is laid already (_add_absent_blocks); an optional one
+        # the file leaves out (mail.mailbox) stays out: its password alone configures nothing.
+        parent = _block(raw, setting.path[:-1])
         if parent is None:
             continue
         is_flag = setting.field.annotation is bool

@@ -8,6 +8,8 @@ site a generic one). Anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class DigestError(Exception):
     """Base class: a failure the operator can understand and fix."""
@@ -47,6 +49,10 @@ class DocumentError(DigestError):
     """A document could not be read or decoded."""
 
 
+class MailboxError(DigestError):
+    """An IMAP mailbox (a newsletter inbox, the bounce mailbox) cannot be read."""
+
+
 class RenderError(DigestError):
     """A template is broken or an issue cannot be rendered within the limits."""
 
@@ -74,3 +80,13 @@ class UsageError(DigestError):
     """An option or environment value that cannot work as given (exit 2, like ConfigError)."""
 
     exit_code = 2
+
+
+class TestSendLimited(DigestError):
+    """Too many test sends in the window; `retry_at` (aware UTC) is when one is free again."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    def __init__(self, message: str, retry_at: datetime, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.retry_at = retry_at

@@ -21,6 +21,7 @@ class ItemKind(enum.StrEnum):
 class SourceKind(enum.StrEnum):
     FEED = "feed"
     DOCUMENT = "document"
+    INBOX = "inbox"  # an IMAP mailbox of newsletters (digest.ingest.inboxes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +229,7 @@ class Issue:
     preheader: str = ""  # the inbox's preview text
     note: str = ""  # the editor's note at the top (short Markdown, issue 13)
     edited: tuple[str, ...] = ()  # the issue's fields the editor wrote: "subject", …
+    sent_at: datetime | None = None  # when its last message went out
 
     @property
     def entries(self) -> tuple[Entry, ...]:
@@ -282,6 +284,16 @@ class IssueEdits:
     summaries: Mapping[str, str] = field(default_factory=dict)
     blurbs: Mapping[str, BlurbEdit] = field(default_factory=dict)
     links: tuple[AddedLink, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuePage:
+    """A sent issue's web version, rendered once and kept: the whole page (its navigation
+    left as a placeholder, the one part that changes when the next issue goes out) and the
+    article alone (the Atom feed's content)."""
+
+    page: str
+    article: str
 
 
 # -- subscribers and deliveries (mail) -----------------------------------------------------

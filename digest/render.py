@@ -70,6 +70,7 @@ class RenderedIssue:
     html: str  # CSS inlined, placeholders in place
     text: str
     web_url: str
+    issue: Issue  # as rendered: shrunk to fit when it had to be (the web version shows it)
     trimmed: int = 0  # entries moved or dropped to stay under MAX_HTML_BYTES
 
 
@@ -142,15 +143,10 @@ def neutral(rendered: RenderedIssue, subscribe_url: str) -> str:
     return body.replace(GREETING_PLACEHOLDER, "Bonjour,")
 
 
-def archive_html(rendered: RenderedIssue, settings: Settings) -> str:
-    """The page the public archive serves at /issues/N: its reader is offered to subscribe."""
-    return neutral(rendered, f"{settings.newsletter.base_url}/subscribe")
-
-
 def _render(
     issue: Issue, items: Mapping[int, StoredItem], settings: Settings, folder: Path, trimmed: int
 ) -> RenderedIssue:
-    context = _context(issue, items, settings)
+    context = issue_context(issue, items, settings)
     css = _read(folder / "styles.css")
     media_css = _read(folder / "email_media.css")
     page = _fill(folder, "email.html.j2", context | {"css": css, "media_css": media_css})
@@ -162,6 +158,7 @@ def _render(
         html=_inline(page),
         text=_tidy_text(text),
         web_url=context["web_url"],
+        issue=issue,
         trimmed=trimmed,
     )
 
@@ -266,9 +263,12 @@ def _french_day(day: date | datetime) -> str:
     return f"{number} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def _context(issue: Issue, items: Mapping[int, StoredItem], settings: Settings) -> dict[str, Any]:
+def issue_context(
+    issue: Issue, items: Mapping[int, StoredItem], settings: Settings
+) -> dict[str, Any]:
+    """What the templates know of an issue: the email's and the web version's alike."""
     sections = [_section_context(i, s, items) for i, s in enumerate(issue.sections)]
-    subject, preheader = _subject_lines(issue, settings)
+    subject, preheader = subject_lines(issue, settings)
     return {
         "newsletter": settings.newsletter,
         "issue": {"number": issue.number, "date": french_date(issue)},
@@ -286,7 +286,7 @@ def _context(issue: Issue, items: Mapping[int, StoredItem], settings: Settings) 
     }
 
 
-def _subject_lines(issue: Issue, settings: Settings) -> tuple[str, str]:
+def subject_lines(issue: Issue, settings: Settings) -> tuple[str, str]:
     """The subject and preheader stored on the issue at build time (an editor may have
     changed them); an issue built before they were stored gets its lead entry's title."""
     lead = lead_title(issue)
@@ -316,13 +316,18 @@ def _section_context(
                 or (item.title if item else "source"),
             }
         )
+    anchor = f"s{index + 1}"
     return {
-        "anchor": f"s{index + 1}",
+        "anchor": anchor,
         "title": section.title,
         "is_brief": section.theme_id == BRIEF_THEME_ID,
         "blurb": blurb,
         "blurb_text": " ".join(f"{b['text']} [{b['ref']}]" for b in blurb),
-        "entries": [_entry_context(e, items) for e in section.entries],
+        # « s2e3 »: the third story of the second section, a stable anchor of the web version
+        "entries": [
+            _entry_context(e, items) | {"anchor": f"{anchor}e{i}"}
+            for i, e in enumerate(section.entries, 1)
+        ],
     }
 
 
@@ -333,7 +338,7 @@ def _entry_context(entry: Entry, items: Mapping[int, StoredItem]) -> dict[str, A
     # is named by its links already. Issues built before items carried names fall back
     # on the entry's own list.
     credits = list(
-        dict.fromkeys(i.reader_source for i in behind if i.source_kind is SourceKind.DOCUMENT)
+        dict.fromkeys(i.reader_source for i in behind if i.source_kind is not SourceKind.FEED)
     )
     if not behind:
         credits = list(entry.sources) if not links else []

@@ -16,10 +16,12 @@ from digest.app.render import run_render
 from digest.app.send import send_issue
 from digest.config import load_settings
 from digest.mail.transport import transport_for
+from digest.models import IssuePage
 from digest.settings import Settings
 from digest.store import Store
 from digest.store.schema import IssuePageRow
 from digest.web.public import PublicApp
+from digest.web_version import with_navigation
 
 from .conftest import REPO
 from .test_public import call, published_issue
@@ -37,6 +39,10 @@ def mark_sent(store: Store, number: int, now: datetime) -> None:
     assert store.close_issue_if_done(number, now)  # no subscriber: nothing left to send
 
 
+def page_of(html: str) -> IssuePage:
+    return IssuePage(page=html, article=html)
+
+
 def kept_pages(store: Store) -> int:
     with store.session() as s:
         return s.scalar(select(func.count()).select_from(IssuePageRow)) or 0
@@ -49,12 +55,15 @@ def test_the_first_request_renders_the_page_and_the_next_ones_read_it(
     mark_sent(store, number, now)
     app = PublicApp(settings, store, clock=lambda: now)
     status, _, first = call(app, "GET", f"/issues/{number}")
-    assert status == "200 OK" and store.sent_issue_page(number) == first
+    kept = store.sent_issue_page(number)
+    assert status == "200 OK" and kept is not None
+    assert first == with_navigation(kept.page, None, None)
 
     def no_render(*args: object, **kwargs: object) -> None:
         raise AssertionError("the kept page was rendered again")
 
     monkeypatch.setattr(archive, "render_issue", no_render)
+    monkeypatch.setattr(archive, "render_web_version", no_render)
     status, _, again = call(app, "GET", f"/issues/{number}")
     assert status == "200 OK" and again == first
 
@@ -65,9 +74,9 @@ def test_sending_keeps_the_page_readers_were_sent(
     number = published_issue(store, settings, now)
     store.approve_issue(number, now)
     send_issue(store, settings, number, transport_for(settings, number), clock=lambda: now)
-    page = store.sent_issue_page(number)
-    assert page is not None and "Le boss démâte" in page
-    assert "__DIGEST_" not in page and f"{settings.newsletter.base_url}/subscribe" in page
+    kept = store.sent_issue_page(number)
+    assert kept is not None and "Le boss démâte" in kept.page and "Le boss démâte" in kept.article
+    assert "__DIGEST_" not in kept.page and 'href="/subscribe"' in kept.page
 
 
 def test_a_render_keeps_the_page_and_a_rebuild_drops_it(
@@ -83,19 +92,19 @@ def test_a_render_keeps_the_page_and_a_rebuild_drops_it(
 
 def test_a_drafts_kept_page_is_never_served(store: Store, settings: Settings, now) -> None:
     number = published_issue(store, settings, now)
-    store.keep_issue_page(number, "<p>brouillon</p>", now)
+    store.keep_issue_page(number, page_of("<p>brouillon</p>"), now)
     assert store.sent_issue_page(number) is None
     status, _, page = call(
         PublicApp(settings, store, clock=lambda: now), "GET", f"/issues/{number}"
     )
     assert status == "404 Not Found" and "brouillon" not in page
     mark_sent(store, number, now)
-    assert store.sent_issue_page(number) == "<p>brouillon</p>"  # what the sender kept
+    assert store.sent_issue_page(number) == page_of("<p>brouillon</p>")  # what the sender kept
 
 
 def test_keeping_a_page_again_replaces_it(store: Store, settings: Settings, now) -> None:
     number = published_issue(store, settings, now)
-    store.keep_issue_page(number, "<p>premier</p>", now)
-    store.keep_issue_page(number, "<p>second</p>", now)
+    store.keep_issue_page(number, page_of("<p>premier</p>"), now)
+    store.keep_issue_page(number, page_of("<p>second</p>"), now)
     mark_sent(store, number, now)
-    assert store.sent_issue_page(number) == "<p>second</p>" and kept_pages(store) == 1
+    assert store.sent_issue_page(number) == page_of("<p>second</p>") and kept_pages(store) == 1

@@ -14,10 +14,13 @@ import pytest
 
 from digest.mail.dkim import sign
 from digest.mail.message import MessageTemplate, Recipient, build_message
+from digest.models import Issue, IssueStatus
 from digest.render import RenderedIssue
 from digest.settings import DkimSettings
 
 from .needs import missing_tool
+
+SOME_DAY = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -47,6 +50,7 @@ def test_signature_verifies_and_covers_list_unsubscribe(key_pair: tuple[Path, st
         html="<p>__DIGEST_GREETING__ <a href='__DIGEST_UNSUBSCRIBE_URL__'>x</a></p>",
         text="__DIGEST_GREETING__ __DIGEST_UNSUBSCRIBE_URL__\n",
         web_url="https://lettre.example.org/issues/1",
+        issue=Issue(1, IssueStatus.DRAFT, SOME_DAY, SOME_DAY, SOME_DAY, ()),
     )
     template = MessageTemplate.prepare(
         rendered,

@@ -246,7 +246,7 @@ def test_a_failure_shows_a_generic_french_page(
         raise RuntimeError("connection to smtp.internal.example:587 refused")
 
     app = PublicApp(settings, store, clock=lambda: now)
-    store.list_issues = broken  # type: ignore[method-assign]  # a real fault inside a handler
+    store.count_sent_issues = broken  # type: ignore[method-assign]  # a fault in a handler
     status, _, page = call(app, "GET", "/")
     assert status == "500 Internal Server Error" and "indisponible" in page
     assert "smtp.internal" not in page and "Traceback" not in page

@@ -2,7 +2,7 @@
 marks of what the editor wrote.
 
 Revision ID: 0012_desk
-Revises: 0011_issue_pages
+Revises: 0012_golive, 0012_web_archive (main has both heads; the lead re-chains)
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from digest.store.schema import UTCDateTime
 
 revision: str = "0012_desk"
-down_revision: str | None = "0011_issue_pages"
+down_revision: str | tuple[str, ...] | None = ("0012_golive", "0012_web_archive")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -12,12 +12,14 @@ from digest.store import Store
 
 
 def count_sources(settings: Settings, only: str | None = None) -> int:
-    """How many sources an ingest visits (a progress bar's total): documents and enabled
-    feeds, or the one named `only`."""
+    """How many sources an ingest visits (a progress bar's total): documents, enabled feeds
+    and inboxes, or the one named `only`."""
     if only:
         return 1
-    enabled = {f.name for f in settings.feeds if f.enabled}
-    feed_names = {f.name for f in settings.feeds}
+    switchable = [(f.name, f.enabled) for f in settings.feeds]
+    switchable += [(i.name, i.enabled) for i in settings.inboxes]
+    enabled = {name for name, on in switchable if on}
+    feed_names = {name for name, _ in switchable}
     return sum(1 for n in source_names(settings) if n not in feed_names or n in enabled)
 
 

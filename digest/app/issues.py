@@ -1,9 +1,12 @@
 """Use cases: read what is stored, for an editor: the stories that came in, one issue
-with the stories it cites."""
+with the stories it cites; taking an approval back."""
 
 from __future__ import annotations
 
-from digest.models import Issue, StoredItem
+from datetime import datetime
+
+from digest.errors import DigestError
+from digest.models import Issue, IssueStatus, StoredItem
 from digest.store import Store
 
 
@@ -16,3 +19,15 @@ def issue_with_items(store: Store, number: int) -> tuple[Issue, dict[int, Stored
     """Issue `number` and the stories it cites, by id; DigestError naming the issues
     there are when it does not exist."""
     return store.load_issue(number)
+
+
+def unapprove(store: Store, number: int, now: datetime) -> bool:
+    """Put an approved issue back to draft, for more editing; False when it already is a
+    draft. DigestError once a send has started: what went out cannot be taken back."""
+    before = store.unapprove_issue(number, now)
+    if before in (IssueStatus.SENDING, IssueStatus.SENT):
+        raise DigestError(
+            f"issue {number} is {before.value}: its send has started, it cannot go back to draft",
+            hint="digest status shows its deliveries; a correction goes in the next issue",
+        )
+    return before is IssueStatus.APPROVED

@@ -13,10 +13,11 @@ from digest.mail.identity import SAMPLE_KEY, message_template, recipient
 from digest.mail.message import Recipient, build_message
 from digest.models import Issue
 from digest.output import make_folder, write_whole
-from digest.render import RenderedIssue, archive_html, neutral, personalize, render_issue
+from digest.render import RenderedIssue, neutral, personalize, render_issue
 from digest.serialize import issue_json
 from digest.settings import Settings
 from digest.store import Store
+from digest.web_version import render_web_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ def run_render(
     not at all: every file is written beside its final name, then renamed."""
     issue, items = store.load_issue(number)
     rendered = render_issue(issue, items, settings)
-    store.keep_issue_page(number, archive_html(rendered, settings), now)
+    store.keep_issue_page(number, render_web_version(rendered, items, settings), now)
     template = message_template(rendered, settings)
     sample = build_message(template, sample_recipient(settings, number, SAMPLE_KEY), now)
     contents = {

@@ -16,9 +16,10 @@ from digest.mail.send import DryRun, deliver, signing_secret, write_messages
 from digest.mail.transport import Transport, transport_for
 from digest.mail.worker import SendReport
 from digest.models import Issue, IssueStatus, StoredItem, SubscriberStatus
-from digest.render import archive_html, render_issue
+from digest.render import render_issue
 from digest.settings import Settings
 from digest.store import Store
+from digest.web_version import render_web_version
 
 
 def send_issue(
@@ -37,8 +38,8 @@ def send_issue(
     _check_sendable(store, settings, number, issue.status, clock())
     secret = signing_secret(settings)
     rendered = render_issue(issue, items, settings)
-    # The archive page of a sent issue never changes: kept now, served as is.
-    store.keep_issue_page(number, archive_html(rendered, settings), clock())
+    # The web version of a sent issue never changes: kept now, served as is.
+    store.keep_issue_page(number, render_web_version(rendered, items, settings), clock())
     return deliver(
         store,
         settings,

@@ -1,4 +1,5 @@
-"""Mail commands: subscribers, approve, send, send-confirmations."""
+"""Mail commands: subscribers, approve, unapprove, send (and its test send),
+send-confirmations."""
 
 from __future__ import annotations
 
@@ -137,18 +138,48 @@ def approve(obj: Context, number: int) -> None:
 
 @click.command()
 @click.argument("number", type=int)
-@click.option("--dry-run", is_flag=True, help="Write the messages to the outbox; send nothing.")
-@click.option("--connections", type=click.IntRange(min=1), help="SMTP connections at once.")
 @click.pass_obj
 @handle_errors
-def send(obj: Context, number: int, dry_run: bool, connections: int | None) -> None:
+def unapprove(obj: Context, number: int) -> None:
+    """Put an approved issue back to draft (refused once its send has started)."""
+    from digest.app.issues import unapprove as unapprove_issue  # lazy: the store (SQLAlchemy)
+
+    with opened_store(obj.settings()) as store:
+        changed = unapprove_issue(store, number, utcnow())
+    if changed:
+        click.echo(f"issue {number} is a draft again; approve it with: digest approve {number}")
+    else:
+        click.echo(f"issue {number} is already a draft")
+
+
+@click.command()
+@click.argument("number", type=int)
+@click.option("--dry-run", is_flag=True, help="Write the messages to the outbox; send nothing.")
+@click.option("--connections", type=click.IntRange(min=1), help="SMTP connections at once.")
+@click.option(
+    "--test",
+    "test_address",
+    metavar="ADDRESS",
+    help="Send the issue (even a draft) to this one address, subject prefixed [TEST]; "
+    "no delivery is recorded and the issue's status stays as it is.",
+)
+@click.pass_obj
+@handle_errors
+def send(
+    obj: Context, number: int, dry_run: bool, connections: int | None, test_address: str | None
+) -> None:
     """Deliver an approved issue to every active subscriber; safe to re-run."""
     from digest.mail.identity import require_key_to_send  # lazy: the store (SQLAlchemy)
 
     settings = obj.settings()
+    if test_address is not None and (dry_run or connections):
+        raise click.UsageError("--test sends one message: not with --dry-run or --connections")
     if not dry_run:
         require_key_to_send(settings, "digest send")
     with opened_store(settings) as store:
+        if test_address is not None:
+            _test_send(store, settings, number, test_address)
+            return
         if dry_run:
             _dry_run(store, settings, number)
             return
@@ -177,6 +208,21 @@ def deliver(
         )
     print_send_report(report, transport)
     return report
+
+
+def _test_send(store: Store, settings: Settings, number: int, address: str) -> None:
+    from digest.app.test_send import TEST_SEND_WINDOW, send_test  # lazy: the store, renderer
+
+    result = send_test(store, settings, number, address, utcnow())
+    click.echo(
+        f"test of issue {number} sent to {result.address} via {result.transport} "
+        f"({result.destination}): {result.subject}"
+    )
+    minutes = TEST_SEND_WINDOW.seconds // 60
+    click.echo(
+        f"no delivery recorded; issue {number} is still {result.status.value}; "
+        f"{result.left} more test send(s) allowed in this {minutes}-minute window"
+    )
 
 
 def _dry_run(store: Store, settings: Settings, number: int) -> None:
@@ -208,4 +254,4 @@ def send_confirmations(obj: Context) -> None:
         raise SystemExit(1)
 
 
-COMMANDS = (subscribers, approve, send, send_confirmations)
+COMMANDS = (subscribers, approve, unapprove, send, send_confirmations)

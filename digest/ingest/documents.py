@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 from pathlib import Path
 
@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 
 # « Veille IA – Mars 2025 : Nouvelles avancées… »: the name ends at the colon.
 _SUBTITLE = re.compile(r"\s*[\u00a0\u202f]?:\s")
-DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+MAIL_SUFFIXES = frozenset({".eml", ".mbox"})
+DOCUMENT_SUFFIXES = frozenset({".txt", ".md", ".markdown", *HTML_SUFFIXES, *MAIL_SUFFIXES})
 
 
 def document_files(documents: Sequence[DocumentSource]) -> list[Path]:
@@ -198,13 +200,11 @@ def read_document(
 ) -> ReadDocument:
     """Decode, repair, clean and cut one document; `now` resolves dates given without a year.
     DocumentError (naming `name`) when the bytes are not text."""
-    text = repair_text(guard.require_text(decode_bytes(data), name))
-    if suffix in {".html", ".htm"}:
-        from digest.ingest.sanitize import html_to_text
+    if suffix in MAIL_SUFFIXES:  # newsletters by email: digest.ingest.newsletter_mail
+        from digest.ingest.newsletter_mail import read_mail_document
 
-        text = html_to_text(text)
-    text = drop_boilerplate(text)
-    cut = cut_document(text)
+        return ReadDocument(*read_mail_document(data, suffix, now, name))
+    cut, text = _cut(data, suffix, name)
     context = _DocumentContext(
         Vocabulary.of(mark_citations(text)), document_year(cut.title, text, now), now
     )
@@ -212,6 +212,17 @@ def read_document(
         _draft(segment, position, cut, context) for position, segment in enumerate(cut.segments)
     ]
     return ReadDocument(publication_title(cut), [d for d in drafts if d.text])
+
+
+def _cut(data: bytes, suffix: str, name: str) -> tuple[CutDocument, str]:
+    """The document cut by its kind (its file's suffix), and the text it was cut from."""
+    text = repair_text(guard.require_text(decode_bytes(data), name))
+    if suffix in HTML_SUFFIXES:
+        from digest.ingest.savedpage import cut_saved_page
+
+        return cut_saved_page(text, name)
+    text = drop_boilerplate(text)
+    return cut_document(text), text
 
 
 def publication_title(cut: CutDocument) -> str | None:
@@ -243,13 +254,17 @@ def _draft(
 
     credit = segment.credit
     credited = (Link(credit.url, credit.name),) if credit and credit.url else ()
-    dated = event_date(text, context.year, context.now) or (
-        event_date(credit.reference, context.year, context.now) if credit else None
+    dated = (
+        event_date(text, context.year, context.now)
+        or (event_date(credit.reference, context.year, context.now) if credit else None)
+        or _page_date(segment.published)
     )
     return ItemDraft(
         key=f"{position:03d}-{content_hash(title + text)[:16]}",
         title=title,
         text=text,
+        url=segment.url,
+        author=segment.author,
         html="".join(f"<p>{escape(p)}</p>" for p in text.split("\n\n")),
         links=dedupe_links([*credited, *segment.links, *links, *enjeux_links]),
         language=detect_language(text),
@@ -261,6 +276,17 @@ def _draft(
         origin=credit.name if credit else None,
         event_date=dated,
     )
+
+
+def _page_date(iso_date: str | None) -> date | None:
+    """A saved page's publication date (« 2025-03-18 »); None when it gives none or
+    something that is not a date. It dates the story's event when the text names no day;
+    it is not the item's publication time, which is when the editor brought it in (a page
+    saved today from last week belongs in the next issue)."""
+    try:
+        return date.fromisoformat(iso_date[:10]) if iso_date else None
+    except ValueError:
+        return None
 
 
 def clean_paragraphs(

@@ -1,7 +1,8 @@
-"""The ingest stage: every configured document and feed into the store.
+"""The ingest stage: every configured document, feed and newsletter inbox into the store.
 
 Takes the settings and the store; gives an `IngestReport` with one line per source.
-Documents are local and read first; feeds are fetched concurrently. One failing source
+Documents are local and read first; feeds are fetched concurrently; inboxes are read over
+IMAP last (digest.ingest.inboxes). One failing source
 never stops the others (each module records its own failures).
 """
 
@@ -20,10 +21,11 @@ log = logging.getLogger(__name__)
 
 
 def source_names(settings: Settings) -> list[str]:
-    """Every source name, documents then feeds (what --source accepts)."""
+    """Every source name, documents, feeds then inboxes (what --source accepts)."""
     from digest.ingest.documents import document_files
 
-    return [p.name for p in document_files(settings.documents)] + [f.name for f in settings.feeds]
+    documents = [p.name for p in document_files(settings.documents)]
+    return documents + [f.name for f in settings.feeds] + [i.name for i in settings.inboxes]
 
 
 def run_ingest(
@@ -39,10 +41,12 @@ def run_ingest(
 
     files = document_files(settings.documents)
     feeds = [f for f in settings.feeds if f.enabled]
+    inboxes = [i for i in settings.inboxes if i.enabled]
     if only is not None:
         files = [p for p in files if p.name == only]
         feeds = [f for f in settings.feeds if f.name == only]
-        if not files and not feeds:
+        inboxes = [i for i in settings.inboxes if i.name == only]
+        if not files and not feeds and not inboxes:
             known = ", ".join(source_names(settings)) or "none configured"
             raise ConfigError(
                 str(settings.config_path), [f"--source {only}: no such source (known: {known})"]
@@ -55,6 +59,9 @@ def run_ingest(
     if settings.offline:
         skipped = [
             SourceReport(f.name, SourceKind.FEED, Outcome.SKIPPED, message="offline") for f in feeds
+        ] + [
+            SourceReport(i.name, SourceKind.INBOX, Outcome.SKIPPED, message="offline")
+            for i in inboxes
         ]
         for report in skipped:
             if on_done:
@@ -66,6 +73,10 @@ def run_ingest(
         reports += ingest_feeds(
             store, feeds, settings.fetch, now, force=only is not None, on_done=on_done
         )
+    if inboxes and not settings.offline:
+        from digest.ingest.inboxes import ingest_inboxes
+
+        reports += ingest_inboxes(store, inboxes, now, on_done=on_done)
     if document_bugs:
         raise document_bugs[0]
     return IngestReport(sources=tuple(reports))

@@ -43,6 +43,11 @@ class Segment:
     kind: ItemKind = ItemKind.STORY
     links: tuple[Link, ...] = ()  # links given as such (« Source : https://… » lines)
     credit: Credit | None = None
+    # What a saved web page says of its article (webpage.extract_page): its canonical
+    # address, byline and publication date (ISO 8601).
+    url: str | None = None
+    author: str | None = None
+    published: str | None = None  # the page's date
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +226,11 @@ def clean_heading(text: str) -> str:
 
 
 # -- newsletters -------------------------------------------------------------------------
+
+
+def is_newsletter(text: str) -> bool:
+    """Whether a text is a newsletter issue (« Source » lines, « Enjeux » parts)."""
+    return _is_newsletter(text.splitlines())
 
 
 def _is_newsletter(lines: list[str]) -> bool:

@@ -373,9 +373,17 @@ def _unexpected(run: Run, what: str, exc: Exception) -> _Failure:
 
 
 def _message(run: Run, reader: Recipient) -> bytes:
-    message = build_message(run.template, reader, run.clock())
-    if run.settings.mail.dkim is not None:
-        message = sign(message, run.settings.mail.dkim)
+    return finished_message(run.settings, run.template, reader, run.clock())
+
+
+def finished_message(
+    settings: Settings, template: MessageTemplate, reader: Recipient, date: datetime
+) -> bytes:
+    """One reader's message as it leaves: built, then DKIM-signed when configured (the
+    send loop's and the test send's)."""
+    message = build_message(template, reader, date)
+    if settings.mail.dkim is not None:
+        message = sign(message, settings.mail.dkim)
     return message
 
 

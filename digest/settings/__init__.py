@@ -55,8 +55,10 @@ __all__ = [
     "EnvVar",
     "FeedSource",
     "FetchSettings",
+    "InboxSource",
     "IssueSettings",
     "MailSettings",
+    "MailboxSettings",
     "NewsletterSettings",
     "OpenAISettings",
     "Pin",
@@ -162,7 +164,7 @@ class FeedSource:
 
 @dataclass(frozen=True, slots=True, config=CONFIG)
 class DocumentSource:
-    """A file or a folder of documents (every .txt, .md, .html file in it)."""
+    """A file or a folder of documents (every .txt, .md, .html, .eml, .mbox file in it)."""
 
     path: ExistingPath = setting(doc="a file or a folder of documents, relative to the file")
     weight: Number = setting(1.0, "how much its stories count when ranking")
@@ -175,6 +177,42 @@ class DocumentSource:
     def _bare_path(cls, value: Any) -> Any:
         """`- documents` is short for `- {path: documents}`."""
         return {"path": value} if isinstance(value, str) else value
+
+
+ImapSecurity = Annotated[Line, one_of("a security mode", "tls", "starttls")]
+IMAP_SECURITY_DOC = "`tls` (implicit TLS, port 993) or `starttls` (port 143, then TLS)"
+CA_FILE_DOC = (
+    "a PEM certificate to trust instead of the system's (a self-signed server), relative "
+    "to the file"
+)
+
+
+@dataclass(frozen=True, slots=True, config=CONFIG)
+class InboxSource:
+    """A mailbox other newsletters are sent to (IMAP over TLS): each ingest reads its unseen
+    messages as newsletters, then marks them seen; it never deletes one."""
+
+    name: Name = setting(doc="a short unique name, used by --source")
+    host: Line = setting(doc="the IMAP server's host name")
+    user: Line = setting(doc="the login name")
+    port: Port = setting(993, "the server's port")
+    folder: Line = setting("INBOX", "the folder the newsletters arrive in")
+    security: ImapSecurity = setting("tls", IMAP_SECURITY_DOC)
+    ca_file: ExistingFile | None = setting(None, CA_FILE_DOC)
+    password_env: Line = setting(
+        "DIGEST_INBOX_PASSWORD",
+        "the environment variable that holds the password (never the file)",
+    )
+    password: str | None = setting(
+        None, "read from the variable `password_env` names", in_file=False, secret=True
+    )
+    weight: Number = setting(1.0, "how much its stories count when ranking")
+    enabled: Flag = setting(True, "false to skip it without deleting it")
+    max_messages: Count = setting(50, "unseen messages read per ingest; the rest wait")
+    max_message_bytes: Count = setting(
+        5 * 1024 * 1024, "a larger message is marked seen unread (an attachment, not a letter)"
+    )
+    timeout_seconds: Number = setting(30.0, "timeout of one IMAP exchange")
 
 
 @dataclass(frozen=True, slots=True, config=CONFIG)
@@ -292,6 +330,34 @@ class DkimSettings:
 
 
 @dataclass(frozen=True, slots=True, config=CONFIG)
+class MailboxSettings:
+    """The mailbox bounces and `mailto:` unsubscribe requests come back to (IMAP over TLS)."""
+
+    host: Line = setting(doc="the IMAP server's host name")
+    user: Line = setting(doc="the login name")
+    port: Port = setting(993, "the server's port")
+    folder: Line = setting("INBOX", "the folder to read")
+    security: ImapSecurity = setting("tls", IMAP_SECURITY_DOC)
+    ca_file: ExistingFile | None = setting(None, CA_FILE_DOC)
+    password: str | None = setting(
+        None,
+        "the password of `mail.mailbox.user`",
+        env="DIGEST_MAILBOX_PASSWORD",
+        in_file=False,
+        secret=True,
+    )
+    unparsed_folder: Line = setting(
+        "digest-unparsed", "where messages that are neither a bounce nor a request are moved"
+    )
+    every_minutes: Number = setting(15.0, "how often `digest serve` reads it")
+    max_messages: Count = setting(200, "unseen messages read per pass; the rest wait")
+    max_message_bytes: Count = setting(
+        1024 * 1024, "a larger message is filed unread (a bounce report is a few KB)"
+    )
+    timeout_seconds: Number = setting(30.0, "timeout of one IMAP exchange")
+
+
+@dataclass(frozen=True, slots=True, config=CONFIG)
 class MailSettings:
     """Delivery (no secrets here: they come from the environment)."""
 
@@ -307,6 +373,9 @@ class MailSettings:
     auto_approve: Flag = setting(False, "send drafts without `digest approve`")
     demo_subscriber: Line | None = setting(None, "an address `digest run` keeps subscribed")
     dkim: DkimSettings | None = setting(None, "DKIM signing: domain, selector and key_file")
+    mailbox: MailboxSettings | None = setting(
+        None, "read bounces and `mailto:` unsubscribes from this IMAP mailbox (host, user…)"
+    )
     secret_key: str | None = setting(
         None,
         "the secret that signs unsubscribe and confirmation links, at least 16 characters: "
@@ -368,6 +437,9 @@ class Settings:
     documents: tuple[DocumentSource, ...] = setting(
         (), "documents: a path, or {path, weight, name}"
     )
+    inboxes: tuple[InboxSource, ...] = setting(
+        (), "IMAP mailboxes of newsletters: {name, host, user, folder…}; names are unique"
+    )
     themes: tuple[Theme, ...] = setting((), "the sections of an issue; ids are unique")
     mail: MailSettings = setting(doc="delivery", factory=MailSettings)
     offline: Flag = setting(
@@ -386,6 +458,9 @@ class Settings:
         for feed in self.feeds:
             if feed.name == name:
                 return feed.weight
+        for inbox in self.inboxes:
+            if inbox.name == name:
+                return inbox.weight
         for document in self.documents:
             if document.path.name == name or (document.path / name).is_file():
                 return document.weight

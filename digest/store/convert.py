@@ -103,6 +103,7 @@ def issue_from_row(row: IssueRow) -> Issue:
         preheader=row.preheader or "",
         note=row.note or "",
         edited=tuple(row.edited or ()),
+        sent_at=row.sent_at,
         sections=tuple(
             Section(
                 theme_id=sec.theme_id,

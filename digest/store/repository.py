@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest.errors import DigestError
@@ -22,6 +21,7 @@ from digest.models import (
     SourceState,
     StoredItem,
 )
+from digest.store.archive import ArchiveQueries
 from digest.store.confirmations import ConfirmationQueries
 from digest.store.convert import (
     issue_from_row,
@@ -35,7 +35,8 @@ from digest.store.convert import (
 from digest.store.edits import EditQueries, write_draft
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
-from digest.store.schema import IssuePageRow, IssueRow, ItemRow, SourceRow
+from digest.store.release import ReleaseQueries
+from digest.store.schema import IssueRow, ItemRow, SourceRow
 from digest.store.subscribers import SubscriberQueries
 
 
@@ -50,7 +51,15 @@ class SourceSuccess:
     content_hash: str | None = None
 
 
-class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries, EditQueries):
+class Store(
+    ArchiveQueries,
+    LedgerQueries,
+    OpsQueries,
+    SubscriberQueries,
+    ConfirmationQueries,
+    ReleaseQueries,
+    EditQueries,
+):
     """The queries the stages need, in their own vocabulary."""
 
     def __init__(self, engine: Engine) -> None:
@@ -277,31 +286,6 @@ class Store(LedgerQueries, OpsQueries, SubscriberQueries, ConfirmationQueries, E
             row = write_draft(s, issue, now)
             s.refresh(row)
             return issue_from_row(row)
-
-    # -- archive pages ---------------------------------------------------------------
-
-    def sent_issue_page(self, number: int) -> str | None:
-        """The archive page kept for issue `number`, if that issue has gone out."""
-        with self.session() as s:
-            return s.scalar(
-                select(IssuePageRow.html)
-                .join(IssueRow, IssuePageRow.issue_id == IssueRow.id)
-                .where(IssueRow.number == number, IssueRow.status == IssueStatus.SENT.value)
-            )
-
-    def keep_issue_page(self, number: int, html: str, now: datetime) -> None:
-        """Keep issue `number`'s archive page in place of the one kept before."""
-        # Two first visitors may render it at once: the second insert fails on the primary
-        # key, and the first copy (the same page) stays.
-        with suppress(IntegrityError), self.session() as s:
-            issue_id = s.scalar(select(IssueRow.id).where(IssueRow.number == number))
-            if issue_id is None:
-                raise KeyError(f"no issue {number}")
-            row = s.get(IssuePageRow, issue_id)
-            if row is None:
-                s.add(IssuePageRow(issue_id=issue_id, html=html, rendered_at=now))
-            else:
-                row.html, row.rendered_at = html, now
 
 
 def _unknown_source(name: str) -> KeyError:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -329,8 +330,39 @@ class IssuePageRow(Base):
     issue_id: Mapped[int] = mapped_column(
         ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True
     )
-    html: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)  # the whole page
+    article: Mapped[str] = mapped_column(Text)  # the issue alone: the feed's content
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TestSendRow(Base):
+    """A test send of an issue to one address (`digest send --test`, the preview's form):
+    outside the delivery ledger, kept so that every caller shares one rate limit."""
+
+    __tablename__ = "test_send"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_number: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(320))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SentStoryRow(Base):
+    """A story that went out in an issue (issue 13, item 4): recorded when the issue starts
+    sending, by what survives a re-ingest (the source and the item's key, and the content
+    hash), not by the item's id, which a changed document's new items do not keep."""
+
+    __tablename__ = "sent_story"
+    __table_args__ = (
+        UniqueConstraint("issue_id", "source_id", "item_key", name="uq_sent_story"),
+        Index("ix_sent_story_item", "source_id", "item_key"),  # what build looks up
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
+    item_key: Mapped[str] = mapped_column(String(512))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
 
 
 # APScheduler's own job store table (SQLAlchemyJobStore), declared here so that Alembic

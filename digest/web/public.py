@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-from digest.app.archive import archive_list, atom, issue_page
+from digest.app.archive import archive_listing, atom, issue_page
 from digest.app.subscribe import (
     confirm_by_link,
     request_subscription,
@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 MAX_FORM_BYTES = 64 * 1024
 _BAD_ADDRESS = "Cette adresse n’est pas valide\u202f: vérifiez-la (par exemple prenom@exemple.fr)."
 MAX_ISSUE_NUMBER = 2**31 - 1  # the column is a 32-bit integer; beyond it, no such issue
+# No page of the site reads more than ?page=N: a longer query is someone else's idea.
+MAX_QUERY_BYTES = 1024
+MAX_PAGE_DIGITS = 6
 
 # On every public response (issue 10, item 9). No page runs a script, loads a font or
 # frames anything. Styles are inline: the pages carry one <style> block and the archived
@@ -79,6 +82,12 @@ UNAVAILABLE = Notice(
     "Service momentanément indisponible",
     "Votre demande n’a pas pu aboutir. Réessayez dans quelques minutes.",
 )
+TOO_LONG = Notice(
+    "400 Bad Request",
+    "Adresse trop longue",
+    "Cette adresse est trop longue pour être lue. Vérifiez le lien que vous avez suivi.",
+)
+NO_SUCH_PAGE = Notice("404 Not Found", "Page introuvable", "Cette page de l’archive n’existe pas.")
 NO_SUCH_ISSUE = Notice("404 Not Found", "Numéro introuvable", "Ce numéro n’est pas (encore) paru.")
 BAD_LINK = Notice(
     "404 Not Found",
@@ -120,9 +129,13 @@ class PublicApp:
         self.limiter = ClientLimiter(
             settings.web.subscribes_per_client_per_hour, timedelta(hours=1)
         )
+        self.stylesheet = (templates_dir() / "public" / "site.css").read_bytes()
+        self.robots = (templates_dir() / "public" / "robots.txt").read_bytes()
         self.router: Router[dict[str, Any]] = Router()
         for method, pattern, handler in (
             ("GET", r"/", self.archive),
+            ("GET", r"/site\.css", self.site_css),
+            ("GET", r"/robots\.txt", self.robots_txt),
             ("GET", r"/issues/(\d+)", self.issue),
             ("GET", r"/feed\.xml", self.feed),
             ("GET", r"/healthz", self.health),
@@ -137,6 +150,9 @@ class PublicApp:
             self.router.add(method, pattern, handler)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if len(environ.get("QUERY_STRING", "")) > MAX_QUERY_BYTES:  # before parsing it
+            method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+            return respond(self._notice(TOO_LONG), method, start_response, SECURITY_HEADERS)
         request = Request.from_environ(environ)
         response = self._dispatch(request, environ)
         return respond(response, request.method, start_response, SECURITY_HEADERS)
@@ -157,7 +173,23 @@ class PublicApp:
     # -- archive ---------------------------------------------------------------------
 
     def archive(self, environ: dict[str, Any]) -> Response:
-        return self._render("200 OK", "archive.html.j2", issues=archive_list(self.store))
+        page = _page_number(Request.from_environ(environ).query.get("page", "1"))
+        listing = archive_listing(self.store, self.settings, page) if page else None
+        if listing is None:
+            return self._notice(NO_SUCH_PAGE)
+        return self._render(
+            "200 OK",
+            "archive.html.j2",
+            issues=listing.issues,
+            page=listing.page,
+            pages=listing.pages,
+        )
+
+    def site_css(self, environ: dict[str, Any]) -> Response:
+        return Response("200 OK", self.stylesheet, "text/css; charset=utf-8")
+
+    def robots_txt(self, environ: dict[str, Any]) -> Response:
+        return Response("200 OK", self.robots, "text/plain; charset=utf-8")
 
     def issue(self, environ: dict[str, Any], number: str) -> Response:
         wanted = int(number) if len(number) <= 10 else MAX_ISSUE_NUMBER + 1
@@ -313,6 +345,8 @@ class PublicApp:
         form_action: str | None = None,
         button: str = "",
     ) -> Response:
+        # Every such page answers a personal link (unsubscribe, confirm) or tells of an
+        # error: none belongs in a search engine.
         return self._render(
             status,
             "message.html.j2",
@@ -320,12 +354,20 @@ class PublicApp:
             message=message,
             form_action=form_action,
             button=button,
+            noindex=True,
         )
 
     def _render(self, status: str, template: str, **context: Any) -> Response:
         pages = jinja_environment(templates_dir() / "public")
         page = pages.get_template(template).render(newsletter=self.settings.newsletter, **context)
         return Response(status, page.encode("utf-8"))
+
+
+def _page_number(raw: str) -> int | None:
+    """?page=N as written by the archive's own links (digits, no leading zero), else None."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > MAX_PAGE_DIGITS:
+        return None
+    return int(raw) if str(int(raw)) == raw else None
 
 
 def _read_body(environ: dict[str, Any]) -> dict[str, str]:
