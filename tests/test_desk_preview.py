@@ -21,6 +21,7 @@ from digest.web.preview_actions import FORM_MAX_BYTES
 
 from .browser import check_readable, opened, served
 from .conftest import REPO, SEED_NOW, SeedIssue
+from .smtpserver import SmtpServer
 
 NUMBER = 1
 
@@ -33,8 +34,10 @@ def desk_store(seed_issue: SeedIssue, tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def app(desk_store: Store) -> PreviewApp:
-    return PreviewApp(desk_store, REPO / "feeds.yaml", clock=lambda: SEED_NOW, env={})
+def app(desk_store: Store, smtp_server: SmtpServer) -> PreviewApp:
+    """The preview, its test sends going to a real SMTP server on loopback."""
+    env = {"DIGEST_SMTP_URL": smtp_server.url, "DIGEST_SECRET_KEY": "k" * 32}
+    return PreviewApp(desk_store, REPO / "feeds.yaml", clock=lambda: SEED_NOW, env=env)
 
 
 def token_of(app: PreviewApp) -> str:
@@ -163,13 +166,31 @@ def test_unknown_actions_and_links_are_said_on_the_page(app: PreviewApp) -> None
 
 
 def test_an_approved_issue_shows_no_edit_form(app: PreviewApp, desk_store: Store) -> None:
-    token = token_of(app)  # a page opened before the issue was approved elsewhere
+    token = token_of(app)
     desk_store.approve_issue(NUMBER, SEED_NOW)
     page = get(app, f"/issues/{NUMBER}")[2]
     assert "Enregistrer l’objet" not in page and "Approuver le numéro" not in page
+    assert "Remettre en brouillon" in page and "Envoyer un test" in page
     fields = {"token": token, "action": "lines", "subject": "Non", "preheader": ""}
     status, _, page = post(app, fields)
     assert status == "400 Bad Request" and "digest unapprove 1 first" in page
+    status, _, _ = post(app, {"token": token, "action": "unapprove"})
+    assert status == "303 See Other"
+    assert desk_store.get_issue(NUMBER).status is IssueStatus.DRAFT  # type: ignore[union-attr]
+    assert "Enregistrer l’objet" in get(app, f"/issues/{NUMBER}")[2]
+
+
+def test_test_sends_are_checked_and_limited(app: PreviewApp, smtp_server: SmtpServer) -> None:
+    token = token_of(app)
+    status, _, page = post(app, {"token": token, "action": "test", "address": "pas une adresse"})
+    assert status == "400 Bad Request" and "not an email address" in page
+    for _ in range(5):
+        assert post(app, {"token": token, "action": "test", "address": "ed@example.org"})[0] == (
+            "303 See Other"
+        )
+    status, _, page = post(app, {"token": token, "action": "test", "address": "ed@example.org"})
+    assert status == "429 Too Many Requests" and "L’e-mail de test n’est pas parti." in page
+    assert len(smtp_server.handler.received) == 5
 
 
 # -- in Chromium, through the real forms ---------------------------------------------------
@@ -183,19 +204,19 @@ def story_form(page: Any, title: str) -> Any:
 
 
 def test_an_editor_edits_the_draft_through_the_forms(
-    browser: Any, app: PreviewApp, desk_store: Store, tmp_path: Path
+    browser: Any, app: PreviewApp, desk_store: Store, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     issue, _ = desk_store.load_issue(NUMBER)
     first, second = issue.sections[0], issue.sections[1]
     dropped, moved = first.entries[0], first.entries[1]
     with served(app) as url, opened(browser, f"{url}/issues/{NUMBER}", 1280) as page:
         page.fill("#f-subject", "L’objet de la rédaction")
-        page.click("text=Enregistrer l’objet")
+        page.get_by_role("button", name="Enregistrer l’objet").click()
         page.wait_for_url(re.compile(r"fait=lines"))
         assert "L’objet de la rédaction" in page.inner_text(".panel")
 
         page.fill("#f-note", "Cette semaine, *un dossier* à lire.")
-        page.click("text=Enregistrer le mot")
+        page.get_by_role("button", name="Enregistrer le mot").click()
         page.wait_for_url(re.compile(r"fait=note"))
 
         story_form(page, dropped.title).locator("button", has_text="Retirer").click()
@@ -215,10 +236,18 @@ def test_an_editor_edits_the_draft_through_the_forms(
         check_readable(page, "the desk at 1280px")
         page.screenshot(path=tmp_path / "desk.png", full_page=True)
 
-        page.click("text=Approuver le numéro")
+        page.fill("#f-test", "redaction@example.org")
+        page.get_by_role("button", name="Envoyer un test").click()
+        page.wait_for_url(re.compile(r"fait=test"))
+        assert "E-mail de test envoyé" in page.inner_text("[role=status].done")
+
+        page.get_by_role("button", name="Approuver le numéro").click()
         page.wait_for_url(re.compile(r"fait=approve"))
         assert "Approuvé" in page.inner_text(".banner")
 
+    (test,) = smtp_server.handler.received  # exactly one message, the test
+    assert test.recipient == "redaction@example.org"
+    assert str(test.message["Subject"]) == "[TEST] L’objet de la rédaction"
     edited, _ = desk_store.load_issue(NUMBER)
     assert edited.status is IssueStatus.APPROVED
     assert edited.subject == "L’objet de la rédaction"

@@ -31,7 +31,7 @@ from digest.models import IssueStatus
 from digest.render import jinja_environment, templates_dir
 from digest.settings import Settings
 from digest.store import Store
-from digest.web.preview_actions import Refused, desk_context, perform, read_form
+from digest.web.preview_actions import Refused, desk_context, not_done, perform, read_form
 from digest.web.routing import Request, Response, Router, StartResponse, respond
 
 log = logging.getLogger(__name__)
@@ -162,13 +162,12 @@ class PreviewApp:
             log.warning("preview: refused a post to issue %s: %s", number, refused.message)
             return self._message(refused.status, "Demande refusée", refused.message)
         try:
-            done = perform(self.store, int(number), fields, self.clock())
+            settings = self._current_settings()
+            done = perform(self.store, settings, int(number), fields, self.clock())
         except Refused as refused:
             return self.issue(request, number, refused)
         except DigestError as exc:
-            detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
-            problem = Refused("400 Bad Request", "La modification n’a pas été appliquée.", detail)
-            return self.issue(request, number, problem)
+            return self.issue(request, number, not_done(exc))
         back = f"/issues/{number}?fait={done}#edition"
         return Response("303 See Other", b"", headers=(("Location", back),))
 

@@ -21,9 +21,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from digest.app.edit import Desk, edit_issue, open_desk
+from digest.app.issues import unapprove
 from digest.app.overrides import blurb_keys
 from digest.app.send import approve
+from digest.app.test_send import send_test
+from digest.errors import DigestError, TestSendLimited
 from digest.models import AddedLink, BlurbEdit, IssueEdits
+from digest.settings import Settings
 from digest.store import Store
 
 FORM_MAX_BYTES = 64 * 1024  # the longest form is a note of 3,000 characters, encoded
@@ -36,6 +40,14 @@ class Refused(Exception):
     def __init__(self, status: str, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.status, self.message, self.detail = status, message, detail
+
+
+def not_done(exc: DigestError) -> Refused:
+    """What the page says of a use case's refusal: 429 for a test send over the limit."""
+    detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+    if isinstance(exc, TestSendLimited):
+        return Refused("429 Too Many Requests", "L’e-mail de test n’est pas parti.", detail)
+    return Refused("400 Bad Request", "La demande n’a pas abouti.", detail)
 
 
 def form_token(secret: bytes, number: int) -> str:
@@ -255,17 +267,38 @@ EDITS: dict[str, tuple[Change, str]] = {
     "link": (_add_link, "Lien ajouté."),
     "reset": (_reset, "Toutes les corrections sont annulées."),
 }
-OTHERS = {"approve": "Numéro approuvé : il partira au prochain envoi."}
-DONE = {name: message for name, (_, message) in EDITS.items()} | OTHERS
+Release = Callable[[Store, Settings, int, Form, datetime], object]
 
 
-def perform(store: Store, number: int, fields: Mapping[str, str], now: datetime) -> str:
+def _approve(store: Store, settings: Settings, number: int, form: Form, now: datetime) -> None:
+    approve(store, number, now)
+
+
+def _unapprove(store: Store, settings: Settings, number: int, form: Form, now: datetime) -> None:
+    unapprove(store, number, now)
+
+
+def _send_test(store: Store, settings: Settings, number: int, form: Form, now: datetime) -> None:
+    send_test(store, settings, number, form["address"], now)
+
+
+RELEASES: dict[str, tuple[Release, str]] = {
+    "approve": (_approve, "Numéro approuvé : il partira au prochain envoi."),
+    "unapprove": (_unapprove, "Numéro remis en brouillon : il peut de nouveau être modifié."),
+    "test": (_send_test, "E-mail de test envoyé (« [TEST] » en tête de l’objet)."),
+}
+DONE = {name: message for name, (_, message) in [*EDITS.items(), *RELEASES.items()]}
+
+
+def perform(
+    store: Store, settings: Settings, number: int, fields: Mapping[str, str], now: datetime
+) -> str:
     """Do what the form asks; the name of what was done (a key of DONE). EditError and
     DigestError pass through for the page to show."""
     form = Form(fields)
     action = form["action"]
-    if action == "approve":
-        approve(store, number, now)
+    if action in RELEASES:
+        RELEASES[action][0](store, settings, number, form, now)
         return action
     if action not in EDITS:
         raise Refused("400 Bad Request", f"Action inconnue : « {action[:40]} ».")
@@ -313,6 +346,8 @@ def desk_context(desk: Desk, secret: bytes, done: str | None) -> dict[str, Any]:
     return {
         "editable": issue.status.value == "draft",
         "approvable": issue.status.value == "draft",
+        "unapprovable": issue.status.value == "approved",
+        "testable": issue.status.value in ("draft", "approved"),
         "token": form_token(secret, issue.number),
         "post_to": f"/issues/{issue.number}/edit",
         "subject": issue.subject,
