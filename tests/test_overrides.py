@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from digest.app.build import run_build
-from digest.app.overrides import apply_edits, blurb_keys, save_edits
+from digest.app.edit import edit_issue
+from digest.app.overrides import apply_edits, blurb_keys
 from digest.config import load_settings
 from digest.errors import EditError
 from digest.models import (
@@ -214,7 +215,7 @@ def test_overrides_survive_a_rebuild_that_brings_new_stories(
         titles={str(ids["mistral"]): "Mistral ouvre son modèle"},
         note="Bonne lecture !",
     )
-    saved = save_edits(store, issue.number, edits, T0).issue
+    saved = edit_issue(store, issue.number, edits, T0).issue
     assert [e.title for e in saved.entries] == ["Mistral ouvre son modèle"]
 
     later = T0 + timedelta(hours=2)
@@ -239,7 +240,7 @@ def test_overrides_survive_a_rebuild_that_brings_new_stories(
     assert all(b["edited_by"] is None for s in shown["sections"] for b in s["blurb"])
 
     # Undoing an override brings back what the build wrote.
-    undone = save_edits(store, issue.number, IssueEdits(), later).issue
+    undone = edit_issue(store, issue.number, IssueEdits(), later).issue
     assert {e.key for e in undone.entries} == set(map(str, ids.values()))
     assert undone.subject != "L’objet de la rédaction" and undone.edited == ()
 
@@ -249,10 +250,21 @@ def test_an_override_whose_story_left_is_reported_by_the_rebuild(
 ) -> None:
     mistral = add_story(store, T0, "mistral", *STORIES["mistral"])
     issue = build(store, settings, T0)
-    save_edits(store, issue.number, IssueEdits(titles={str(mistral): "T", "424242": "U"}), T0)
-    result = run_build(store, settings, T0 + timedelta(minutes=1))
-    assert result.stale_edits == ("title 424242: no such story in this build",)
-    assert store.issue_edits(issue.number).titles["424242"] == "U"  # kept: reported only
+    edit_issue(store, issue.number, IssueEdits(titles={str(mistral): "Mistral, réécrit"}), T0)
+    later = T0 + timedelta(hours=3)
+    add_story(store, later, "gemini", *STORIES["gemini"])
+    result = run_build(store, settings, later, since=T0)  # the Mistral story is out of it
+    assert result.stale_edits == (f"title {mistral}: no such story in this build",)
+    assert store.issue_edits(issue.number).titles == {str(mistral): "Mistral, réécrit"}
+
+
+def test_an_edit_naming_what_the_draft_lacks_is_refused(store: Store, settings: Settings) -> None:
+    add_story(store, T0, "mistral", *STORIES["mistral"])
+    issue = build(store, settings, T0)
+    for edits in (IssueEdits(titles={"424242": "U"}), IssueEdits(moves={"1": "cuisine"})):
+        with pytest.raises(EditError):
+            edit_issue(store, issue.number, edits, T0)
+    assert store.issue_edits(issue.number) == IssueEdits()
 
 
 def test_an_approved_issue_is_not_edited(store: Store, settings: Settings) -> None:
@@ -260,18 +272,18 @@ def test_an_approved_issue_is_not_edited(store: Store, settings: Settings) -> No
     issue = build(store, settings, T0)
     store.approve_issue(issue.number, T0)
     with pytest.raises(EditError) as refused:
-        save_edits(store, issue.number, IssueEdits(subject="Non"), T0)
+        edit_issue(store, issue.number, IssueEdits(subject="Non"), T0)
     assert refused.value.hint == f"digest unapprove {issue.number} first, then edit it"
     assert store.get_issue(issue.number).subject != "Non"  # type: ignore[union-attr]
     with pytest.raises(EditError, match="no issue 9"):
-        save_edits(store, 9, IssueEdits(), T0)
+        edit_issue(store, 9, IssueEdits(), T0)
 
 
 def test_the_note_reaches_the_email_sanitised(store: Store, settings: Settings) -> None:
     add_story(store, T0, "mistral", *STORIES["mistral"])
     issue = build(store, settings, T0)
     note = "Cette semaine, **un dossier** : [à lire](https://ex.org/dossier).\n\n<script>alert(1)</script>"
-    save_edits(store, issue.number, IssueEdits(note=note), T0)
+    edit_issue(store, issue.number, IssueEdits(note=note), T0)
     edited, items = store.load_issue(issue.number)
     rendered = render_issue(edited, items, settings)
     assert "<strong>un dossier</strong>" in rendered.html

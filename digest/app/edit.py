@@ -59,7 +59,7 @@ def edit_issue(store: Store, number: int, edits: IssueEdits, now: datetime) -> E
         raise EditError(
             "; ".join(new_stale), hint="the draft changed since you opened it: reload it"
         )
-    return save_edits(store, number, checked, now)
+    return save_edits(store, desk.built, checked, now)
 
 
 def check_edits(edits: IssueEdits) -> IssueEdits:

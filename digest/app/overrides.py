@@ -229,13 +229,9 @@ def store_draft(store: Store, built: Issue, now: datetime) -> EditedIssue:
     return replace(edited, issue=store.save_edited_draft(built, edited.issue, now))
 
 
-def save_edits(store: Store, number: int, edits: IssueEdits, now: datetime) -> EditedIssue:
-    """Make `edits` issue `number`'s overrides and store the draft they make, whole or not
-    at all; DigestError when the issue is not a draft."""
-    built = store.built_draft(number)
-    if built is None:
-        known = ", ".join(str(i.number) for i in store.list_issues()) or "none yet"
-        raise EditError(f"no issue {number} (issues: {known})", hint="digest build makes one")
+def save_edits(store: Store, built: Issue, edits: IssueEdits, now: datetime) -> EditedIssue:
+    """Make `edits` the overrides of `built`'s number and store the draft they make, whole
+    or not at all; EditError when the issue is not a draft."""
     refuse_unless_draft(built)
     edited = apply_edits(built, edits)
     return replace(edited, issue=store.save_edited_draft(built, edited.issue, now, edits))
