@@ -4,13 +4,11 @@ not the preview's own form gets (refused), in-process through the WSGI interface
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from wsgiref.util import setup_testing_defaults
 
 import pytest
 
@@ -23,6 +21,7 @@ from .axe import assert_accessible
 from .browser import check_readable, opened, served
 from .conftest import REPO, SEED_NOW, SeedIssue
 from .smtpserver import SmtpServer
+from .test_preview import call
 
 NUMBER = 1
 
@@ -49,7 +48,7 @@ def token_of(app: PreviewApp) -> str:
 
 
 def get(app: PreviewApp, path: str) -> tuple[str, dict[str, str], str]:
-    return call(app, "GET", path, b"", {})
+    return call(app, path)
 
 
 def post(
@@ -58,35 +57,14 @@ def post(
     headers: dict[str, str] | None = None,
     path: str = f"/issues/{NUMBER}/edit",
 ) -> tuple[str, dict[str, str], str]:
+    """A post as Chromium sends the desk's forms (Origin, Sec-Fetch-Site), but `headers`."""
     body = fields if isinstance(fields, bytes) else urlencode(fields).encode()
     environ = {
         "CONTENT_TYPE": "application/x-www-form-urlencoded",
         "HTTP_ORIGIN": "http://127.0.0.1:8000",
         "HTTP_SEC_FETCH_SITE": "same-origin",
     } | (headers or {})
-    return call(app, "POST", path, body, environ)
-
-
-def call(
-    app: PreviewApp, method: str, path: str, body: bytes, extra: dict[str, str]
-) -> tuple[str, dict[str, str], str]:
-    route, _, query = path.partition("?")
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": route,
-        "QUERY_STRING": query,
-        "HTTP_HOST": "127.0.0.1:8000",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-    } | extra
-    setup_testing_defaults(environ)
-    seen: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        seen["status"], seen["headers"] = status, dict(headers)
-
-    page = b"".join(app(environ, start_response)).decode("utf-8")
-    return seen["status"], seen["headers"], page
+    return call(app, path, method="POST", body=body, headers=environ)
 
 
 def test_a_form_post_is_applied_and_goes_back_to_the_page(
