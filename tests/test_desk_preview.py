@@ -120,7 +120,7 @@ def test_an_oversized_body_is_413_and_unread(app: PreviewApp) -> None:
     [
         ({"subject": "x" * 201, "preheader": ""}, "subject: 201 characters (at most 200)"),
         ({"subject": "a\u2028b", "preheader": ""}, "line breaks or control characters (U+2028)"),
-        ({"preheader": ""}, "Le champ « subject » manque au formulaire."),
+        ({"preheader": ""}, "Le champ «\u202fsubject\u202f» manque au formulaire."),
     ],
 )
 def test_bad_input_is_said_on_the_page_not_a_500(

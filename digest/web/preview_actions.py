@@ -63,7 +63,7 @@ def read_form(environ: Mapping[str, Any], secret: bytes, number: int) -> Mapping
     if not hmac.compare_digest(token.encode(), form_token(secret, number).encode()):
         raise Refused(
             "403 Forbidden",
-            "Ce formulaire n’est plus valable (l’aperçu a redémarré) : rechargez la page.",
+            "Ce formulaire n’est plus valable (l’aperçu a redémarré) : rechargez la page.",
         )
     return fields
 
@@ -73,9 +73,9 @@ def _check_provenance(environ: Mapping[str, Any]) -> None:
     origin = environ.get("HTTP_ORIGIN")
     host = (environ.get("HTTP_HOST") or "").lower()
     if site is not None and site not in ("same-origin", "none"):
-        raise Refused("403 Forbidden", "Cette demande ne vient pas de l’aperçu : refusée.")
+        raise Refused("403 Forbidden", "Cette demande ne vient pas de l’aperçu : refusée.")
     if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host):
-        raise Refused("403 Forbidden", "Cette demande vient d’un autre site : refusée.")
+        raise Refused("403 Forbidden", "Cette demande vient d’un autre site : refusée.")
 
 
 def _fields(environ: Mapping[str, Any]) -> dict[str, str]:
@@ -99,9 +99,9 @@ def _fields(environ: Mapping[str, Any]) -> dict[str, str]:
     fields: dict[str, str] = {}
     for name, values in parsed.items():
         if len(values) > 1:
-            raise Refused("400 Bad Request", f"Le champ « {name} » est donné plusieurs fois.")
+            raise Refused("400 Bad Request", f"Le champ « {name[:40]} » est donné plusieurs fois.")
         if len(values[0]) > FIELD_MAX:
-            raise Refused("400 Bad Request", f"Le champ « {name} » est trop long.")
+            raise Refused("400 Bad Request", f"Le champ « {name[:40]} » est trop long.")
         fields[name] = values[0]
     return fields
 
@@ -116,7 +116,7 @@ class Form:
     def __getitem__(self, name: str) -> str:
         value = self.fields.get(name)
         if value is None:
-            raise Refused("400 Bad Request", f"Le champ « {name} » manque au formulaire.")
+            raise Refused("400 Bad Request", f"Le champ « {name[:40]} » manque au formulaire.")
         return value
 
 
@@ -144,7 +144,7 @@ def _story(desk: Desk, form: Form) -> IssueEdits:
         return _with_link(desk.edits, key, changed)
     built = next((e for e in desk.built.entries if e.has_key(key)), None)
     if built is None:
-        raise Refused("400 Bad Request", f"Il n’y a pas d’article {key} dans ce numéro.")
+        raise _missing("d’article", key)
     titles, summaries = dict(desk.edits.titles), dict(desk.edits.summaries)
     for texts, value, original in (
         (titles, form["title"], built.title),
@@ -191,7 +191,7 @@ def _shift(step: int) -> Change:
                 order = dict(desk.edits.entry_order)
                 order[section.theme_id] = tuple(_swapped(keys, keys.index(key), step))
                 return replace(desk.edits, entry_order=order)
-        raise Refused("400 Bad Request", f"Il n’y a pas d’article {key} dans ce numéro.")
+        raise _missing("d’article", key)
 
     return change
 
@@ -201,7 +201,7 @@ def _shift_section(step: int) -> Change:
         themes = [s.theme_id for s in desk.edited.sections]
         theme = form["section"]
         if theme not in themes:
-            raise Refused("400 Bad Request", f"Il n’y a pas de rubrique « {theme} ».")
+            raise _missing("de rubrique", theme)
         order = tuple(_swapped(themes, themes.index(theme), step))
         return replace(desk.edits, section_order=order)
 
@@ -216,7 +216,7 @@ def _blurb(desk: Desk, form: Form) -> IssueEdits:
         for k, sentence in zip(blurb_keys(section), section.blurb, strict=True)
     }
     if key not in built:
-        raise Refused("400 Bad Request", f"Il n’y a pas de phrase {key} dans ce numéro.")
+        raise _missing("de phrase", key)
     blurbs = {k: v for k, v in desk.edits.blurbs.items() if k != key}
     if text.strip() != built[key]:
         blurbs[key] = BlurbEdit(text, built[key])
@@ -232,6 +232,10 @@ def _add_link(desk: Desk, form: Form) -> IssueEdits:
 
 def _reset(desk: Desk, form: Form) -> IssueEdits:
     return IssueEdits()
+
+
+def _missing(what: str, name: str) -> Refused:
+    return Refused("400 Bad Request", f"Il n’y a pas {what} « {name[:40]} » dans ce numéro.")
 
 
 def _link(desk: Desk, key: str) -> AddedLink | None:
@@ -283,9 +287,9 @@ def _send_test(store: Store, settings: Settings, number: int, form: Form, now: d
 
 
 RELEASES: dict[str, tuple[Release, str]] = {
-    "approve": (_approve, "Numéro approuvé : il partira au prochain envoi."),
-    "unapprove": (_unapprove, "Numéro remis en brouillon : il peut de nouveau être modifié."),
-    "test": (_send_test, "E-mail de test envoyé (« [TEST] » en tête de l’objet)."),
+    "approve": (_approve, "Numéro approuvé : il partira au prochain envoi."),
+    "unapprove": (_unapprove, "Numéro remis en brouillon : il peut de nouveau être modifié."),
+    "test": (_send_test, "E-mail de test envoyé (« [TEST] » en tête de l’objet)."),
 }
 DONE = {name: message for name, (_, message) in [*EDITS.items(), *RELEASES.items()]}
 
@@ -301,7 +305,7 @@ def perform(
         RELEASES[action][0](store, settings, number, form, now)
         return action
     if action not in EDITS:
-        raise Refused("400 Bad Request", f"Action inconnue : « {action[:40]} ».")
+        raise Refused("400 Bad Request", f"Action inconnue : « {action[:40]} ».")
     change, _ = EDITS[action]
     edit_issue(store, number, change(open_desk(store, number), form), now)
     return action
