@@ -69,6 +69,13 @@ class OutputError(DigestError):
     """A file or folder the service writes (outbox, rendered issue) cannot be written."""
 
 
+class EditError(DigestError):
+    """An editor's change that cannot be applied: a bad value, an issue that is not a
+    draft, a line of `digest edit`'s file (exit 2, like a usage error)."""
+
+    exit_code = 2
+
+
 class UsageError(DigestError):
     """An option or environment value that cannot work as given (exit 2, like ConfigError)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -173,6 +174,7 @@ class BlurbSentence:
     # souffre… » → « GPT-5 souffre… »): the source's own words, and the name put in.
     original: str | None = None
     subject: str | None = None
+    edited: bool = False  # written by the editor (issue 13); item_id still names its story
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +186,20 @@ class Entry:
     links: tuple[Link, ...]
     item_ids: tuple[int, ...]
     sources: tuple[str, ...]  # source names behind the entry (documents count as sources)
+    edited: tuple[str, ...] = ()  # the fields the editor wrote: "title", "summary"
+
+    @property
+    def key(self) -> str:
+        """The story's stable key across rebuilds (issue 13): its first item's id, or for a
+        story the editor added by its link alone, a key made of that link."""
+        if self.item_ids:
+            return str(self.item_ids[0])
+        return link_key(self.links[0].url if self.links else self.title)
+
+    def has_key(self, key: str) -> bool:
+        """True when `key` names this story: any of its items (a rebuild may merge the
+        story with another source and put that one first), or its link."""
+        return key == self.key or key in {str(i) for i in self.item_ids}
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,11 +227,63 @@ class Issue:
     # Written at build time from the strongest stories (issue 11); an editor may override.
     subject: str = ""
     preheader: str = ""  # the inbox's preview text
+    note: str = ""  # the editor's note at the top (short Markdown, issue 13)
+    edited: tuple[str, ...] = ()  # the issue's fields the editor wrote: "subject", …
     sent_at: datetime | None = None  # when its last message went out
 
     @property
     def entries(self) -> tuple[Entry, ...]:
         return tuple(e for s in self.sections for e in s.entries)
+
+
+def link_key(url: str) -> str:
+    """The stable key of a story the editor added by its link: « lien- » and a hash."""
+    return "lien-" + content_hash(url)[:12]
+
+
+# -- the editor's overrides (issue 13) -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AddedLink:
+    """A story the editor adds by its link alone."""
+
+    url: str
+    title: str
+    summary: str = ""
+    theme_id: str = ""  # the section it goes to; empty or unknown: the last one
+
+    @property
+    def key(self) -> str:
+        return link_key(self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class BlurbEdit:
+    """An editor's sentence in place of one of « Enjeux et perspectives »."""
+
+    text: str
+    was: str  # the summarizer's sentence it replaced: a rebuild that writes another drops it
+
+
+@dataclass(frozen=True, slots=True)
+class IssueEdits:
+    """Everything an editor changed on one issue, kept apart from the built draft so a
+    rebuild can apply it again. Stories are named by their key (Entry.key); blurb
+    sentences by `theme/item id/n` (the n-th sentence of that item in that section)."""
+
+    subject: str | None = None
+    preheader: str | None = None
+    note: str | None = None
+    section_order: tuple[str, ...] = ()  # theme ids, first to last
+    lead: str | None = None  # the story pinned first
+    dropped: frozenset[str] = frozenset()
+    moves: Mapping[str, str] = field(default_factory=dict)  # story -> theme id
+    entry_order: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # theme -> stories
+    titles: Mapping[str, str] = field(default_factory=dict)
+    summaries: Mapping[str, str] = field(default_factory=dict)
+    blurbs: Mapping[str, BlurbEdit] = field(default_factory=dict)
+    links: tuple[AddedLink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
+
 from digest.errors import RenderError
 from digest.models import (
     BRIEF_THEME_ID,
@@ -29,6 +31,7 @@ from digest.models import (
     SourceKind,
     StoredItem,
 )
+from digest.note import note_html, note_text
 from digest.package_data import package_folder
 from digest.settings import Settings
 from digest.typography import (
@@ -278,6 +281,9 @@ def issue_context(
         "web_url": web_url,
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "greeting": GREETING_PLACEHOLDER,
+        # The editor's note (issue 13): sanitised by note_html, so safe to insert as is.
+        "note_html": Markup(note_html(issue.note)),
+        "note_text": note_text(issue.note),
         "logo": None,
         "subscriber_email": None,
     }

@@ -10,6 +10,7 @@ from typing import Any
 from digest.models import Issue, Section, StoredItem
 
 JSON_VERSION = 1
+EDITOR = "editor"  # who wrote a field marked `edited_by` (issue 13)
 
 
 def iso(value: datetime | None) -> str | None:
@@ -68,6 +69,9 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
             "created_at": iso(issue.created_at),
             "subject": issue.subject,
             "preheader": issue.preheader,
+            "note": issue.note,  # the editor's note, Markdown ("" when none)
+            # Which of the issue's fields the editor wrote: subject, preheader, note, sections.
+            "edited": list(issue.edited),
             "sections": [
                 {
                     "theme": section.theme_id,
@@ -79,6 +83,7 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
                             **cite(section, b.item_id),
                             "original": b.original,
                             "explicit_subject": b.subject,
+                            "edited_by": EDITOR if b.edited else None,
                         }
                         for b in section.blurb
                     ],
@@ -90,6 +95,9 @@ def issue_json(issue: Issue, items: dict[int, StoredItem]) -> dict[str, Any]:
                             "sources": list(e.sources),
                             "date": _event_day(e.item_ids, items),
                             "item_ids": list(e.item_ids),
+                            "key": e.key,  # the story's stable key (digest edit)
+                            # The fields the editor wrote; the others are the build's.
+                            "edited_by": dict.fromkeys(e.edited, EDITOR),
                         }
                         for e in section.entries
                     ],

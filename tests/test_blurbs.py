@@ -266,6 +266,7 @@ def test_explicit_subject_is_stored_and_shown(
             "url": None,
             "original": enjeux,
             "explicit_subject": "GPT-5",
+            "edited_by": None,
         }
     ]
     assert all(b["original"] is None for b in blurb if not b["explicit_subject"])

@@ -306,6 +306,8 @@ def test_show_json_is_stable(seeds_json: SeedsJson) -> None:
         "created_at",
         "subject",
         "preheader",
+        "note",
+        "edited",
         "sections",
     }
     section = issue["sections"][0]
@@ -318,6 +320,7 @@ def test_show_json_is_stable(seeds_json: SeedsJson) -> None:
         "url",
         "original",
         "explicit_subject",
+        "edited_by",
     }
     assert set(section["entries"][0]) == {
         "title",
@@ -326,5 +329,7 @@ def test_show_json_is_stable(seeds_json: SeedsJson) -> None:
         "sources",
         "date",
         "item_ids",
+        "key",
+        "edited_by",
     }
     json.dumps(issue, ensure_ascii=False)  # serialisable as is

@@ -56,17 +56,24 @@ def app(store: Store, config: Path, templates: Path, now: datetime) -> PreviewAp
 
 
 def call(
-    app: PreviewApp, path: str, host: str = "127.0.0.1:8000", method: str = "GET"
+    app: PreviewApp,
+    path: str,
+    host: str = "127.0.0.1:8000",
+    method: str = "GET",
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
 ) -> tuple[str, dict, str]:
-    """Request `path` through the WSGI interface, as waitress would."""
+    """Request `path` through the WSGI interface, as waitress would (`headers` as environ
+    keys: HTTP_ORIGIN, CONTENT_TYPE…)."""
     route, _, query = path.partition("?")
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": route,
         "QUERY_STRING": query,
         "HTTP_HOST": host,
-        "wsgi.input": io.BytesIO(b""),
-    }
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    } | (headers or {})
     setup_testing_defaults(environ)
     seen: dict[str, Any] = {}
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from digest.app.ingest import ingest_sources
+from digest.app.overrides import store_draft
 from digest.errors import UsageError
 from digest.localtime import local_minute
 from digest.models import IngestReport, Issue, IssueStatus, SourceReport, StoredItem
@@ -31,6 +32,8 @@ class BuildResult:
     already_sent: int = 0
     # The number of the previous issue when this one's subject repeats its subject.
     repeats_subject_of: int | None = None
+    # The editor's overrides this build could not apply again (issue 13), in words.
+    stale_edits: tuple[str, ...] = ()
 
 
 def plan_period(
@@ -91,8 +94,11 @@ def run_build(
         cache = settings.config_path.parent / ".digest-cache" / "llm"
         rewriter = ChatRewriter(settings.summarizer.openai, cache)
         issue = rewrite_issue(issue, rewriter, settings.issue.summary_words)
-    stored = store.save_draft(issue, now)
+    edited = store_draft(store, issue, now)
+    stored = edited.issue
     log.info("build: issue %d stored (%s)", stored.number, "rebuilt" if replacing else "new")
+    for stale in edited.stale:
+        log.warning("build: issue %d: an edit no longer applies: %s", stored.number, stale)
     repeats = _repeated_subject(store, stored)
     if repeats is not None:
         log.warning("build: issue %d repeats the subject of issue %d", stored.number, repeats)
@@ -102,6 +108,7 @@ def run_build(
         replaced_draft=replacing,
         already_sent=already_sent,
         repeats_subject_of=repeats,
+        stale_edits=edited.stale,
     )
 
 

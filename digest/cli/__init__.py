@@ -5,7 +5,7 @@ usage or configuration.
 
 The group is here; the commands live in issues.py (ingest, items, build, show, render,
 summarize), mail.py (subscribers, approve, send, send-confirmations) and ops.py (run,
-status, preview, serve). A command imports a use case that is slow to import (the
+status, preview, serve) and desk.py (edit). A command imports a use case that is slow to import (the
 summarizer, the renderer, the mail stage) in its body, so that `digest status` never pays
 for them.
 """
@@ -16,7 +16,7 @@ import os
 
 import click
 
-from digest.cli import issues, mail, ops
+from digest.cli import desk, issues, mail, ops
 from digest.cli._common import Context, setup_logging
 
 
@@ -42,6 +42,6 @@ def main(ctx: click.Context, config: str | None, offline: bool, log_level: str) 
     ctx.obj = Context(config=config, offline=offline)
 
 
-for module in (issues, mail, ops):
+for module in (issues, mail, ops, desk):
     for command in module.COMMANDS:
         main.add_command(command)

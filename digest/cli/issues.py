@@ -138,6 +138,8 @@ def echo_build(result: BuildResult, settings: Settings) -> None:
             f"{result.repeats_subject_of}: {issue.subject}",
             err=True,
         )
+    for stale in result.stale_edits:
+        click.echo(f"  an edit no longer applies: {stale}")
 
 
 @click.command()

@@ -239,6 +239,8 @@ def print_issue(issue: Issue, items: dict[int, StoredItem], timezone: str) -> No
         out.print(f"Subject: {issue.subject}", markup=False)
     if issue.preheader:
         out.print(f"Preheader: {issue.preheader}", markup=False)
+    if issue.note:
+        out.print(f"Editor's note: {issue.note}", markup=False)
     for section in issue.sections:
         out.print()
         out.print(f"[bold underline]{escape(section.title)}[/bold underline]")
@@ -249,7 +251,9 @@ def print_issue(issue: Issue, items: dict[int, StoredItem], timezone: str) -> No
                 where = f"{item.source_name} #{item.position}" if item else "?"
                 out.print(f"  {escape(sentence.text)} [dim]({escape(where)})[/dim]")
         for entry in section.entries:
-            out.print(f"• [bold]{escape(entry.title)}[/bold]")
+            # The story's key (what digest edit names it by) and what the editor wrote.
+            edited = f" edited: {', '.join(entry.edited)}" if entry.edited else ""
+            out.print(f"• [bold]{escape(entry.title)}[/bold] [dim]({entry.key}{edited})[/dim]")
             if entry.summary:
                 out.print(f"  {entry.summary}", markup=False)
             sources = entry.links[:3] if entry.links else ()

@@ -73,6 +73,7 @@ def section_row(position: int, section: Section) -> SectionRow:
                 item_id=b.item_id,
                 original=b.original,
                 explicit_subject=b.subject,
+                edited=b.edited,
             )
             for i, b in enumerate(section.blurb)
         ],
@@ -84,6 +85,7 @@ def section_row(position: int, section: Section) -> SectionRow:
                 links=_links_json(e.links),
                 item_ids=list(e.item_ids),
                 sources=list(e.sources),
+                edited=list(e.edited),
             )
             for i, e in enumerate(section.entries)
         ],
@@ -100,13 +102,17 @@ def issue_from_row(row: IssueRow) -> Issue:
         created_at=row.created_at,
         subject=row.subject or "",
         preheader=row.preheader or "",
+        note=row.note or "",
+        edited=tuple(row.edited or ()),
         sent_at=row.sent_at,
         sections=tuple(
             Section(
                 theme_id=sec.theme_id,
                 title=sec.title,
                 blurb=tuple(
-                    BlurbSentence(b.text, b.item_id or 0, b.original, b.explicit_subject)
+                    BlurbSentence(
+                        b.text, b.item_id or 0, b.original, b.explicit_subject, bool(b.edited)
+                    )
                     for b in sec.blurb
                 ),
                 entries=tuple(
@@ -116,12 +122,52 @@ def issue_from_row(row: IssueRow) -> Issue:
                         links=_links(e.links),
                         item_ids=tuple(e.item_ids),
                         sources=tuple(e.sources),
+                        edited=tuple(e.edited or ()),
                     )
                     for e in sec.entries
                 ),
             )
             for sec in row.sections
         ),
+    )
+
+
+def sections_document(sections: Iterable[Section]) -> list[dict[str, Any]]:
+    """An issue's sections as JSON values (the draft as built, kept beside the edited one)."""
+    return [
+        {
+            "theme_id": sec.theme_id,
+            "title": sec.title,
+            "blurb": [field_values(b) for b in sec.blurb],
+            "entries": [
+                field_values(e, links=_links_json(e.links), item_ids=list(e.item_ids))
+                | {"sources": list(e.sources), "edited": list(e.edited)}
+                for e in sec.entries
+            ],
+        }
+        for sec in sections
+    ]
+
+
+def sections_from_document(document: list[dict[str, Any]]) -> tuple[Section, ...]:
+    return tuple(
+        Section(
+            theme_id=sec["theme_id"],
+            title=sec["title"],
+            blurb=tuple(BlurbSentence(**b) for b in sec["blurb"]),
+            entries=tuple(
+                Entry(
+                    title=e["title"],
+                    summary=e["summary"],
+                    links=_links(e["links"]),
+                    item_ids=tuple(e["item_ids"]),
+                    sources=tuple(e["sources"]),
+                    edited=tuple(e["edited"]),
+                )
+                for e in sec["entries"]
+            ),
+        )
+        for sec in document
     )
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from digest.errors import StoreError
 from digest.models import (
     Issue,
     IssueStatus,
@@ -27,18 +26,18 @@ from digest.store.convert import (
     issue_from_row,
     issue_query,
     item_values,
-    section_row,
     source_state,
     storable,
     stored_item,
     unique_new,
     unknown_issue,
 )
+from digest.store.edits import EditQueries, write_draft
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
 from digest.store.pages import PageQueries
 from digest.store.release import ReleaseQueries
-from digest.store.schema import IssuePageRow, IssueRow, ItemRow, SourceRow
+from digest.store.schema import IssueRow, ItemRow, SourceRow
 from digest.store.subscribers import SubscriberQueries
 
 
@@ -61,6 +60,7 @@ class Store(
     ConfirmationQueries,
     ReleaseQueries,
     PageQueries,
+    EditQueries,
 ):
     """The queries the stages need, in their own vocabulary."""
 
@@ -285,23 +285,7 @@ class Store(
     def save_draft(self, issue: Issue, now: datetime) -> Issue:
         """Store a draft under issue.number, replacing that number's draft if there is one."""
         with self.session() as s:
-            row = s.scalar(select(IssueRow).where(IssueRow.number == issue.number))
-            if row is not None and row.status != IssueStatus.DRAFT.value:
-                raise StoreError(
-                    f"issue {issue.number} is {row.status}, not a draft",
-                    hint="build makes a new number once an issue has gone out",
-                )
-            if row is None:
-                row = IssueRow(number=issue.number, created_at=now)
-                s.add(row)
-            else:  # the page kept for the old draft no longer shows this one
-                s.execute(delete(IssuePageRow).where(IssuePageRow.issue_id == row.id))
-            row.status = IssueStatus.DRAFT.value
-            row.period_start, row.period_end = issue.period_start, issue.period_end
-            row.updated_at = now
-            row.subject, row.preheader = issue.subject or None, issue.preheader or None
-            row.sections = [section_row(i, section) for i, section in enumerate(issue.sections)]
-            s.flush()
+            row = write_draft(s, issue, now)
             s.refresh(row)
             return issue_from_row(row)
 

@@ -113,6 +113,8 @@ class IssueRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     subject: Mapped[str | None] = mapped_column(Text)
     preheader: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)  # the editor's note (Markdown, issue 13)
+    edited: Mapped[list[str]] = mapped_column(JSON, default=list)  # the fields the editor wrote
     sections: Mapped[list[SectionRow]] = relationship(
         order_by="SectionRow.position", cascade="all, delete-orphan"
     )
@@ -157,6 +159,7 @@ class BlurbRow(_InSection, Base):
     # The source's sentence and the name put in, when its subject was made explicit.
     original: Mapped[str | None] = mapped_column(Text)
     explicit_subject: Mapped[str | None] = mapped_column(Text)
+    edited: Mapped[bool] = mapped_column(default=False)  # the editor's sentence (issue 13)
 
 
 class EntryRow(_InSection, Base):
@@ -167,6 +170,36 @@ class EntryRow(_InSection, Base):
     links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     item_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    edited: Mapped[list[str]] = mapped_column(JSON, default=list)  # "title", "summary"
+
+
+class IssueEditRow(Base):
+    """One of an editor's overrides on an issue (issue 13), kept apart from the draft so
+    every rebuild applies it again: `kind` says what it changes, `target` which story
+    (its key), section (theme id) or blurb sentence; empty for the issue itself."""
+
+    __tablename__ = "issue_edit"
+    __table_args__ = (UniqueConstraint("issue_id", "kind", "target", name="uq_issue_edit"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(300), default="")
+    value: Mapped[Any] = mapped_column(JSON, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IssueBuildRow(Base):
+    """The draft exactly as the summarizer built it, before the editor's overrides: what
+    an edit is applied to again, so undoing one brings back what the build wrote."""
+
+    __tablename__ = "issue_build"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True
+    )
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # A subscriber's token nonce, from the row's birth to its deletion: every unsubscribe and

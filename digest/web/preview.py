@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from digest.app.build import rebuild_draft
+from digest.app.edit import open_desk
 from digest.app.render import SampleReading, render_for_sample_reader
 from digest.config import load_settings
 from digest.errors import DigestError, RenderError
@@ -30,6 +31,7 @@ from digest.models import IssueStatus
 from digest.render import jinja_environment, templates_dir
 from digest.settings import Settings
 from digest.store import Store
+from digest.web.preview_actions import Refused, desk_context, not_done, perform, read_form
 from digest.web.routing import Request, Response, Router, StartResponse, respond
 
 log = logging.getLogger(__name__)
@@ -73,12 +75,16 @@ class PreviewApp:
         self._config_version = files_version([config_path])
         self._problem: DigestError | None = None
         self._lock = threading.Lock()
+        # The forms' token is signed with it: drawn at start, so a page from before a
+        # restart asks to be reloaded, and no other site can know it.
+        self._secret = secrets.token_bytes(32)
         self.router: Router[Request] = Router()
         self.router.add("GET", "/", self.issues)
         self.router.add("GET", r"/issues/(\d+)", self.issue)
         self.router.add("GET", r"/issues/(\d+)/email\.html", self.email_html)
         self.router.add("GET", r"/issues/(\d+)/email\.txt", self.email_text)
         self.router.add("GET", r"/issues/(\d+)/texte", self.text_page)
+        self.router.add("POST", r"/issues/(\d+)/edit", self.edit)
         self.router.add("GET", "/_changes", self.changes)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -126,19 +132,44 @@ class PreviewApp:
         ]
         return self._page("200 OK", "issues.html.j2", issues=rows)
 
-    def issue(self, request: Request, number: str) -> Response:
+    def issue(self, request: Request, number: str, problem: Refused | None = None) -> Response:
         preview = self._preview(int(number))
         if preview is None:
             return self._unknown_issue(number)
         view = request.query.get("vue", "bureau")
         view = view if view in WIDTHS else "bureau"
+        desk = desk_context(
+            open_desk(self.store, int(number)), self._secret, request.query.get("fait")
+        )
         return self._page(
-            "200 OK",
+            problem.status if problem else "200 OK",
             "issue.html.j2",
             **self._issue_context(preview),
             view=view,
             width=WIDTHS[view],
+            desk=desk,
+            problem=problem,
         )
+
+    def edit(self, request: Request, number: str) -> Response:
+        """A form of the desk: done, then back to the page (303); or the page again with
+        the problem in it. A post that is not the preview's own is refused outright."""
+        if self.store.get_issue(int(number)) is None:
+            return self._unknown_issue(number)
+        try:
+            fields = read_form(request.environ, self._secret, int(number))
+        except Refused as refused:
+            log.warning("preview: refused a post to issue %s: %s", number, refused.message)
+            return self._message(refused.status, "Demande refusée", refused.message)
+        try:
+            settings = self._current_settings()
+            done = perform(self.store, settings, int(number), fields, self.clock())
+        except Refused as refused:
+            return self.issue(request, number, refused)
+        except DigestError as exc:
+            return self.issue(request, number, not_done(exc))
+        back = f"/issues/{number}?fait={done}#edition"
+        return Response("303 See Other", b"", headers=(("Location", back),))
 
     def email_html(self, request: Request, number: str) -> Response:
         preview = self._preview(int(number))

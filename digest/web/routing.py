@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Concatenate, Generic, TypeVar
 from urllib.parse import parse_qs
 
@@ -25,6 +25,8 @@ class Request:
     path: str
     query: Mapping[str, str]  # the first value of each parameter
     host: str  # the Host header without its port, lower-cased
+    # The whole WSGI environ, for a handler that reads a posted body or a header.
+    environ: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, Any]) -> Request:
@@ -35,6 +37,7 @@ class Request:
             path=environ.get("PATH_INFO", "/") or "/",
             query={key: values[0] for key, values in fields.items()},
             host=_without_port(host).lower(),
+            environ=environ,
         )
 
 

@@ -1,0 +1,67 @@
+"""The editor's desk on the command line (issue 13): `digest edit`."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import click
+
+from digest.cli._common import Context, handle_errors, opened_store, utcnow
+from digest.errors import EditError
+
+
+@click.command()
+@click.argument("number", type=int)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Apply this edited view instead of opening $EDITOR.",
+)
+@click.option("--print", "show", is_flag=True, help="Print the YAML view; change nothing.")
+@click.pass_obj
+@handle_errors
+def edit(obj: Context, number: int, path: Path | None, show: bool) -> None:
+    """Edit a draft in $EDITOR: subject, preheader, note, stories (all or nothing)."""
+    from digest.app.edit import check_edits, edit_issue, open_desk  # lazy: the store (SQLAlchemy)
+    from digest.app.edit_view import edits_from_yaml, issue_yaml  # lazy: with the store
+    from digest.app.overrides import refuse_unless_draft  # lazy: with the store
+
+    settings = obj.settings()
+    with opened_store(settings) as store:
+        desk = open_desk(store, number)
+        view = issue_yaml(desk)
+        if show:
+            click.echo(view, nl=False)
+            return
+        refuse_unless_draft(desk.built)
+        if path is not None:
+            text: str | None = path.read_text(encoding="utf-8")
+        else:
+            text = click.edit(view, extension=".yaml", require_save=True)
+        try:
+            edits = None if text is None else edits_from_yaml(text, desk)
+            if edits is None or check_edits(edits) == desk.edits:
+                click.echo(f"issue {number}: nothing changed")
+                return
+            result = edit_issue(store, number, edits, utcnow())
+        except EditError as exc:
+            if path is None and text is not None:  # the editor's work is not lost with the error
+                exc.hint = (
+                    f"{exc.hint}; your edit is kept: digest edit {number} --file {_keep(text)}"
+                )
+            raise
+    fields = ", ".join(result.issue.edited) or "nothing any more"
+    click.echo(f"issue {number}: edited ({fields}); see it with: digest show {number}")
+
+
+def _keep(text: str) -> Path:
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", suffix=".yaml", prefix="digest-edit-", delete=False
+    ) as kept:
+        kept.write(text)
+    return Path(kept.name)
+
+
+COMMANDS = (edit,)

@@ -1,0 +1,160 @@
+"""`digest edit` (issue 13, item 3): the YAML view in $EDITOR, applied all or nothing, or
+an error naming the line and the key. The editor is a real program (a Python script
+given as $EDITOR), run by click as it runs vim."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from digest.cli import main
+
+from .conftest import REPO, SeedIssue
+
+
+@pytest.fixture
+def database(seed_issue: SeedIssue, tmp_path: Path) -> str:
+    seed_issue.copy(tmp_path).close()
+    return f"sqlite:///{tmp_path / 'digest.db'}"
+
+
+def digest(database: str, *args: str, editor: Path | None = None) -> tuple[int, str, str]:
+    env = {
+        "DIGEST_DATABASE_URL": database,
+        "EDITOR": f"{sys.executable} {editor}" if editor else "",
+    }
+    result = CliRunner().invoke(main, ["--config", str(REPO / "feeds.yaml"), *args], env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def editor(tmp_path: Path, body: str) -> Path:
+    """A program that edits the YAML view as `body` says (doc: the parsed view)."""
+    script = tmp_path / "editor.py"
+    script.write_text(
+        "import sys, yaml\n"
+        "path = sys.argv[1]\n"
+        "doc = yaml.safe_load(open(path, encoding='utf-8'))\n"
+        f"{body}\n"
+        "yaml.safe_dump(doc, open(path, 'w', encoding='utf-8'), allow_unicode=True,"
+        " sort_keys=False)\n",
+        encoding="utf-8",
+    )
+    return script
+
+
+def shown(database: str) -> dict[str, Any]:
+    code, out, _ = digest(database, "show", "1", "--json")
+    assert code == 0
+    return json.loads(out)["issue"]
+
+
+def test_the_view_names_every_story_by_its_key(database: str) -> None:
+    code, out, _ = digest(database, "edit", "1", "--print")
+    assert code == 0
+    view = yaml.safe_load(out)
+    issue = shown(database)
+    assert view["subject"] == issue["subject"]
+    assert [s["section"] for s in view["sections"]] == [s["theme"] for s in issue["sections"]]
+    assert [e["story"] for s in view["sections"] for e in s["entries"]] == [
+        e["key"] for s in issue["sections"] for e in s["entries"]
+    ]
+    assert view["dropped"] == []
+
+
+def test_an_edit_in_the_editor_is_applied(database: str, tmp_path: Path) -> None:
+    before = shown(database)
+    first, second = before["sections"][0], before["sections"][1]
+    dropped, moved, retitled = (e["key"] for e in first["entries"][:3])
+    script = editor(
+        tmp_path,
+        f"""
+doc["subject"] = "L’objet de la rédaction"
+doc["note"] = "Bonjour *à tous*."
+first, second = doc["sections"][0], doc["sections"][1]
+entries = {{e["story"]: e for e in first["entries"]}}
+doc["dropped"].append({{"story": "{dropped}"}})
+second["entries"].insert(0, entries["{moved}"])
+entries["{retitled}"]["title"] = "Un titre de la rédaction"
+first["entries"] = [e for e in first["entries"] if e["story"] not in ("{dropped}", "{moved}")]
+second["entries"].append({{"url": "https://ex.org/a", "title": "Un lien", "summary": "À lire."}})
+""",
+    )
+    code, out, err = digest(database, "edit", "1", editor=script)
+    assert code == 0, err
+    assert out == "issue 1: edited (subject, note, sections); see it with: digest show 1\n"
+    after = shown(database)
+    assert (after["subject"], after["note"]) == ("L’objet de la rédaction", "Bonjour *à tous*.")
+    keys = {s["theme"]: [e["key"] for e in s["entries"]] for s in after["sections"]}
+    assert dropped not in {k for ks in keys.values() for k in ks}
+    assert keys[second["theme"]][0] == moved
+    assert keys[second["theme"]][-1].startswith("lien-")
+    retitled_entry = next(e for e in after["sections"][0]["entries"] if e["key"] == retitled)
+    assert retitled_entry["title"] == "Un titre de la rédaction"
+    assert retitled_entry["edited_by"] == {"title": "editor"}
+    # Opening it again and saving nothing changes nothing.
+    code, out, _ = digest(database, "edit", "1", editor=editor(tmp_path, "pass"))
+    assert (code, out) == (0, "issue 1: nothing changed\n")
+    assert shown(database) == after
+
+
+def test_a_mistake_names_its_line_and_key_and_applies_nothing(
+    database: str, tmp_path: Path
+) -> None:
+    before = shown(database)
+    script = editor(
+        tmp_path,
+        'doc["subject"] = "Changé"\ndoc["sections"][0]["entries"][1]["titel"] = "Faute"',
+    )
+    code, _, err = digest(database, "edit", "1", editor=script)
+    assert code == 2
+    view = next(Path(p) for p in err.split() if p.endswith(".yaml"))
+    line = next(i for i, text in enumerate(view.read_text().splitlines(), 1) if "titel:" in text)
+    assert f"error: line {line}, sections[1].entries[2].titel: unknown key" in err
+    assert shown(database) == before  # not even the subject
+    # The kept file, fixed, applies with --file.
+    fixed = [text for text in view.read_text().splitlines() if "titel:" not in text]
+    view.write_text("\n".join(fixed), encoding="utf-8")
+    code, _, err = digest(database, "edit", "1", "--file", str(view))
+    assert code == 0, err
+    assert shown(database)["subject"] == "Changé"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ('doc["sections"][0]["entries"][0]["story"] = "999999"', "no story '999999' in this issue"),
+        ('doc["sections"][0]["section"] = "cuisine"', "no section 'cuisine' in this issue"),
+        ('doc["subject"] = "deux\\nlignes"', "subject: line breaks or control characters (U+000A)"),
+        (
+            'doc["sections"][0]["entries"].append({"url": "javascript:alert(1)"})',
+            "is not a web address",
+        ),
+    ],
+)
+def test_what_cannot_apply_is_refused(
+    database: str, tmp_path: Path, change: str, message: str
+) -> None:
+    before = shown(database)
+    code, _, err = digest(database, "edit", "1", editor=editor(tmp_path, change))
+    assert code == 2 and message in err, err
+    assert shown(database) == before
+
+
+def test_invalid_yaml_names_its_line(database: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("subject: x\nsections: [\n", encoding="utf-8")
+    code, _, err = digest(database, "edit", "1", "--file", str(broken))
+    assert code == 2 and "error: line 3: not valid YAML" in err
+
+
+def test_an_approved_issue_says_to_unapprove_first(database: str) -> None:
+    assert digest(database, "approve", "1")[0] == 0
+    code, _, err = digest(database, "edit", "1")
+    assert code == 2
+    assert "issue 1 is approved" in err and "digest unapprove 1 first" in err
