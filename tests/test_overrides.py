@@ -289,4 +289,5 @@ def test_the_note_reaches_the_email_sanitised(store: Store, settings: Settings) 
     assert "<strong>un dossier</strong>" in rendered.html
     assert 'href="https://ex.org/dossier"' in rendered.html
     assert "<script>alert" not in rendered.html and "&lt;script&gt;" in rendered.html
-    assert "Cette semaine, un dossier : à lire (https://ex.org/dossier)." in rendered.text
+    # The text part is typeset like the rest: a narrow no-break space before the colon.
+    assert "Cette semaine, un dossier\u202f: à lire (https://ex.org/dossier)." in rendered.text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from digest.errors import StoreError
@@ -48,9 +50,39 @@ def upgrade_schema(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(folder))
-    with engine.begin() as connection:
+    with engine.connect() as connection, _foreign_keys_deferred(connection), connection.begin():
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+@contextmanager
+def _foreign_keys_deferred(connection: Connection) -> Iterator[None]:
+    """On SQLite, migrate with foreign keys off, then check them.
+
+    Batch mode rebuilds a table by copying it and dropping the old one, and with foreign
+    keys on, SQLite's implicit DELETE of the dropped table cascades: rebuilding `issue`
+    emptied the delivery ledger and the sent stories. Alembic's documentation asks for the
+    pragma to be off during such migrations; it cannot change inside a transaction, so it
+    is set before the migrations' transaction begins and restored after it ends.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        yield
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.commit()
+        if broken:
+            raise StoreError(
+                f"the migration left {len(broken)} rows pointing at missing rows "
+                f"(first: table {broken[0][0]}, row {broken[0][1]})",
+                hint="restore the database from its backup and report this migration",
+            )
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 def open_store(url: str, *, migrate: bool = True) -> Store:
