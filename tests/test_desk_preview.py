@@ -120,6 +120,9 @@ def test_an_oversized_body_is_413_and_unread(app: PreviewApp) -> None:
     [
         ({"subject": "x" * 201, "preheader": ""}, "subject: 201 characters (at most 200)"),
         ({"subject": "a\u2028b", "preheader": ""}, "line breaks or control characters (U+2028)"),
+        # A subject becomes a mail header: CR/LF could smuggle in a Bcc; NUL cuts C strings.
+        ({"subject": "a\r\nBcc: all@example.org", "preheader": ""}, "characters (U+000A)"),
+        ({"subject": "", "preheader": "pre\x00header"}, "(U+0000)"),
         ({"preheader": ""}, "Le champ «\u202fsubject\u202f» manque au formulaire."),
     ],
 )
