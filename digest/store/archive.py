@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from digest.models import Entry, Issue, IssuePage, IssueStatus, Section
+from digest.store.convert import issue_from_row
 from digest.store.schema import EntryRow, IssuePageRow, IssueRow, SectionRow
 from digest.store.session import StoreCore
 
@@ -93,15 +94,4 @@ class ArchiveQueries:
 
 def _head(row: IssueRow, lead: str | None) -> Issue:
     stories = (Entry(lead, "", (), (), ()),) if lead is not None else ()
-    return Issue(
-        id=row.id,
-        number=row.number,
-        status=IssueStatus(row.status),
-        period_start=row.period_start,
-        period_end=row.period_end,
-        created_at=row.created_at,
-        sections=(Section("", "", (), stories),) if stories else (),
-        subject=row.subject or "",
-        preheader=row.preheader or "",
-        sent_at=row.sent_at,
-    )
+    return issue_from_row(row, (Section("", "", (), stories),) if stories else ())

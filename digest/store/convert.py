@@ -9,7 +9,7 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from digest.errors import UnknownIssue
@@ -54,7 +54,7 @@ def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
-def issue_query() -> Any:
+def issue_query() -> Select[IssueRow]:
     return select(IssueRow).options(
         selectinload(IssueRow.sections).selectinload(SectionRow.blurb),
         selectinload(IssueRow.sections).selectinload(SectionRow.entries),
@@ -92,7 +92,9 @@ def section_row(position: int, section: Section) -> SectionRow:
     )
 
 
-def issue_from_row(row: IssueRow) -> Issue:
+def issue_from_row(row: IssueRow, sections: tuple[Section, ...] | None = None) -> Issue:
+    """The issue `row` stores; with `sections`, those in place of the row's own (the
+    archive's list loads each issue's lead story only, not its sections)."""
     return Issue(
         id=row.id,
         number=row.number,
@@ -105,29 +107,28 @@ def issue_from_row(row: IssueRow) -> Issue:
         note=row.note or "",
         edited=tuple(row.edited or ()),
         sent_at=row.sent_at,
-        sections=tuple(
-            Section(
-                theme_id=sec.theme_id,
-                title=sec.title,
-                blurb=tuple(
-                    BlurbSentence(
-                        b.text, b.item_id or 0, b.original, b.explicit_subject, bool(b.edited)
-                    )
-                    for b in sec.blurb
-                ),
-                entries=tuple(
-                    Entry(
-                        title=e.title,
-                        summary=e.summary,
-                        links=_links(e.links),
-                        item_ids=tuple(e.item_ids),
-                        sources=tuple(e.sources),
-                        edited=tuple(e.edited or ()),
-                    )
-                    for e in sec.entries
-                ),
+        sections=tuple(map(_section, row.sections)) if sections is None else sections,
+    )
+
+
+def _section(row: SectionRow) -> Section:
+    return Section(
+        theme_id=row.theme_id,
+        title=row.title,
+        blurb=tuple(
+            BlurbSentence(b.text, b.item_id or 0, b.original, b.explicit_subject, bool(b.edited))
+            for b in row.blurb
+        ),
+        entries=tuple(
+            Entry(
+                title=e.title,
+                summary=e.summary,
+                links=_links(e.links),
+                item_ids=tuple(e.item_ids),
+                sources=tuple(e.sources),
+                edited=tuple(e.edited or ()),
             )
-            for sec in row.sections
+            for e in row.entries
         ),
     )
 
