@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 from click.testing import CliRunner
@@ -17,7 +18,7 @@ from digest import jobs
 from digest.cli import main
 from digest.config import load_settings
 from digest.ingest.run import run_ingest
-from digest.models import Outcome, SourceKind
+from digest.models import Outcome, SourceKind, SourceReport
 from digest.store import Store, open_store
 
 from .imapserver import PASSWORD, ImapServer, imap_server  # noqa: F401  (a fixture)
@@ -51,6 +52,29 @@ def _config(
         + "    password_env: DIGEST_TEST_INBOX_PASSWORD\n"
     )
     return path
+
+
+class IngestInbox(Protocol):
+    def __call__(self, folder: str, *, password: str = ..., **options: bool) -> SourceReport: ...
+
+
+@pytest.fixture
+def ingest_inbox(
+    imap_server: ImapServer,  # noqa: F811
+    tmp_path: Path,
+    store: Store,
+    now: datetime,
+) -> IngestInbox:
+    """One ingest of the inbox reading `folder` (configured by `_config` with `options`),
+    `password` in its variable; its source's report."""
+
+    def ingest(folder: str, *, password: str = PASSWORD, **options: bool) -> SourceReport:
+        config = _config(tmp_path, imap_server, folder, **options)
+        settings = load_settings(config, env={"DIGEST_TEST_INBOX_PASSWORD": password})
+        (report,) = run_ingest(settings, store, now).sources
+        return report
+
+    return ingest
 
 
 def test_scheduled_ingest_reads_new_mail_once_marks_it_seen_and_keeps_it(
@@ -109,17 +133,11 @@ MALFORMED = (
 def test_huge_and_malformed_mail_cost_only_themselves(
     imap_server: ImapServer,  # noqa: F811
     folder: str,
-    tmp_path: Path,
-    store: Store,
-    now: datetime,
+    ingest_inbox: IngestInbox,
 ) -> None:
     for raw in (_huge_mail(), MALFORMED, newsletter_eml()):
         imap_server.deliver(USER, raw, folder=folder)
-    settings = load_settings(
-        _config(tmp_path, imap_server, folder),
-        env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
-    )
-    (report,) = run_ingest(settings, store, now).sources
+    report = ingest_inbox(folder)
     assert report.outcome is Outcome.NEW and report.new_items == 9
     assert "3 new message(s); 2 not read" in (report.message or "")
     assert "over the cap" in (report.message or "")
@@ -127,16 +145,8 @@ def test_huge_and_malformed_mail_cost_only_themselves(
     assert len(flags) == 3 and all("\\Seen" in f for f in flags.values())
 
 
-def test_wrong_password_fails_the_inbox_alone(
-    imap_server: ImapServer,  # noqa: F811
-    tmp_path: Path,
-    store: Store,
-    now: datetime,
-) -> None:
-    settings = load_settings(
-        _config(tmp_path, imap_server, "INBOX"), env={"DIGEST_TEST_INBOX_PASSWORD": "faux"}
-    )
-    (report,) = run_ingest(settings, store, now).sources
+def test_wrong_password_fails_the_inbox_alone(ingest_inbox: IngestInbox, store: Store) -> None:
+    report = ingest_inbox("INBOX", password="faux")
     assert report.outcome is Outcome.FAILED
     assert "refused" in (report.message or "")
     (state,) = store.list_sources()
@@ -146,31 +156,16 @@ def test_wrong_password_fails_the_inbox_alone(
 def test_starttls_inbox_is_read_after_its_upgrade(
     imap_server: ImapServer,  # noqa: F811
     folder: str,
-    tmp_path: Path,
-    store: Store,
-    now: datetime,
+    ingest_inbox: IngestInbox,
 ) -> None:
     imap_server.deliver(USER, newsletter_eml(), folder=folder)
-    settings = load_settings(
-        _config(tmp_path, imap_server, folder, starttls=True),
-        env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
-    )
-    (report,) = run_ingest(settings, store, now).sources
+    report = ingest_inbox(folder, starttls=True)
     assert report.outcome is Outcome.NEW and report.new_items == 9
 
 
-def test_an_untrusted_certificate_is_refused(
-    imap_server: ImapServer,  # noqa: F811
-    tmp_path: Path,
-    store: Store,
-    now: datetime,
-) -> None:
+def test_an_untrusted_certificate_is_refused(ingest_inbox: IngestInbox) -> None:
     """Without ca_file the self-signed server is not believed: no password is sent."""
-    settings = load_settings(
-        _config(tmp_path, imap_server, "INBOX", trust=False),
-        env={"DIGEST_TEST_INBOX_PASSWORD": PASSWORD},
-    )
-    (report,) = run_ingest(settings, store, now).sources
+    report = ingest_inbox("INBOX", trust=False)
     assert report.outcome is Outcome.FAILED
     assert "CERTIFICATE_VERIFY_FAILED" in (report.message or "")
 
