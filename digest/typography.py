@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,17 +40,24 @@ _PROTECTED = re.compile(
 _SPACE = f"[ {NBSP}{NNBSP}]"
 _MARKS = tuple(chr(c) for c in range(0xE000, 0xE000 + 64))  # private use: never in news text
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
-# A colon ends a word and is followed by a space or the end: « Piste : », « Note: » — not
-# 10:30, 16:9, std::move or C:\ (no space after them).
-_COLON = re.compile(rf"(?<=[^\s:]){_SPACE}?:(?=\s|$)")
-# ; ! ? after a word (the first of « ?! » only), before a space, the end or a closing sign.
-_HIGH = re.compile(rf"(?<=[^\s;!?(\[]){_SPACE}?([;!?])(?=[\s;!?»)\]”\"’.,…]|$)")
-_OPEN_QUOTE = re.compile(rf"«{_SPACE}*")
-_CLOSE_QUOTE = re.compile(rf"{_SPACE}*»")
-_PERCENT = re.compile(rf"(?<=\d){_SPACE}?%")
-# « 175 000 »: French groups thousands with the same narrow space, so a line never ends
-# on « 175 ». Only groups of exactly three digits after a number of one to three.
-_THOUSANDS = re.compile(rf"(?<!\d[.,])\b\d{{1,3}}(?:{_SPACE}\d{{3}})+\b")
+# What `french` does to the words, in order: each pattern and what its matches become.
+_RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
+    (_APOSTROPHE, APOSTROPHE),
+    # A colon ends a word and is followed by a space or the end: « Piste : », « Note: » —
+    # not 10:30, 16:9, std::move or C:\ (no space after them).
+    (re.compile(rf"(?<=[^\s:]){_SPACE}?:(?=\s|$)"), f"{NNBSP}:"),
+    # ; ! ? after a word (the first of « ?! » only), before a space, the end or a closing sign.
+    (re.compile(rf"(?<=[^\s;!?(\[]){_SPACE}?([;!?])(?=[\s;!?»)\]”\"’.,…]|$)"), rf"{NNBSP}\1"),
+    (re.compile(rf"«{_SPACE}*"), f"«{NNBSP}"),
+    (re.compile(rf"{_SPACE}*»"), f"{NNBSP}»"),
+    # « 175 000 »: French groups thousands with the same narrow space, so a line never ends
+    # on « 175 ». Only groups of exactly three digits after a number of one to three.
+    (
+        re.compile(rf"(?<!\d[.,])\b\d{{1,3}}(?:{_SPACE}\d{{3}})+\b"),
+        lambda m: re.sub(_SPACE, NNBSP, m.group()),
+    ),
+    (re.compile(rf"(?<=\d){_SPACE}?%"), f"{NNBSP}%"),
+)
 
 
 def french(text: str) -> str:
@@ -79,15 +87,9 @@ def _unmarked(text: str) -> str:
 
 
 def _set(text: str) -> str:
-    if not text:
-        return text
-    text = _APOSTROPHE.sub(APOSTROPHE, text)
-    text = _COLON.sub(f"{NNBSP}:", text)
-    text = _HIGH.sub(rf"{NNBSP}\1", text)
-    text = _OPEN_QUOTE.sub(f"«{NNBSP}", text)
-    text = _CLOSE_QUOTE.sub(f"{NNBSP}»", text)
-    text = _THOUSANDS.sub(lambda m: re.sub(_SPACE, NNBSP, m.group()), text)
-    return _PERCENT.sub(f"{NNBSP}%", text)
+    for pattern, replacement in _RULES:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 # A tag, a comment (Outlook's conditional ones hold tags) or the text between them.
