@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from digest.summarize.tokens import morph
+from digest.typography import MONTHS
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -34,7 +35,7 @@ _CLAUSE_WORDS = frozenset(
 _NOUN_COMPLEMENT = frozenset(("de", "d’", "d'"))
 QUE = frozenset(("que", "qu’", "qu'"))
 _NEGATION = frozenset(("ne", "n’", "n'"))
-_MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+_MONTHS = "|".join(MONTHS)
 _WEEKDAYS = "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
 # A date the lede gives for the event: the headline is read in the issue's week, so it goes.
 # « d'ici 2027 » is a horizon, not a date of the event: it stays.
