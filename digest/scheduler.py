@@ -47,7 +47,7 @@ HEARTBEAT_SECONDS = 10.0
 GRACE = {"ingest": timedelta(minutes=50), "build": timedelta(hours=2), "send": timedelta(hours=1)}
 
 
-def make_scheduler(store: Store, settings: Settings) -> Any:
+def make_scheduler(store: Store, settings: Settings) -> BackgroundScheduler:
     """A paused BackgroundScheduler on the store's database, with the configured jobs."""
 
     class StoppingScheduler(BackgroundScheduler):  # type: ignore[misc]
@@ -85,7 +85,7 @@ def make_scheduler(store: Store, settings: Settings) -> Any:
     return scheduler
 
 
-def sync_mailbox_reader(scheduler: Any, settings: Settings) -> None:
+def sync_mailbox_reader(scheduler: BackgroundScheduler, settings: Settings) -> None:
     """Read the bounce and unsubscribe mailbox every `every_minutes` when `mail.mailbox` is
     configured; a job left from a configuration that had one is removed."""
     mailbox = settings.mail.mailbox
@@ -105,7 +105,7 @@ def sync_mailbox_reader(scheduler: Any, settings: Settings) -> None:
     )
 
 
-def add_confirmation_worker(scheduler: Any, settings: Settings) -> None:
+def add_confirmation_worker(scheduler: BackgroundScheduler, settings: Settings) -> None:
     """The worker that mails queued confirmations: the web only queues them (issue 10,
     item 8). Run by the leader like every job, however late (a confirmation is awaited)."""
     scheduler.add_job(
@@ -120,7 +120,7 @@ def add_confirmation_worker(scheduler: Any, settings: Settings) -> None:
     )
 
 
-def sync_jobs(scheduler: Any, settings: Settings) -> list[ScheduledJob]:
+def sync_jobs(scheduler: BackgroundScheduler, settings: Settings) -> list[ScheduledJob]:
     """Make the job store match the configuration (a changed cron applies on restart)."""
     timezone = ZoneInfo(settings.timezone)
     for job in JOB_NAMES:
@@ -149,7 +149,7 @@ def sync_jobs(scheduler: Any, settings: Settings) -> list[ScheduledJob]:
     return next_runs(scheduler, settings)
 
 
-def next_runs(scheduler: Any, settings: Settings) -> list[ScheduledJob]:
+def next_runs(scheduler: BackgroundScheduler, settings: Settings) -> list[ScheduledJob]:
     runs = []
     for job in JOB_NAMES:
         if job in settings.schedule:
@@ -160,7 +160,7 @@ def next_runs(scheduler: Any, settings: Settings) -> list[ScheduledJob]:
     return runs
 
 
-def resume_interrupted_send(store: Store, scheduler: Any) -> bool:
+def resume_interrupted_send(store: Store, scheduler: BackgroundScheduler) -> bool:
     """An issue left half-sent (a killed serve, a crash) is finished now, not at the next
     weekly slot: the ledger makes the resumed send skip everyone already mailed."""
     if not send_interrupted(store):
@@ -187,7 +187,7 @@ class Leader:
     def __init__(
         self,
         store: Store,
-        scheduler: Any,
+        scheduler: BackgroundScheduler,
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
     ) -> None:

@@ -16,9 +16,12 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest.errors import DocumentError
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 log = logging.getLogger(__name__)
 logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns of every odd object it mends
@@ -79,9 +82,10 @@ def pdf_markdown(data: bytes, name: str) -> str:
     return _markdown(lines)
 
 
-def _lines(reader: Any, name: str) -> list[_Line]:
+def _lines(reader: PdfReader, name: str) -> list[_Line]:
     lines: list[_Line] = [_Line()]
 
+    # pypdf types the font as Any: a font dictionary, or None for text with no font.
     def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
         scale = abs(tm[0] * cm[0]) or abs(tm[3] * cm[3]) or 1.0
         base = str((font or {}).get("/BaseFont", "")) if hasattr(font, "get") else ""
