@@ -1,12 +1,16 @@
 """The architecture's rules, checked (docs/architecture.md): the import contracts hold, every
-function-local import of a digest module says why it is lazy, and the commands that only
-read (status, items, show) never import the heavy stages."""
+function-local import of a digest module says why it is lazy, the commands that only
+read (status, items, show) never import the heavy stages, and no block of code is
+written twice in digest/ (issue 12)."""
 
 from __future__ import annotations
 
 import ast
+import io
 import subprocess
 import sys
+import tokenize
+from collections import defaultdict
 from pathlib import Path
 
 from .conftest import REPO
@@ -28,6 +32,10 @@ NOT_YET_CLEAN = {
     "summarize/subject.py": 1,
 }
 HEAVY = ("spacy", "sklearn", "premailer", "httpx", "feedparser", "jinja2")
+# Issue 12: no block of six or more lines stands twice in digest/ (the `duplicates` tool's
+# threshold). Blank lines, comments, imports and lines of lone brackets do not count.
+DUPLICATE_LINES = 6
+_NOT_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING}
 
 
 def test_the_import_contracts_hold() -> None:
@@ -116,3 +124,66 @@ def test_reading_commands_import_no_heavy_stage(tmp_path: Path) -> None:
     )
     # status and items succeed; show 1 reads the store and finds no issue 1 (exit 2)
     assert result.stdout.split() == ["0", "0", "2", "[]"]
+
+
+def code_lines(source: str) -> list[tuple[int, str]]:
+    """(line number, tokens joined by one space) of each line of code in `source`, the
+    lines of import statements and of lone brackets left out."""
+    lines: dict[int, list[str]] = defaultdict(list)
+    statement: list[tokenize.TokenInfo] = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type in _NOT_CODE:
+            continue
+        if token.type not in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            statement.append(token)
+            continue
+        if statement and statement[0].string not in ("import", "from"):
+            for t in statement:
+                lines[t.start[0]].append(t.string)
+        statement = []
+    return [
+        (number, " ".join(tokens))
+        for number, tokens in sorted(lines.items())
+        if not all(t in "()[]{},:" for t in tokens)
+    ]
+
+
+def repeated_blocks(files: dict[str, str]) -> list[str]:
+    """Each run of DUPLICATE_LINES lines of code that stands in two places or more, as
+    `a.py:10-16 ~ b.py:40-46` (overlapping runs of one repeat each listed)."""
+    places: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for name, source in sorted(files.items()):
+        lines = code_lines(source)
+        for start in range(len(lines) - DUPLICATE_LINES + 1):
+            run = lines[start : start + DUPLICATE_LINES]
+            places[tuple(text for _, text in run)].append(f"{name}:{run[0][0]}-{run[-1][0]}")
+    return [" ~ ".join(found) for found in places.values() if len(found) > 1]
+
+
+def test_no_block_of_code_is_written_twice() -> None:
+    files = {
+        path.relative_to(PACKAGE).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "_alembic" not in path.parts  # migrations, if a build copied them in: not code we edit
+    }
+    assert repeated_blocks(files) == [], "one helper, called from both places (STYLE.md)"
+
+
+def test_the_checker_sees_a_copied_block() -> None:
+    block = (
+        "def {name}(row):\n"
+        "    # a comment and a blank line do not hide a copy\n"
+        "\n"
+        "    return Issue(\n"
+        "        id=row.id,\n"
+        "        number=row.number,\n"
+        "        status=row.status,\n"
+        "        subject=row.subject or '',\n"
+        "        sent_at=row.sent_at,\n"
+        "    )\n"
+    )
+    copy = "from x import (\n    a,\n    b,\n)\n" + block.format(name="head").replace("    ", "\t")
+    files = {"a.py": block.format(name="issue"), "b.py": copy}
+    assert repeated_blocks(files) == ["a.py:4-9 ~ b.py:8-13"]
+    five_lines = block.format(name="head").replace("        sent_at=row.sent_at,\n", "")
+    assert repeated_blocks({"a.py": block.format(name="issue"), "b.py": five_lines}) == []
