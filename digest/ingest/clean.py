@@ -14,6 +14,7 @@ from urllib.parse import unquote
 from digest.ingest.cutwords import SITE, Vocabulary, mend_cut_words
 from digest.ingest.leftovers import drop_code
 from digest.models import Link
+from digest.typography import NBSP, NNBSP
 
 
 def decode_bytes(data: bytes) -> str:
@@ -81,9 +82,9 @@ _BOLD_ITALIC = re.compile(r"(\*{1,3}|_{2,3})(?=\S)(.+?)(?<=\S)\1")
 # Unbalanced emphasis: the scrape that cut words before citations also cut their closing
 # "**" (seed 001: "**photoréalisme et … vari ([…](…))】").
 _STRAY_ASTERISKS = re.compile(r"\*+(?=\S)|(?<=\S)\*+")
-_SPACES = re.compile(r"[ \t\u00a0\u202f]{2,}")
+_SPACES = re.compile(rf"[ \t{NBSP}{NNBSP}]{{2,}}")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.)])")
-_NBSP_BETWEEN_WORDS = re.compile(r"(?<=[\w.])[\u00a0\u202f](?=[\w(])")
+_NBSP_BETWEEN_WORDS = re.compile(rf"(?<=[\w.])[{NBSP}{NNBSP}](?=[\w(])")
 
 
 def mark_citations(text: str) -> str:
