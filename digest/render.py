@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 UNSUBSCRIBE_PLACEHOLDER = "__DIGEST_UNSUBSCRIBE_URL__"
 GREETING_PLACEHOLDER = "__DIGEST_GREETING__"
+# The reader's preferences page (pause, unsubscribe), behind the unsubscribe link's token.
+PREFERENCES_PLACEHOLDER = "__DIGEST_PREFERENCES_URL__"
 # Gmail clips a message whose HTML passes ~102 KB and hides the rest — the footer and its
 # unsubscribe link first. Keep a margin for the personalised values.
 MAX_HTML_BYTES = 100_000
@@ -122,12 +124,25 @@ def render_issue(
         )
 
 
-def personalize(rendered: RenderedIssue, unsubscribe_url: str, name: str | None) -> tuple[str, str]:
-    """The (html, text) one subscriber gets: two string replaces on the rendered issue."""
-    body = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, html.escape(unsubscribe_url))
-    body = body.replace(GREETING_PLACEHOLDER, html.escape(greeting(name)))
-    text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
-    return body, text.replace(GREETING_PLACEHOLDER, greeting(name))
+def personalize(
+    rendered: RenderedIssue, unsubscribe_url: str, name: str | None, preferences_url: str
+) -> tuple[str, str]:
+    """The (html, text) one subscriber gets: string replaces on the rendered issue."""
+    values = reader_values(unsubscribe_url, name, preferences_url)
+    body, text = rendered.html, rendered.text
+    for placeholder, value in values.items():
+        body = body.replace(placeholder, html.escape(value))
+        text = text.replace(placeholder, value)
+    return body, text
+
+
+def reader_values(unsubscribe_url: str, name: str | None, preferences_url: str) -> dict[str, str]:
+    """What each per-reader placeholder becomes for one reader."""
+    return {
+        UNSUBSCRIBE_PLACEHOLDER: unsubscribe_url,
+        PREFERENCES_PLACEHOLDER: preferences_url,
+        GREETING_PLACEHOLDER: greeting(name),
+    }
 
 
 def greeting(name: str | None) -> str:
@@ -137,9 +152,10 @@ def greeting(name: str | None) -> str:
 
 
 def neutral(rendered: RenderedIssue, subscribe_url: str) -> str:
-    """The HTML with no subscriber's values in it: their unsubscribe link points to
-    `subscribe_url` instead."""
+    """The HTML with no subscriber's values in it: their unsubscribe and preferences links
+    point to `subscribe_url` instead."""
     body = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, html.escape(subscribe_url))
+    body = body.replace(PREFERENCES_PLACEHOLDER, html.escape(subscribe_url))
     return body.replace(GREETING_PLACEHOLDER, greeting(None))
 
 
@@ -280,6 +296,7 @@ def issue_context(
         "sections": sections,
         "web_url": web_url,
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "preferences_url": PREFERENCES_PLACEHOLDER,
         "greeting": GREETING_PLACEHOLDER,
         # The editor's note (issue 13): sanitised by note_html, so safe to insert as is.
         "note_html": Markup(note_html(issue.note)),
