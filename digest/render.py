@@ -163,23 +163,39 @@ def _render(
     issue: Issue, items: Mapping[int, StoredItem], settings: Settings, folder: Path, trimmed: int
 ) -> RenderedIssue:
     context = issue_context(issue, items, settings)
-    css = _read(folder / "styles.css")
-    media_css = _read(folder / "email_media.css")
-    page = _fill(folder, "email.html.j2", context | {"css": css, "media_css": media_css})
-    # French typography over every word the reader sees, ours and the sources' (issue 14);
-    # then the text part is cut at TEXT_WIDTH, after the no-break spaces are in.
-    page = french_html(page)
-    text = wrap_lines(french(_fill(folder, "email.txt.j2", context)), TEXT_WIDTH)
+    page, text = render_mail(folder, "email", context)
     return RenderedIssue(
         number=issue.number,
         subject=context["subject"],
         preheader=context["preheader"],
-        html=_inline(page),
-        text=_tidy_text(text),
+        html=page,
+        text=text,
         web_url=context["web_url"],
         issue=issue,
         trimmed=trimmed,
     )
+
+
+def render_mail(folder: Path, name: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The HTML (CSS inlined) and text parts of the mail `name` (`name.html.j2`,
+    `name.txt.j2`): an issue, or the welcome, which shares the issue's stylesheets."""
+    css = _read(folder / "styles.css")
+    media_css = _read(folder / "email_media.css")
+    page = _fill(folder, f"{name}.html.j2", context | {"css": css, "media_css": media_css})
+    # French typography over every word the reader sees, ours and the sources' (issue 14);
+    # then the text part is cut at TEXT_WIDTH, after the no-break spaces are in.
+    page = french_html(page)
+    text = wrap_lines(french(_fill(folder, f"{name}.txt.j2", context)), TEXT_WIDTH)
+    return _inline(page), _tidy_text(text)
+
+
+def reader_placeholders() -> dict[str, str]:
+    """The template variables replaced per reader (`personalize`, the message builder)."""
+    return {
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "preferences_url": PREFERENCES_PLACEHOLDER,
+        "greeting": GREETING_PLACEHOLDER,
+    }
 
 
 def _fill(folder: Path, name: str, context: dict[str, Any]) -> str:
@@ -295,9 +311,7 @@ def issue_context(
         "preheader": french(preheader),
         "sections": sections,
         "web_url": web_url,
-        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
-        "preferences_url": PREFERENCES_PLACEHOLDER,
-        "greeting": GREETING_PLACEHOLDER,
+        **reader_placeholders(),
         # The editor's note (issue 13): sanitised by note_html, so safe to insert as is.
         "note_html": Markup(note_html(issue.note)),
         "note_text": note_text(issue.note),

@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from digest.models import Subscriber, SubscriberStatus
+from digest.store.confirmations import WELCOME
 from digest.store.convert import from_row, to_subscriber
 from digest.store.schema import (
     ConfirmationRow,
@@ -29,7 +30,6 @@ from digest.store.session import StoreCore
 
 PAUSED = "paused"  # a status of the history only (see the module's docstring)
 ERASED = "erased"  # the row was removed: the history ends
-WELCOME = "welcome"  # the kind of a welcome mail in the confirmation queue
 
 
 @dataclass(frozen=True, slots=True)

@@ -318,7 +318,8 @@ class PublicApp:
         )
 
     def confirm(self, environ: dict[str, Any], token: str) -> Response:
-        subscriber = confirm_by_link(self.store, self.secret, token, self.clock())
+        welcome = self.settings.mail.welcome
+        subscriber = confirm_by_link(self.store, self.secret, token, self.clock(), welcome=welcome)
         if subscriber is None:
             return self._expired()
         return self._page(
