@@ -232,13 +232,15 @@ def subscriber_for_unsubscribe_link(store: Store, secret: str, token: str) -> Su
     return subscriber_for_unsubscribe_token(store, secret, token)
 
 
-def unsubscribe_by_link(store: Store, secret: str, token: str, now: datetime) -> Subscriber | None:
-    """An unsubscribe link used (RFC 8058 one-click): idempotent. The subscriber as they
-    were, or None for a bad link."""
+def unsubscribe_by_link(
+    store: Store, secret: str, token: str, now: datetime, reason: str = UNSUBSCRIBED_BY_LINK
+) -> Subscriber | None:
+    """An unsubscribe link used (RFC 8058 one-click, or the preferences page): idempotent.
+    The subscriber as they were, or None for a bad link."""
     subscriber = subscriber_for_unsubscribe_link(store, secret, token)
     if subscriber is not None and subscriber.status is not SubscriberStatus.UNSUBSCRIBED:
         store.set_subscriber_status(
-            subscriber.id, SubscriberStatus.UNSUBSCRIBED, now, reason=UNSUBSCRIBED_BY_LINK
+            subscriber.id, SubscriberStatus.UNSUBSCRIBED, now, reason=reason
         )
         log.info("web: subscriber %d unsubscribed", subscriber.id)
     return subscriber
