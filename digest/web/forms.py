@@ -32,6 +32,11 @@ def check_provenance(environ: Mapping[str, Any], hosts: Collection[str], here: s
     origin = environ.get("HTTP_ORIGIN")
     if site is not None and site not in ("same-origin", "none"):
         raise Refused("403 Forbidden", f"Cette demande ne vient pas {here} : refusée.")
+    if origin == "null" and site == "same-origin":
+        # Under `Referrer-Policy: no-referrer` (the public site's: a token path must not
+        # leak) browsers send `Origin: null` even on the page's own form (Fetch, §3.1);
+        # Sec-Fetch-Site, which no page can forge, then says where it came from.
+        return
     if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() not in hosts):
         raise Refused("403 Forbidden", "Cette demande vient d’un autre site : refusée.")
 
