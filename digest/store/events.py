@@ -14,14 +14,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from digest.models import Subscriber, SubscriberStatus
+from digest.models import IssueStatus, Subscriber, SubscriberStatus
 from digest.store.confirmations import WELCOME
 from digest.store.convert import from_row, to_subscriber
 from digest.store.schema import (
     ConfirmationRow,
+    DeliveryRow,
+    IssueRow,
     SubscriberEventRow,
     SubscriberRow,
     status_reason,
@@ -142,3 +144,49 @@ def _set_pause(
             if was_paused:  # a pause already over ended by itself: nothing happens now
                 record_event(s, row.id, SubscriberStatus.ACTIVE.value, now)
         return to_subscriber(row)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueDeliveries:
+    """An issue's ledger, summed: when its first message went, and its rows by status."""
+
+    number: int
+    subject: str | None
+    started_at: datetime | None  # the first message accepted (None: none yet)
+    counts: dict[str, int]
+
+
+class IssueOutcomeQueries:
+    """Mixed into Store: what `digest stats` reads of the ledger."""
+
+    def issue_deliveries(self: StoreCore) -> list[IssueDeliveries]:
+        """Every issue whose send started, oldest first."""
+        with self.session() as s:
+            issues = s.execute(
+                select(IssueRow.id, IssueRow.number, IssueRow.subject, IssueRow.sent_at)
+                .where(IssueRow.status.in_((IssueStatus.SENDING.value, IssueStatus.SENT.value)))
+                .order_by(IssueRow.number)
+            ).all()
+            counts: dict[int, dict[str, int]] = {}
+            # min() keeps the column's type (UTCDateTime): aware on both backends.
+            first: dict[int, datetime] = {}
+            for issue_id, status, n, started in s.execute(
+                select(
+                    DeliveryRow.issue_id,
+                    DeliveryRow.status,
+                    func.count(),
+                    func.min(DeliveryRow.sent_at),
+                ).group_by(DeliveryRow.issue_id, DeliveryRow.status)
+            ):
+                counts.setdefault(issue_id, {})[status] = int(n)
+                if started is not None:
+                    first[issue_id] = min(first.get(issue_id, started), started)
+            return [
+                IssueDeliveries(
+                    number=number,
+                    subject=subject,
+                    started_at=first.get(issue_id) or sent_at,
+                    counts=counts.get(issue_id, {}),
+                )
+                for issue_id, number, subject, sent_at in issues
+            ]
