@@ -23,19 +23,22 @@ class Refused(Exception):
         self.status, self.message, self.detail = status, message, detail
 
 
-def check_provenance(environ: Mapping[str, Any], hosts: Collection[str], here: str) -> None:
+def check_provenance(
+    environ: Mapping[str, Any], hosts: Collection[str], here: str, *, no_referrer: bool = False
+) -> None:
     """Refuse (403) a post another site's page made: `Sec-Fetch-Site` other than
     same-origin (or none: typed by the user), an `Origin` naming none of `hosts` (the
     lower-cased host[:port] the application answers as). `here` ends the French message:
-    « ne vient pas de l’aperçu »."""
+    « ne vient pas de l’aperçu ». `no_referrer`: the pages are served with
+    `Referrer-Policy: no-referrer` (the public site's: a token path must not leak), under
+    which browsers send `Origin: null` even on the page's own form (Fetch, « serializing a
+    request origin »); `Sec-Fetch-Site: same-origin`, which no page can forge, then says
+    where it came from."""
     site = environ.get("HTTP_SEC_FETCH_SITE")
     origin = environ.get("HTTP_ORIGIN")
     if site is not None and site not in ("same-origin", "none"):
         raise Refused("403 Forbidden", f"Cette demande ne vient pas {here} : refusée.")
-    if origin == "null" and site == "same-origin":
-        # Under `Referrer-Policy: no-referrer` (the public site's: a token path must not
-        # leak) browsers send `Origin: null` even on the page's own form (Fetch, §3.1);
-        # Sec-Fetch-Site, which no page can forge, then says where it came from.
+    if no_referrer and origin == "null" and site == "same-origin":
         return
     if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() not in hosts):
         raise Refused("403 Forbidden", "Cette demande vient d’un autre site : refusée.")

@@ -75,7 +75,7 @@ class PreferencesPages:
 
     def _read(self, environ: Mapping[str, Any], token: str) -> tuple[Choice, int | None]:
         host = (environ.get("HTTP_HOST") or "").lower()
-        check_provenance(environ, self.hosts | {host}, "de ce site")
+        check_provenance(environ, self.hosts | {host}, "de ce site", no_referrer=True)
         fields = read_fields(environ, FORM_MAX_BYTES)
         if not hmac.compare_digest(fields.get("token", "").encode(), token.encode()):
             raise Refused("403 Forbidden", "Ce formulaire ne correspond pas à ce lien.")
