@@ -140,3 +140,49 @@ def test_the_command_prints_a_table_and_stable_json(
     table = runner.invoke(main, args, env=env)
     assert table.exit_code == 0 and "unsubscribed" in table.stdout and "sent on" in table.stdout
     assert runner.invoke(main, [*args[:3], "--weeks", "0"], env=env).exit_code == 2
+
+
+def test_the_migration_backfills_the_history_and_downgrades_cleanly(
+    database_url: str, now: datetime
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from digest.store import alembic_dir, open_store
+
+    store = open_store(database_url)
+    t0, t1, t2 = now - 3 * WEEK, now - 2 * WEEK, now - WEEK
+    people = store.add_subscribers(
+        [(f"{n}@example.org", None) for n in "abc"], SubscriberStatus.ACTIVE, t0
+    )
+    a, b, c = (p.id for p in people)
+    d = store.subscribe_pending("d@example.org", None, t0).subscriber.id
+    store.set_subscriber_status(b, SubscriberStatus.UNSUBSCRIBED, t1)
+    store.set_subscriber_status(c, SubscriberStatus.BOUNCED, t1)
+    store.reactivate_subscriber("c@example.org", t2, "a wrong bounce")
+    store.close()
+    engine = create_engine(database_url)
+    alembic = Config()
+    alembic.set_main_option("script_location", str(alembic_dir()))
+    with engine.begin() as conn:  # as a database from before 0016 is
+        alembic.attributes["connection"] = conn
+        command.downgrade(alembic, "0015_desk")
+    engine.dispose()
+    store = open_store(database_url)  # upgrades to the head again: the history rebuilt
+    by_person: dict[int, list[tuple[str, datetime]]] = {}
+    for event in store.subscriber_events():
+        by_person.setdefault(event.subscriber_id, []).append((event.status, event.at))
+    assert by_person == {
+        a: [("active", t0)],
+        b: [("active", t0), ("unsubscribed", t1)],
+        c: [("active", t0), ("bounced", t1), ("active", t2)],  # the reactivation, from updated_at
+        d: [("pending", t0)],
+    }
+    assert [p.status for p in store.list_subscribers()] == [
+        SubscriberStatus.ACTIVE,
+        SubscriberStatus.UNSUBSCRIBED,
+        SubscriberStatus.ACTIVE,
+        SubscriberStatus.PENDING,
+    ]
+    store.close()

@@ -86,6 +86,8 @@ def _aware(moment: datetime | str) -> datetime:
 
 def downgrade() -> None:
     op.drop_table("subscriber_event")
+    # Unsent welcomes would read as confirmations to the code before this one.
+    op.execute(sa.text("DELETE FROM confirmation WHERE kind = 'welcome'"))
     with op.batch_alter_table("confirmation") as batch:
         batch.drop_column("kind")
     with op.batch_alter_table("subscriber") as batch:
