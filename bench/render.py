@@ -40,6 +40,7 @@ def recipient(n: int) -> Recipient:
         f"https://lettre.example.org/u/token{n}",
         f"mailto:lettre@example.org?subject=unsubscribe%20token{n}",
         f"<digest.1.s{n}@example.org>",
+        f"https://lettre.example.org/preferences/token{n}",
     )
 
 
@@ -86,7 +87,9 @@ def main() -> None:
     started = time.perf_counter()
     for n in range(naive_count):
         person = recipient(n)
-        html, text = personalize(rendered, person.unsubscribe_url, person.name)
+        html, text = personalize(
+            rendered, person.unsubscribe_url, person.name, person.preferences_url
+        )
         message = EmailMessage()
         message["From"], message["To"] = settings.mail.sender, person.email
         message["Subject"] = rendered.subject

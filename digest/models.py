@@ -347,11 +347,18 @@ class Subscriber:
     bounced_at: datetime | None = None
     status_reason: str | None = None  # why: "unsubscribed by the operator", a bounce, …
     token_nonce: str = ""  # bound into every token signed for this row (issue 10, item 6)
+    paused_until: datetime | None = None  # no issue before this time (their own pause)
 
     @property
     def suppressed(self) -> bool:
         """Unsubscribed or bounced: only the person (or an operator's reactivate) undoes it."""
         return self.status in (SubscriberStatus.UNSUBSCRIBED, SubscriberStatus.BOUNCED)
+
+    def paused(self, now: datetime) -> bool:
+        """Active but on a pause that has not ended yet: sends leave them out."""
+        return self.status is SubscriberStatus.ACTIVE and (
+            self.paused_until is not None and self.paused_until > now
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 UNSUBSCRIBE_PLACEHOLDER = "__DIGEST_UNSUBSCRIBE_URL__"
 GREETING_PLACEHOLDER = "__DIGEST_GREETING__"
+# The reader's preferences page (pause, unsubscribe), behind the unsubscribe link's token.
+PREFERENCES_PLACEHOLDER = "__DIGEST_PREFERENCES_URL__"
 # Gmail clips a message whose HTML passes ~102 KB and hides the rest — the footer and its
 # unsubscribe link first. Keep a margin for the personalised values.
 MAX_HTML_BYTES = 100_000
@@ -122,12 +124,25 @@ def render_issue(
         )
 
 
-def personalize(rendered: RenderedIssue, unsubscribe_url: str, name: str | None) -> tuple[str, str]:
-    """The (html, text) one subscriber gets: two string replaces on the rendered issue."""
-    body = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, html.escape(unsubscribe_url))
-    body = body.replace(GREETING_PLACEHOLDER, html.escape(greeting(name)))
-    text = rendered.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url)
-    return body, text.replace(GREETING_PLACEHOLDER, greeting(name))
+def personalize(
+    rendered: RenderedIssue, unsubscribe_url: str, name: str | None, preferences_url: str
+) -> tuple[str, str]:
+    """The (html, text) one subscriber gets: string replaces on the rendered issue."""
+    values = reader_values(unsubscribe_url, name, preferences_url)
+    body, text = rendered.html, rendered.text
+    for placeholder, value in values.items():
+        body = body.replace(placeholder, html.escape(value))
+        text = text.replace(placeholder, value)
+    return body, text
+
+
+def reader_values(unsubscribe_url: str, name: str | None, preferences_url: str) -> dict[str, str]:
+    """What each per-reader placeholder becomes for one reader."""
+    return {
+        UNSUBSCRIBE_PLACEHOLDER: unsubscribe_url,
+        PREFERENCES_PLACEHOLDER: preferences_url,
+        GREETING_PLACEHOLDER: greeting(name),
+    }
 
 
 def greeting(name: str | None) -> str:
@@ -137,9 +152,10 @@ def greeting(name: str | None) -> str:
 
 
 def neutral(rendered: RenderedIssue, subscribe_url: str) -> str:
-    """The HTML with no subscriber's values in it: their unsubscribe link points to
-    `subscribe_url` instead."""
+    """The HTML with no subscriber's values in it: their unsubscribe and preferences links
+    point to `subscribe_url` instead."""
     body = rendered.html.replace(UNSUBSCRIBE_PLACEHOLDER, html.escape(subscribe_url))
+    body = body.replace(PREFERENCES_PLACEHOLDER, html.escape(subscribe_url))
     return body.replace(GREETING_PLACEHOLDER, greeting(None))
 
 
@@ -147,23 +163,39 @@ def _render(
     issue: Issue, items: Mapping[int, StoredItem], settings: Settings, folder: Path, trimmed: int
 ) -> RenderedIssue:
     context = issue_context(issue, items, settings)
-    css = _read(folder / "styles.css")
-    media_css = _read(folder / "email_media.css")
-    page = _fill(folder, "email.html.j2", context | {"css": css, "media_css": media_css})
-    # French typography over every word the reader sees, ours and the sources' (issue 14);
-    # then the text part is cut at TEXT_WIDTH, after the no-break spaces are in.
-    page = french_html(page)
-    text = wrap_lines(french(_fill(folder, "email.txt.j2", context)), TEXT_WIDTH)
+    page, text = render_mail(folder, "email", context)
     return RenderedIssue(
         number=issue.number,
         subject=context["subject"],
         preheader=context["preheader"],
-        html=_inline(page),
-        text=_tidy_text(text),
+        html=page,
+        text=text,
         web_url=context["web_url"],
         issue=issue,
         trimmed=trimmed,
     )
+
+
+def render_mail(folder: Path, name: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The HTML (CSS inlined) and text parts of the mail `name` (`name.html.j2`,
+    `name.txt.j2`): an issue, or the welcome, which shares the issue's stylesheets."""
+    css = _read(folder / "styles.css")
+    media_css = _read(folder / "email_media.css")
+    page = _fill(folder, f"{name}.html.j2", context | {"css": css, "media_css": media_css})
+    # French typography over every word the reader sees, ours and the sources' (issue 14);
+    # then the text part is cut at TEXT_WIDTH, after the no-break spaces are in.
+    page = french_html(page)
+    text = wrap_lines(french(_fill(folder, f"{name}.txt.j2", context)), TEXT_WIDTH)
+    return _inline(page), _tidy_text(text)
+
+
+def reader_placeholders() -> dict[str, str]:
+    """The template variables replaced per reader (`personalize`, the message builder)."""
+    return {
+        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+        "preferences_url": PREFERENCES_PLACEHOLDER,
+        "greeting": GREETING_PLACEHOLDER,
+    }
 
 
 def _fill(folder: Path, name: str, context: dict[str, Any]) -> str:
@@ -279,8 +311,7 @@ def issue_context(
         "preheader": french(preheader),
         "sections": sections,
         "web_url": web_url,
-        "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
-        "greeting": GREETING_PLACEHOLDER,
+        **reader_placeholders(),
         # The editor's note (issue 13): sanitised by note_html, so safe to insert as is.
         "note_html": Markup(note_html(issue.note)),
         "note_text": note_text(issue.note),

@@ -85,7 +85,14 @@ def test_the_preview_passes_axe(browser: Any, served_seed: Served, scheme: str) 
             assert_accessible(page, f"the preview's {path}, {scheme}")
 
 
-PUBLIC_PAGES = ["/", "/issues/{number}", "/subscribe", "/confirm/{confirm}", "/u/{unsubscribe}"]
+PUBLIC_PAGES = [
+    "/",
+    "/issues/{number}",
+    "/subscribe",
+    "/confirm/{confirm}",
+    "/u/{unsubscribe}",
+    "/preferences/{unsubscribe}",
+]
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

@@ -50,7 +50,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, seed_issue: SeedIssue) -> Ite
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [375, 1280])
-@pytest.mark.parametrize("path", ["/", "/issues/{n}", "/subscribe", "/u/{token}"])
+@pytest.mark.parametrize(
+    "path", ["/", "/issues/{n}", "/subscribe", "/u/{token}", "/preferences/{token}"]
+)
 def test_public_pages_read_well(
     browser: Any, site: Site, path: str, width: int, scheme: str, tmp_path: Path
 ) -> None:

@@ -73,7 +73,9 @@ def test_the_web_version_is_the_issue_without_the_emails_personal_parts(
     for personal in ("Bonjour", "Vous recevez", "abonné·e", "Se désabonner", "__DIGEST_"):
         assert personal not in page, personal
     issue, items = store.load_issue(first)
-    email, _ = personalize(render_issue(issue, items, settings), f"{BASE}/u/t", "Ada")
+    email, _ = personalize(
+        render_issue(issue, items, settings), f"{BASE}/u/t", "Ada", f"{BASE}/preferences/t"
+    )
     assert "Bonjour Ada" in email and "Vous recevez" in email  # there, to be left out
     for s, section in enumerate(issue.sections, 1):  # the same sections and stories
         assert f'id="s{s}"' in page and f">{french(section.title)}</h2>" in page

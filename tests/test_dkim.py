@@ -65,6 +65,7 @@ def test_signature_verifies_and_covers_list_unsubscribe(key_pair: tuple[Path, st
         "https://lettre.example.org/u/tok",
         "mailto:lettre@example.org?subject=unsubscribe",
         "<1@example.org>",
+        "https://lettre.example.org/preferences/tok",
     )
     message = sign(
         build_message(template, recipient, datetime.now(UTC)),

@@ -131,7 +131,10 @@ def test_email_page_is_exactly_what_the_sender_renders(
     issue, items = store.load_issue(number)
     reader = sample_recipient(settings, number, SAMPLE_KEY)
     sent_html, sent_text = personalize(
-        render_issue(issue, items, settings, templates), reader.unsubscribe_url, reader.name
+        render_issue(issue, items, settings, templates),
+        reader.unsubscribe_url,
+        reader.name,
+        reader.preferences_url,
     )
     status, headers, body = call(app, f"/issues/{number}/email.html")
     assert status == "200 OK" and body == sent_html  # one render path, no second template

@@ -40,7 +40,7 @@ def run_render(
     template = message_template(rendered, settings)
     reader = sample_recipient(settings, number, SAMPLE_KEY)
     sample = build_message(template, reader, now)
-    _, text = personalize(rendered, reader.unsubscribe_url, reader.name)  # as sample.eml's
+    _, text = personalize(rendered, reader.unsubscribe_url, reader.name, reader.preferences_url)
     contents = {
         "issue.html": neutral(rendered, settings.newsletter.base_url + "/").encode("utf-8"),
         "issue.txt": text.encode("utf-8"),
@@ -88,5 +88,5 @@ def render_for_sample_reader(
     issue, items = store.load_issue(number)
     rendered = render_issue(issue, items, settings, templates)
     reader = sample_recipient(settings, number, SAMPLE_KEY)
-    html, text = personalize(rendered, reader.unsubscribe_url, reader.name)
+    html, text = personalize(rendered, reader.unsubscribe_url, reader.name, reader.preferences_url)
     return SampleReading(issue, rendered, html, text)

@@ -21,7 +21,7 @@ from pathlib import Path
 from digest.errors import DigestError, SubscriberError
 from digest.mail import confirm
 from digest.mail.confirm import ADDRESS_WINDOWS, ConfirmReport, confirm_token
-from digest.mail.identity import subscriber_for_unsubscribe_token
+from digest.mail.identity import subscriber_for_unsubscribe_token, unsubscribe_token
 from digest.mail.subscribers import Problem, normalise_address, read_people
 from digest.mail.transport import Transport
 from digest.models import Subscriber, SubscriberStatus, validate_name
@@ -212,12 +212,18 @@ def subscriber_for_confirm_link(store: Store, secret: str, token: str) -> Subscr
     return confirm.subscriber_for_confirm_token(store, secret, token)
 
 
-def confirm_by_link(store: Store, secret: str, token: str, now: datetime) -> Subscriber | None:
-    """The person's own click: the only way back in after an unsubscribe. The subscriber as
-    they were, or None for a bad link."""
+def confirm_by_link(
+    store: Store, secret: str, token: str, now: datetime, *, welcome: bool
+) -> Subscriber | None:
+    """The person's own click: the only way back in after an unsubscribe; with `welcome`
+    (`mail.welcome`), their welcome mail is queued with it, once: a second click confirms
+    nothing and queues nothing. The subscriber as they were, or None for a bad link."""
     subscriber = subscriber_for_confirm_link(store, secret, token)
     if subscriber is not None and subscriber.status in COMES_BACK_BY_CONFIRMING:
-        store.set_subscriber_status(subscriber.id, SubscriberStatus.ACTIVE, now, reason=CONFIRMED)
+        # Their links in the welcome, signed like an issue's: the worker only sends it.
+        links = unsubscribe_token(secret, subscriber.id, subscriber.token_nonce)
+        if store.confirm_subscriber(subscriber.id, now, CONFIRMED, links if welcome else None):
+            log.info("web: subscriber %d confirmed (welcome %s)", subscriber.id, welcome)
     return subscriber
 
 
@@ -226,13 +232,15 @@ def subscriber_for_unsubscribe_link(store: Store, secret: str, token: str) -> Su
     return subscriber_for_unsubscribe_token(store, secret, token)
 
 
-def unsubscribe_by_link(store: Store, secret: str, token: str, now: datetime) -> Subscriber | None:
-    """An unsubscribe link used (RFC 8058 one-click): idempotent. The subscriber as they
-    were, or None for a bad link."""
+def unsubscribe_by_link(
+    store: Store, secret: str, token: str, now: datetime, reason: str = UNSUBSCRIBED_BY_LINK
+) -> Subscriber | None:
+    """An unsubscribe link used (RFC 8058 one-click, or the preferences page): idempotent.
+    The subscriber as they were, or None for a bad link."""
     subscriber = subscriber_for_unsubscribe_link(store, secret, token)
     if subscriber is not None and subscriber.status is not SubscriberStatus.UNSUBSCRIBED:
         store.set_subscriber_status(
-            subscriber.id, SubscriberStatus.UNSUBSCRIBED, now, reason=UNSUBSCRIBED_BY_LINK
+            subscriber.id, SubscriberStatus.UNSUBSCRIBED, now, reason=reason
         )
         log.info("web: subscriber %d unsubscribed", subscriber.id)
     return subscriber

@@ -4,10 +4,10 @@ caught here and turned into a message and an exit code: 0 success, 1 the job fai
 usage or configuration.
 
 The group is here; the commands live in issues.py (ingest, items, build, show, render,
-summarize), mail.py (subscribers, approve, send, send-confirmations) and ops.py (run,
-status, preview, serve) and desk.py (edit). A command imports a use case that is slow to import (the
-summarizer, the renderer, the mail stage) in its body, so that `digest status` never pays
-for them.
+summarize), mail.py (subscribers, approve, send, send-confirmations), ops.py (run,
+status, preview, serve), desk.py (edit) and stats.py (stats). A command imports a use case
+that is slow to import (the summarizer, the renderer, the mail stage) in its body, so that
+`digest status` never pays for them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import os
 
 import click
 
-from digest.cli import desk, issues, mail, ops
+from digest.cli import desk, issues, mail, ops, stats
 from digest.cli._common import Context, setup_logging
 
 
@@ -42,6 +42,6 @@ def main(ctx: click.Context, config: str | None, offline: bool, log_level: str) 
     ctx.obj = Context(config=config, offline=offline)
 
 
-for module in (issues, mail, ops, desk):
+for module in (issues, mail, ops, desk, stats):
     for command in module.COMMANDS:
         main.add_command(command)

@@ -223,6 +223,7 @@ def subscribers_json(people: list[Subscriber]) -> dict[str, Any]:
             "unsubscribed_at": iso(p.unsubscribed_at),
             "bounced_at": iso(p.bounced_at),
             "status_reason": p.status_reason,
+            "paused_until": iso(p.paused_until),  # their own pause (the preferences page)
         }
         for p in people
     ]

@@ -10,7 +10,9 @@ status, only the person's own click on the link does.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -26,10 +28,11 @@ from digest.mail.identity import (
     token_claim,
 )
 from digest.mail.transport import ConnectionLost, Transport, configured_transport
+from digest.mail.welcome import welcome_message, welcome_template
 from digest.models import Subscriber
 from digest.settings import Settings
 from digest.store import Store
-from digest.store.confirmations import QueuedConfirmation, Window
+from digest.store.confirmations import CONFIRM, WELCOME, QueuedConfirmation, Window
 from digest.typography import french, title_forms, wrap_lines
 
 log = logging.getLogger(__name__)
@@ -69,7 +72,7 @@ def subscriber_for_confirm_token(
 
 @dataclass
 class ConfirmReport:
-    sent: int = 0
+    sent: int = 0  # confirmations and welcomes
     failed: list[str] = field(default_factory=list)  # "subscriber 12: <why>"
 
 
@@ -79,18 +82,31 @@ def send_confirmations(
     """Send every queued confirmation that is due, batch by batch; safe to run concurrently
     (rows are claimed). A failed one waits its retry time, so each runs once here."""
     report = ConfirmReport()
-    while True:
-        batch = store.claim_confirmations(
-            now,
-            now + CLAIM,
-            limit=BATCH,
-            max_attempts=MAX_ATTEMPTS,
-            not_before=now - timedelta(seconds=CONFIRM_MAX_AGE),
-        )
-        if batch:
-            _send_batch(store, settings, now, transport, batch, report)
-        if len(batch) < BATCH:
-            return report
+    for kind in (CONFIRM, WELCOME):  # a welcome queued before `mail.welcome: false` still goes
+        while True:
+            batch = store.claim_confirmations(
+                now,
+                now + CLAIM,
+                limit=BATCH,
+                max_attempts=MAX_ATTEMPTS,
+                not_before=now - timedelta(seconds=CONFIRM_MAX_AGE),
+                kind=kind,
+            )
+            if batch:
+                build = _builder(settings, kind, now)
+                _send_batch(store, settings, now, transport, batch, build, report)
+            if len(batch) < BATCH:
+                break
+    return report
+
+
+def _builder(settings: Settings, kind: str, now: datetime) -> Callable[[QueuedConfirmation], bytes]:
+    """How each queued mail of `kind` is made (the welcome's shared parts once a batch)."""
+    if kind == WELCOME:
+        # Rendered at the first message, so a failure (a broken template) is that row's.
+        template = functools.cache(lambda: welcome_template(settings))
+        return lambda queued: welcome_message(settings, template(), queued, now)
+    return lambda queued: confirmation_message(settings, queued.email, queued.token, now).as_bytes()
 
 
 def _send_batch(
@@ -99,10 +115,11 @@ def _send_batch(
     now: datetime,
     transport: Transport | None,
     batch: list[QueuedConfirmation],
+    build: Callable[[QueuedConfirmation], bytes],
     report: ConfirmReport,
 ) -> None:
     try:
-        connection = (transport or confirmation_transport(settings)).connect()
+        connection = (transport or confirmation_transport(settings, batch[0].kind)).connect()
     except Exception as exc:  # the server is down: every row of the batch waits its retry
         for queued in batch:
             _failed(store, report, queued, f"cannot connect: {exc}", now)
@@ -110,12 +127,11 @@ def _send_batch(
     try:
         for position, queued in enumerate(batch):
             try:  # building too: an address the message cannot carry fails alone
-                message = confirmation_message(settings, queued.email, queued.token, now)
                 connection.send(
                     sender_address(settings.mail.sender),
                     queued.email,
-                    message.as_bytes(),
-                    f"confirm-{queued.id:08d}",
+                    build(queued),
+                    f"{queued.kind}-{queued.id:08d}",
                 )
             except ConnectionLost as exc:  # the rest of the batch waits for the next run
                 for left in batch[position:]:
@@ -136,11 +152,13 @@ def _failed(
     retry_at = now + RETRY_BASE * 2**queued.attempts
     store.confirmation_failed(queued.id, error, retry_at)
     report.failed.append(f"subscriber {queued.subscriber_id}: {error}")
-    log.warning("confirmation for subscriber %d failed: %s", queued.subscriber_id, error)
+    log.warning("%s mail for subscriber %d failed: %s", queued.kind, queued.subscriber_id, error)
 
 
-def confirmation_transport(settings: Settings) -> Transport:
-    return configured_transport(settings, settings.mail.outbox_dir / "confirmations")
+def confirmation_transport(settings: Settings, kind: str = CONFIRM) -> Transport:
+    """The configured transport; with the outbox, confirmations/ or welcome/."""
+    folder = "confirmations" if kind == CONFIRM else kind
+    return configured_transport(settings, settings.mail.outbox_dir / folder)
 
 
 def confirmation_message(settings: Settings, email: str, token: str, now: datetime) -> EmailMessage:

@@ -15,9 +15,8 @@ from email.utils import parseaddr
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from digest.errors import ConfigError, UsageError
-from digest.mail.message import MessageTemplate, Recipient
+from digest.mail.message import MessageContent, MessageTemplate, Recipient
 from digest.models import Subscriber
-from digest.render import RenderedIssue
 from digest.settings import Settings
 from digest.store import Store
 
@@ -96,6 +95,12 @@ def unsubscribe_url(settings: Settings, token: str) -> str:
     return f"{settings.newsletter.base_url}/u/{token}"
 
 
+def preferences_url(settings: Settings, token: str) -> str:
+    """The preferences page, behind the very token of the unsubscribe link: whoever may
+    unsubscribe may pause, and no second secret travels in the mail."""
+    return f"{settings.newsletter.base_url}/preferences/{token}"
+
+
 @dataclass(frozen=True, slots=True)
 class TokenClaim:
     """What a correctly signed token says: a subscriber id and that row's token nonce."""
@@ -149,12 +154,20 @@ def recipient(
     to their row's token `nonce`) and the issue's Message-ID for them (keyed by subscriber
     unless `message_key` is given)."""
     token = unsubscribe_token(secret, subscriber_id, nonce)
+    key = message_key or f"s{subscriber_id}"
+    return reader(settings, token, email, name, message_id(settings, issue, key))
+
+
+def reader(settings: Settings, token: str, email: str, name: str | None, msgid: str) -> Recipient:
+    """A recipient whose links carry the unsubscribe `token`: an issue's reader, or a
+    newcomer's welcome."""
     return Recipient(
         email=email,
         name=name,
         unsubscribe_url=unsubscribe_url(settings, token),
         unsubscribe_mailto=unsubscribe_mailto(settings, token),
-        message_id=message_id(settings, issue, message_key or f"s{subscriber_id}"),
+        message_id=msgid,
+        preferences_url=preferences_url(settings, token),
     )
 
 
@@ -163,8 +176,9 @@ def _unsubscribe_serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT)
 
 
-def message_template(rendered: RenderedIssue, settings: Settings) -> MessageTemplate:
-    """The issue's shared message parts, with this newsletter's sender and list identity."""
+def message_template(rendered: MessageContent, settings: Settings) -> MessageTemplate:
+    """The shared message parts of an issue (or of the welcome), with this newsletter's
+    sender and list identity."""
     return MessageTemplate.prepare(
         rendered,
         sender=settings.mail.sender,

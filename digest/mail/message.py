@@ -20,17 +20,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from typing import Protocol
 
 from digest.models import NAME_MAX
 from digest.render import (
     GREETING_PLACEHOLDER,
+    PREFERENCES_PLACEHOLDER,
     UNSUBSCRIBE_PLACEHOLDER,
-    RenderedIssue,
-    greeting,
+    reader_values,
 )
 
 _PLACEHOLDER = re.compile(
-    f"({re.escape(UNSUBSCRIBE_PLACEHOLDER)}|{re.escape(GREETING_PLACEHOLDER)})"
+    "("
+    + "|".join(
+        map(re.escape, (UNSUBSCRIBE_PLACEHOLDER, PREFERENCES_PLACEHOLDER, GREETING_PLACEHOLDER))
+    )
+    + ")"
 )
 _SOFT_BREAK = "=\r\n"
 
@@ -42,6 +47,18 @@ class Recipient:
     unsubscribe_url: str  # HTTPS, one click (RFC 8058)
     unsubscribe_mailto: str  # the mailto: fallback of List-Unsubscribe
     message_id: str  # "<…@domain>", unique per (issue, subscriber)
+    preferences_url: str  # their preferences page: pause, resume, unsubscribe (issue 14)
+
+
+class MessageContent(Protocol):
+    """What a message is made of: a rendered issue, or the welcome (digest.mail.welcome)."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def html(self) -> str: ...
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +101,7 @@ class MessageTemplate:
 
     @classmethod
     def prepare(
-        cls, rendered: RenderedIssue, *, sender: str, reply_to: str, list_id: str, list_name: str
+        cls, rendered: MessageContent, *, sender: str, reply_to: str, list_id: str, list_name: str
     ) -> MessageTemplate:
         boundary = "=_digest_" + hashlib.sha256(rendered.html.encode()).hexdigest()[:24]
         lines = [
@@ -105,10 +122,7 @@ class MessageTemplate:
 
 def build_message(template: MessageTemplate, recipient: Recipient, date: datetime) -> bytes:
     """One subscriber's complete message, ready for SMTP (CRLF line ends)."""
-    values = {
-        UNSUBSCRIBE_PLACEHOLDER: recipient.unsubscribe_url,
-        GREETING_PLACEHOLDER: greeting(recipient.name),
-    }
+    values = reader_values(recipient.unsubscribe_url, recipient.name, recipient.preferences_url)
     b = template.boundary
     return "".join(
         (

@@ -123,7 +123,10 @@ def write_messages(
     would record it, and the others are written."""
     connection = OutboxTransport(folder).connect()
     result = DryRun()
+    now = datetime.now(UTC)
     for person in store.list_subscribers(SubscriberStatus.ACTIVE):
+        if person.paused(now):  # as the send: no message until their pause ends
+            continue
         try:
             reader = recipient(
                 settings,
@@ -134,7 +137,7 @@ def write_messages(
                 person.name,
                 nonce=person.token_nonce,
             )
-            message = build_message(template, reader, datetime.now(UTC))
+            message = build_message(template, reader, now)
         except Exception as exc:  # this one's address or name: reported, the others written
             result.failed.append((person.email, f"{type(exc).__name__}: {exc}"))
             continue

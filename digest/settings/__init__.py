@@ -391,6 +391,11 @@ class MailSettings:
         "an address the offline quick start (`digest --offline run` with the outbox) keeps "
         "subscribed; never added anywhere else",
     )
+    welcome: Flag = setting(
+        True,
+        "mail a welcome (with the unsubscribe and preferences links) to whoever confirms "
+        "their subscription; false: the first issue is the first mail",
+    )
     dkim: DkimSettings | None = setting(None, "DKIM signing: domain, selector and key_file")
     mailbox: MailboxSettings | None = setting(
         None, "read bounces and `mailto:` unsubscribes from this IMAP mailbox (host, user…)"

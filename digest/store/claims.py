@@ -14,17 +14,50 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Update, and_, bindparam, exists, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    or_,
+    select,
+    update,
+)
 
 from digest.models import Delivery, DeliveryStatus, SubscriberStatus
 from digest.store.schema import DeliveryRow, SubscriberRow
 
-# In the claim's UPDATE itself, so the status is checked in the statement that takes the
-# row (on SQLite another process may have written between the claim's SELECT and UPDATE).
-SUBSCRIBER_ACTIVE = exists().where(
-    SubscriberRow.id == DeliveryRow.subscriber_id,
-    SubscriberRow.status == SubscriberStatus.ACTIVE.value,
-)
+
+def not_paused(now: datetime) -> Any:
+    """No pause, or one that has ended: whom an issue goes to (issue 14, the preferences
+    page). A pause is a time, not a status, so it ends without anyone changing a row."""
+    return or_(SubscriberRow.paused_until.is_(None), SubscriberRow.paused_until <= now)
+
+
+def subscriber_sendable(now: datetime) -> Any:
+    """In the claim's UPDATE itself, so the status is checked in the statement that takes
+    the row (on SQLite another process may have written between the claim's SELECT and
+    UPDATE): active, and not on a pause."""
+    return exists().where(
+        SubscriberRow.id == DeliveryRow.subscriber_id,
+        SubscriberRow.status == SubscriberStatus.ACTIVE.value,
+        not_paused(now),
+    )
+
+
+def claim_status(now: datetime) -> Any:
+    """The subscriber's status as a claim sees it: `paused` for an active one on a pause,
+    so their row is skipped with that reason (never failed), like an unsubscriber's."""
+    return case(
+        (
+            and_(SubscriberRow.status == SubscriberStatus.ACTIVE.value, ~not_paused(now)),
+            "paused",
+        ),
+        else_=SubscriberRow.status,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +83,9 @@ def claimable(now: datetime, stale_before: datetime, dead_claims: Sequence[str])
     )
 
 
-def skip_gone(c: Connection, gone: list[tuple[int, str]], claimable: Any) -> list[tuple[str, str]]:
+def skip_gone(
+    c: Connection, gone: list[tuple[int, str]], claimable: Any, now: datetime
+) -> list[tuple[str, str]]:
     """Close the rows of subscribers no longer active as skipped, with the reason."""
     by_status: dict[str, list[int]] = defaultdict(list)
     for delivery_id, status in gone:
@@ -58,7 +93,7 @@ def skip_gone(c: Connection, gone: list[tuple[int, str]], claimable: Any) -> lis
     for status, ids in by_status.items():
         c.execute(
             update(DeliveryRow)
-            .where(DeliveryRow.id.in_(ids), claimable, ~SUBSCRIBER_ACTIVE)
+            .where(DeliveryRow.id.in_(ids), claimable, ~subscriber_sendable(now))
             .values(
                 status=DeliveryStatus.SKIPPED.value,
                 last_error=f"{status} at claim time",

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 
+from digest.models import SubscriberStatus
 from digest.store.convert import from_row
 from digest.store.schema import ConfirmationRow, SubscriberRow
 from digest.store.session import StoreCore
@@ -28,13 +29,19 @@ class Window:
     most: int
 
 
+CONFIRM = "confirm"  # the kinds of mail in the queue
+WELCOME = "welcome"
+
+
 @dataclass(frozen=True, slots=True)
 class QueuedConfirmation:
     id: int
     subscriber_id: int
     email: str  # the subscriber's address as stored
-    token: str
+    token: str  # a confirmation's signed link; a welcome's unsubscribe token
     attempts: int
+    kind: str = CONFIRM
+    name: str | None = None  # the subscriber's, for a welcome's greeting
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +53,7 @@ class ConfirmationState:
     attempts: int
     sent_at: datetime | None
     last_error: str | None
+    kind: str
 
 
 class ConfirmationQueries:
@@ -70,6 +78,7 @@ class ConfirmationQueries:
                     .select_from(ConfirmationRow)
                     .where(
                         ConfirmationRow.email_key == email_key,
+                        ConfirmationRow.kind == CONFIRM,  # a welcome is no request
                         ConfirmationRow.created_at > now - window.span,
                     )
                 )
@@ -94,10 +103,12 @@ class ConfirmationQueries:
         limit: int,
         max_attempts: int,
         not_before: datetime,
+        kind: str = CONFIRM,
     ) -> list[QueuedConfirmation]:
-        """Claim up to `limit` unsent confirmations due now, until `until` (a worker that
+        """Claim up to `limit` unsent mails of `kind` due now, until `until` (a worker that
         dies mid-batch frees them by the claim's expiry). Older than `not_before`: their
-        link has expired, so they are not sent at all."""
+        link has expired (a welcome that late is pointless), so they are not sent at all.
+        A welcome waits only while its subscriber is active: unsubscribed since, never."""
         claimable = or_(
             ConfirmationRow.claimed_until.is_(None), ConfirmationRow.claimed_until < now
         )
@@ -105,6 +116,8 @@ class ConfirmationQueries:
             candidates = s.scalars(
                 select(ConfirmationRow.id)
                 .where(
+                    ConfirmationRow.kind == kind,
+                    _still_wanted(),
                     ConfirmationRow.sent_at.is_(None),
                     ConfirmationRow.attempts < max_attempts,
                     ConfirmationRow.created_at > not_before,
@@ -128,12 +141,15 @@ class ConfirmationQueries:
                 ).rowcount  # type: ignore[attr-defined]
             ]
             rows = s.execute(
-                select(ConfirmationRow, SubscriberRow.email)
+                select(ConfirmationRow, SubscriberRow.email, SubscriberRow.name)
                 .join(SubscriberRow, SubscriberRow.id == ConfirmationRow.subscriber_id)
                 .where(ConfirmationRow.id.in_(claimed))
                 .order_by(ConfirmationRow.id)
             ).all()
-            return [from_row(QueuedConfirmation, row, email=email) for row, email in rows]
+            return [
+                from_row(QueuedConfirmation, row, email=email, name=name)
+                for row, email, name in rows
+            ]
 
     def confirmation_sent(self: StoreCore, confirmation_id: int, now: datetime) -> None:
         _mark(
@@ -163,7 +179,9 @@ class ConfirmationQueries:
         """Unsent confirmations: still to try, and given up (after `max_attempts`, or made
         before `not_before`: their link has expired)."""
         given_up = or_(
-            ConfirmationRow.attempts >= max_attempts, ConfirmationRow.created_at <= not_before
+            ConfirmationRow.attempts >= max_attempts,
+            ConfirmationRow.created_at <= not_before,
+            ~_still_wanted(),
         )
         with self.session() as s:
             rows = s.execute(
@@ -178,6 +196,17 @@ class ConfirmationQueries:
         with self.session() as s:
             rows = s.scalars(select(ConfirmationRow).order_by(ConfirmationRow.id))
             return [from_row(ConfirmationState, row) for row in rows]
+
+
+def _still_wanted() -> Any:
+    """A confirmation always; a welcome while its subscriber is active."""
+    return or_(
+        ConfirmationRow.kind == CONFIRM,
+        exists().where(
+            SubscriberRow.id == ConfirmationRow.subscriber_id,
+            SubscriberRow.status == SubscriberStatus.ACTIVE.value,
+        ),
+    )
 
 
 def _mark(store: StoreCore, confirmation_id: int, **values: Any) -> None:

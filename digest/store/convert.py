@@ -25,9 +25,19 @@ from digest.models import (
     SourceKind,
     SourceState,
     StoredItem,
+    Subscriber,
+    SubscriberStatus,
     content_hash,
 )
-from digest.store.schema import BlurbRow, EntryRow, IssueRow, ItemRow, SectionRow, SourceRow
+from digest.store.schema import (
+    BlurbRow,
+    EntryRow,
+    IssueRow,
+    ItemRow,
+    SectionRow,
+    SourceRow,
+    SubscriberRow,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -41,6 +51,10 @@ def from_row(cls: type[_D], row: Any, **converted: Any) -> _D:
     value from elsewhere. A field the row lacks is an AttributeError, not a silent default."""
     same = {name: getattr(row, name) for name in _field_names(cls) if name not in converted}
     return cls(**same, **converted)
+
+
+def to_subscriber(row: SubscriberRow) -> Subscriber:
+    return from_row(Subscriber, row, status=SubscriberStatus(row.status))
 
 
 def field_values(obj: DataclassInstance, **converted: Any) -> dict[str, Any]:

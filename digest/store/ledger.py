@@ -41,13 +41,17 @@ from digest.models import (
     validate_name,
 )
 from digest.store.claims import (
-    SUBSCRIBER_ACTIVE,
     Claim,
     DeliveryMarks,
+    claim_status,
     claimable,
+    not_paused,
     skip_gone,
+    subscriber_sendable,
 )
 from digest.store.convert import from_row, unknown_issue
+from digest.store.convert import to_subscriber as _subscriber
+from digest.store.events import ERASED, record_event, record_events
 from digest.store.release import record_sent_stories
 from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow, status_reason
 from digest.store.session import StoreCore
@@ -93,6 +97,7 @@ class LedgerQueries:
             ]
             s.add_all(rows)
             s.flush()
+            record_events(s, [row.id for row in rows], status.value, now)
             return [_subscriber(row) for row in rows]
 
     def find_subscribers(self: StoreCore, emails: Iterable[str]) -> dict[str, Subscriber]:
@@ -132,6 +137,8 @@ class LedgerQueries:
             if row.status != status.value:
                 row.status, row.updated_at = status.value, now
                 row.status_reason = status_reason(reason)
+                row.paused_until = None  # a pause belongs to an active subscription
+                record_event(s, row.id, status.value, now)
                 stamp = {
                     SubscriberStatus.ACTIVE: "confirmed_at",
                     SubscriberStatus.UNSUBSCRIBED: "unsubscribed_at",
@@ -152,6 +159,7 @@ class LedgerQueries:
             if row.status in _SUPPRESSED:
                 keep_suppressed(s, row.email_key, row.status, now)
             s.execute(delete(DeliveryRow).where(DeliveryRow.subscriber_id == row.id))
+            record_event(s, row.id, ERASED, now)
             s.delete(row)
             return True
 
@@ -174,6 +182,7 @@ class LedgerQueries:
             have = select(DeliveryRow.subscriber_id).where(DeliveryRow.issue_id == issue.id)
             wanted = select(SubscriberRow.id).where(
                 SubscriberRow.status == SubscriberStatus.ACTIVE.value,
+                not_paused(now),  # no row at all for a pause: neither failed nor skipped
                 SubscriberRow.id.not_in(have),
             )
             ids = list(s.scalars(wanted))
@@ -233,7 +242,7 @@ class LedgerQueries:
         with self.write_lock, self.engine.begin() as c:
             issue_id = _issue_id(c, number)
             candidates = c.execute(
-                select(DeliveryRow.id, SubscriberRow.status)
+                select(DeliveryRow.id, claim_status(now))
                 .join(SubscriberRow, DeliveryRow.subscriber_id == SubscriberRow.id)
                 .where(DeliveryRow.issue_id == issue_id, takeable)
                 .order_by(DeliveryRow.id)
@@ -246,7 +255,7 @@ class LedgerQueries:
                 return Claim()
             active = [i for i, status in candidates if status == SubscriberStatus.ACTIVE.value]
             gone = [(i, s) for i, s in candidates if s != SubscriberStatus.ACTIVE.value]
-            skipped = skip_gone(c, gone, takeable) if gone else []
+            skipped = skip_gone(c, gone, takeable, now) if gone else []
             return Claim(_take(c, number, token, now, active, takeable), skipped)
 
     def claims_in_progress(self: StoreCore, number: int) -> list[str]:
@@ -316,7 +325,7 @@ def _take(
     # ids, but only one UPDATE can take a row out of its claimable state.
     c.execute(
         update(DeliveryRow)
-        .where(DeliveryRow.id.in_(ids), takeable, SUBSCRIBER_ACTIVE)
+        .where(DeliveryRow.id.in_(ids), takeable, subscriber_sendable(now))
         .values(status=DeliveryStatus.SENDING.value, claimed_by=token, claimed_at=now)
     )
     rows = c.execute(
@@ -369,7 +378,3 @@ def _delivery(number: int, row: Row[Any]) -> Delivery:
         status=DeliveryStatus(row.status),
         subscriber_nonce=row.token_nonce,
     )
-
-
-def _subscriber(row: SubscriberRow) -> Subscriber:
-    return from_row(Subscriber, row, status=SubscriberStatus(row.status))

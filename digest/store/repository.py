@@ -33,6 +33,7 @@ from digest.store.convert import (
     unknown_issue,
 )
 from digest.store.edits import EditQueries, write_draft
+from digest.store.events import EventQueries, IssueOutcomeQueries
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
 from digest.store.pages import PageQueries
@@ -58,6 +59,8 @@ class Store(
     OpsQueries,
     SubscriberQueries,
     ConfirmationQueries,
+    EventQueries,
+    IssueOutcomeQueries,
     ReleaseQueries,
     PageQueries,
     EditQueries,

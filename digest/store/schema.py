@@ -240,6 +240,24 @@ class SubscriberRow(Base):
     # Why the status is what it is, for an operator: "unsubscribed by the operator", …
     status_reason: Mapped[str | None] = mapped_column(String(STATUS_REASON_MAX))
     token_nonce: Mapped[str] = mapped_column(String(32), default=new_token_nonce)
+    # A pause the person asked for on their preferences page (issue 14): still active, but
+    # no issue is sent to them before this time; past it, they simply get the next one.
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SubscriberEventRow(Base):
+    """A change of a subscriber's status, with its time (issue 14, `digest stats`): the
+    subscriber row keeps only the last of each kind of date. `paused` carries the end of
+    the pause (`ends_at`); `erased` ends the history of a removed row. No address, and no
+    foreign key: an erasure leaves these anonymous, so past weeks' counts stay true."""
+
+    __tablename__ = "subscriber_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SuppressionRow(Base):
@@ -307,6 +325,9 @@ class ConfirmationRow(Base):
     __tablename__ = "confirmation"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # "confirm" (the double opt-in link) or "welcome" (after the click, issue 14): one
+    # queue, one worker, one retry policy; only confirmations count against the caps.
+    kind: Mapped[str] = mapped_column(String(20), server_default="confirm")
     subscriber_id: Mapped[int] = mapped_column(
         ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
     )

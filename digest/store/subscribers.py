@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from digest.errors import SubscriberError
 from digest.models import Signup, Subscriber, SubscriberStatus, validate_name
-from digest.store.ledger import _subscriber
+from digest.store.convert import to_subscriber as _subscriber
+from digest.store.events import record_event
 from digest.store.schema import (
     LEGACY_NONCE_PREFIX,
     SubscriberRow,
@@ -53,6 +54,7 @@ class SubscriberQueries:
                 )
                 s.add(row)
                 s.flush()
+                record_event(s, row.id, SubscriberStatus.PENDING.value, now)
                 return Signup(_subscriber(row), created=True)
         except IntegrityError:
             with self.session() as s:  # another request inserted it between our two steps
@@ -72,6 +74,8 @@ class SubscriberQueries:
                 row.status = SubscriberStatus.UNSUBSCRIBED.value
                 row.status_reason = status_reason(reason)
                 row.unsubscribed_at = row.updated_at = now
+                row.paused_until = None
+                record_event(s, row.id, row.status, now)
             return _subscriber(row)
 
     def reactivate_subscriber(
@@ -92,6 +96,7 @@ class SubscriberQueries:
                 row.status = SubscriberStatus.ACTIVE.value
                 row.status_reason = status_reason(reason)
                 row.updated_at = now
+                record_event(s, row.id, row.status, now)
             return _subscriber(row)
 
     def subscriber_by_token(

@@ -31,7 +31,8 @@ from digest.models import IssueStatus
 from digest.render import jinja_environment, templates_dir
 from digest.settings import Settings
 from digest.store import Store
-from digest.web.preview_actions import Refused, desk_context, not_done, perform, read_form
+from digest.web.forms import Refused
+from digest.web.preview_actions import desk_context, not_done, perform, read_form
 from digest.web.routing import Request, Response, Router, StartResponse, respond
 
 log = logging.getLogger(__name__)

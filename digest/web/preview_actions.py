@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from digest.app.edit import Desk, edit_issue, open_desk
 from digest.app.issues import unapprove
@@ -29,17 +28,9 @@ from digest.errors import DigestError, TestSendLimited
 from digest.models import AddedLink, BlurbEdit, IssueEdits
 from digest.settings import Settings
 from digest.store import Store
+from digest.web.forms import Refused, check_provenance, read_fields
 
 FORM_MAX_BYTES = 64 * 1024  # the longest form is a note of 3,000 characters, encoded
-FIELD_MAX = 20_000  # characters; the use case's own limits are far below
-
-
-class Refused(Exception):
-    """A post that is not acted on: its HTTP status and a French message for the page."""
-
-    def __init__(self, status: str, message: str, detail: str = "") -> None:
-        super().__init__(message)
-        self.status, self.message, self.detail = status, message, detail
 
 
 def not_done(exc: DigestError) -> Refused:
@@ -57,52 +48,15 @@ def form_token(secret: bytes, number: int) -> str:
 
 def read_form(environ: Mapping[str, Any], secret: bytes, number: int) -> Mapping[str, str]:
     """The posted fields, once the post is known to come from the preview's own form."""
-    _check_provenance(environ)
-    fields = _fields(environ)
+    host = (environ.get("HTTP_HOST") or "").lower()
+    check_provenance(environ, {host}, "de l’aperçu")
+    fields = read_fields(environ, FORM_MAX_BYTES)
     token = fields.get("token", "")
     if not hmac.compare_digest(token.encode(), form_token(secret, number).encode()):
         raise Refused(
             "403 Forbidden",
             "Ce formulaire n’est plus valable (l’aperçu a redémarré) : rechargez la page.",
         )
-    return fields
-
-
-def _check_provenance(environ: Mapping[str, Any]) -> None:
-    site = environ.get("HTTP_SEC_FETCH_SITE")
-    origin = environ.get("HTTP_ORIGIN")
-    host = (environ.get("HTTP_HOST") or "").lower()
-    if site is not None and site not in ("same-origin", "none"):
-        raise Refused("403 Forbidden", "Cette demande ne vient pas de l’aperçu : refusée.")
-    if origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host):
-        raise Refused("403 Forbidden", "Cette demande vient d’un autre site : refusée.")
-
-
-def _fields(environ: Mapping[str, Any]) -> dict[str, str]:
-    kind = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        raise Refused("415 Unsupported Media Type", "Ce formulaire n’est pas lisible.", kind)
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or "")
-    except ValueError:
-        raise Refused("411 Length Required", "La longueur du formulaire manque.") from None
-    if length > FORM_MAX_BYTES or length < 0:
-        raise Refused(
-            "413 Content Too Large",
-            f"Le formulaire est trop long ({length} octets, au plus {FORM_MAX_BYTES}).",
-        )
-    body = environ["wsgi.input"].read(length)
-    try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Refused("400 Bad Request", "Le formulaire n’est pas lisible.", str(exc)) from None
-    fields: dict[str, str] = {}
-    for name, values in parsed.items():
-        if len(values) > 1:
-            raise Refused("400 Bad Request", f"Le champ « {name[:40]} » est donné plusieurs fois.")
-        if len(values[0]) > FIELD_MAX:
-            raise Refused("400 Bad Request", f"Le champ « {name[:40]} » est trop long.")
-        fields[name] = values[0]
     return fields
 
 

@@ -36,6 +36,8 @@ from digest.settings import Settings
 from digest.store import Store, open_store
 from digest.typography import TitleForms, french_html, title_forms
 from digest.web.limits import ClientLimiter, client_address
+from digest.web.masking import mask_address
+from digest.web.preferences import PreferencesPages
 from digest.web.routing import Request, Response, Router, StartResponse, respond
 
 log = logging.getLogger(__name__)
@@ -130,6 +132,9 @@ class PublicApp:
         )
         self.stylesheet = (templates_dir() / "public" / "site.css").read_bytes()
         self.robots = (templates_dir() / "public" / "robots.txt").read_bytes()
+        self.preferences = PreferencesPages(
+            settings, store, self.secret, clock, self._render, self._bad_link
+        )
         self.router: Router[dict[str, Any]] = Router()
         for method, pattern, handler in (
             ("GET", r"/", self.archive),
@@ -145,6 +150,8 @@ class PublicApp:
             ("POST", r"/subscribe", self.subscribe),
             ("GET", r"/confirm/([\w.-]+)", self.confirm_page),
             ("POST", r"/confirm/([\w.-]+)", self.confirm),
+            ("GET", r"/preferences/([\w.-]+)", self.preferences.page),
+            ("POST", r"/preferences/([\w.-]+)", self.preferences.post),
         ):
             self.router.add(method, pattern, handler)
 
@@ -318,7 +325,8 @@ class PublicApp:
         )
 
     def confirm(self, environ: dict[str, Any], token: str) -> Response:
-        subscriber = confirm_by_link(self.store, self.secret, token, self.clock())
+        welcome = self.settings.mail.welcome
+        subscriber = confirm_by_link(self.store, self.secret, token, self.clock(), welcome=welcome)
         if subscriber is None:
             return self._expired()
         return self._page(
@@ -421,15 +429,6 @@ def form_name(raw: str) -> str | None:
         raise RefusedName(
             "Le nom ne peut pas contenir de retour à la ligne ni de caractère de contrôle."
         ) from exc
-
-
-def mask_address(address: str) -> str:
-    """« j•••@e•••.fr »: enough for its owner to recognise, too little for whoever holds a
-    leaked unsubscribe link to learn the address (issue 10, item 6)."""
-    local, _, domain = address.rpartition("@")
-    name, dot, suffix = domain.rpartition(".")
-    masked_domain = f"{name[:1]}•••{dot}{suffix}" if dot else f"{domain[:1]}•••"
-    return f"{local[:1]}•••@{masked_domain}"
 
 
 def make_public_app(settings: Settings, store: Store | None = None) -> PublicApp:
