@@ -90,14 +90,17 @@ def test_a_story_added_back_is_built_and_a_repeated_subject_is_told(
         carried = sorted({i for e in first.entries for i in e.item_ids})
     finally:
         store.close()
+    code, out, err = digest(config, database_url, "build", "--add-back", str(carried[0]))
+    assert code == 0 and "built draft issue 2: 1 sections, 1 entries" in out
+    assert "warning" not in err  # one story: another subject
     add_back = [arg for item in carried for arg in ("--add-back", str(item))]
     code, out, err = digest(config, database_url, "build", *add_back)
     assert code == 0, err
-    assert "built draft issue 2" in out and f"{len(first.entries)} entries" in out
+    assert "rebuilt draft issue 2" in out and f"{len(first.entries)} entries" in out
     assert "warning: issue 2 would go out under the subject of issue 1" in err
-    code, out, err = digest(config, database_url, "build", "--add-back", str(carried[0]))
-    assert code == 0 and "rebuilt draft issue 2: 1 sections, 1 entries" in out
-    assert "warning" not in err  # one story: another subject
+    # A rebuild of the draft, `--since` widened and nothing added back, keeps them all.
+    code, out, err = digest(config, database_url, "build", "--since", "2020-01-01")
+    assert code == 0 and f"rebuilt draft issue 2: 1 sections, {len(first.entries)} entries" in out
     code, _, err = digest(config, database_url, "build", "--add-back", "999999")
     assert code == 2 and "--add-back: no item 999999" in err
 

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from digest.app.build import BuildResult, added_back_in, run_build
+from digest.app.build import BuildResult, run_build
 from digest.app.edit import check_text
 from digest.app.overrides import refuse_unless_draft
 from digest.errors import EditError
@@ -95,7 +95,7 @@ def add_back(
         now,
         since=issue.period_start,
         until=issue.period_end,
-        added_back=[*added_back_in(store, issue), item_id],
+        added_back=[item_id],  # and those of the draft: every rebuild keeps them
     )
     rebuilt = result.issue
     if rebuilt is None or item_id not in {i for e in rebuilt.entries for i in e.item_ids}:
