@@ -42,8 +42,14 @@ class AddedBack:
 
 
 def can_add_back(store: Store, issue: Issue) -> bool:
-    """Whether `issue` is the draft a build rebuilds (the latest issue, a draft): an older
-    issue put back to draft is edited, but a build would rebuild another one."""
+    """Whether the desk offers to add a story back to `issue`: it is the draft a build
+    rebuilds, and some story went out already."""
+    return _rebuilt_by_build(store, issue) and store.sent_stories(limit=0).matched > 0
+
+
+def _rebuilt_by_build(store: Store, issue: Issue) -> bool:
+    """Whether `issue` is the latest issue and a draft: an older issue put back to draft
+    is edited, but a build would rebuild another one."""
     latest = store.latest_issue()
     latest_number = latest.number if latest else None
     return issue.status is IssueStatus.DRAFT and latest_number == issue.number
@@ -75,7 +81,7 @@ def add_back(
     if issue is None:
         raise EditError(f"no issue {number}", hint="digest build makes one")
     refuse_unless_draft(issue)
-    if not can_add_back(store, issue):
+    if not _rebuilt_by_build(store, issue):
         raise EditError(
             f"issue {number} is not the latest issue: a build rebuilds only the latest draft",
             hint="add the story back to the latest draft",
