@@ -19,7 +19,8 @@ from digest.errors import UsageError
 from digest.models import IssueStatus
 from digest.store import Store, open_store, utcnow
 
-from .conftest import DOCUMENTS
+from .conftest import DOCUMENTS, REPO
+from .test_overrides import STORIES, add_story
 
 DOCS = ("003_186302cdc7413e06.txt", "004_c8bb9166e346ef4b.txt")
 
@@ -167,3 +168,20 @@ def test_the_migration_records_the_stories_of_issues_sent_before_it(
     engine.dispose()
     code, out, _ = digest(config, database_url, "build", "--since", "2020-01-01")
     assert code == 0 and "10 stories went out in an earlier issue" in out
+
+
+def test_a_rebuild_on_a_configuration_change_keeps_the_draft_s_own_start(
+    store: Store,
+) -> None:
+    """A draft built with --since holds older stories; the preview's rebuild (a changed
+    configuration) once started it again at the default period and lost them."""
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    now = utcnow()
+    old = add_story(store, now - timedelta(days=30), "mistral", *STORIES["mistral"])
+    draft = run_build(store, settings, now, since=now - timedelta(days=40)).issue
+    assert draft is not None and old in {i for e in draft.entries for i in e.item_ids}
+    new = add_story(store, now, "faille", *STORIES["faille"])
+    rebuilt = rebuild_draft(store, settings, now)
+    assert rebuilt is not None and rebuilt.issue is not None
+    assert rebuilt.issue.number == draft.number
+    assert {old, new} <= {i for e in rebuilt.issue.entries for i in e.item_ids}

@@ -168,12 +168,14 @@ def added_back_in(store: Store, issue: Issue) -> list[int]:
 
 def rebuild_draft(store: Store, settings: Settings, now: datetime) -> BuildResult | None:
     """Rebuild the latest issue if it is a draft (the preview does, when the configuration
-    changes), keeping the stories an editor added back (as every rebuild does); None when
+    changes), from its period's start to now, keeping the stories an editor added back
+    (as every rebuild does); None when
     there is no draft: a build now would start a new issue."""
     latest = store.latest_issue()
     if latest is None or latest.status is not IssueStatus.DRAFT:
         return None
-    result = run_build(store, settings, now)  # which keeps the stories added back
+    # From the draft's own start: a draft built with --since keeps its older stories.
+    result = run_build(store, settings, now, since=latest.period_start)
     log.info("build: draft %d rebuilt", latest.number)
     if result.issue is None:
         log.info("build: the rebuild found no story; draft %d kept", latest.number)
