@@ -102,8 +102,9 @@ def test_a_story_added_back_is_built_and_a_repeated_subject_is_told(
     # A rebuild of the draft, `--since` widened and nothing added back, keeps them all.
     code, out, err = digest(config, database_url, "build", "--since", "2020-01-01")
     assert code == 0 and f"rebuilt draft issue 2: 1 sections, {len(first.entries)} entries" in out
-    code, _, err = digest(config, database_url, "build", "--add-back", "999999")
-    assert code == 2 and "--add-back: no item 999999" in err
+    for missing in ("999999", "99999999999"):  # the second is past PostgreSQL's INTEGER
+        code, _, err = digest(config, database_url, "build", "--add-back", missing)
+        assert code == 2 and f"--add-back: no item {missing}" in err
 
 
 def test_sent_stories_stay_out_after_a_changed_document_is_ingested_again(
