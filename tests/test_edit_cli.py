@@ -158,3 +158,19 @@ def test_an_approved_issue_says_to_unapprove_first(database: str) -> None:
     code, _, err = digest(database, "edit", "1")
     assert code == 2
     assert "issue 1 is approved" in err and "digest unapprove 1 first" in err
+
+
+@pytest.mark.parametrize("program", ["false", "no-such-editor-anywhere"])
+def test_an_editor_that_fails_is_a_usage_error_and_applies_nothing(
+    database: str, program: str
+) -> None:
+    """An editor quit with an error (vim's :cq) or not installed: exit 2 with the way out,
+    not click's bare « Error: Editing failed » and exit 1."""
+    before = shown(database)
+    env = {"DIGEST_DATABASE_URL": database, "EDITOR": program, "VISUAL": ""}
+    args = ["--config", str(REPO / "feeds.yaml"), "edit", "1"]
+    result = CliRunner().invoke(main, args, env=env)
+    assert result.exit_code == 2, result.output
+    assert "error: the editor failed, nothing was applied:" in result.stderr
+    assert "digest edit 1 --file view.yaml" in result.stderr
+    assert shown(database) == before

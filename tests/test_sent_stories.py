@@ -19,7 +19,8 @@ from digest.errors import UsageError
 from digest.models import IssueStatus
 from digest.store import Store, open_store, utcnow
 
-from .conftest import DOCUMENTS
+from .conftest import DOCUMENTS, REPO
+from .test_overrides import STORIES, add_story
 
 DOCS = ("003_186302cdc7413e06.txt", "004_c8bb9166e346ef4b.txt")
 
@@ -90,16 +91,20 @@ def test_a_story_added_back_is_built_and_a_repeated_subject_is_told(
         carried = sorted({i for e in first.entries for i in e.item_ids})
     finally:
         store.close()
+    code, out, err = digest(config, database_url, "build", "--add-back", str(carried[0]))
+    assert code == 0 and "built draft issue 2: 1 sections, 1 entries" in out
+    assert "warning" not in err  # one story: another subject
     add_back = [arg for item in carried for arg in ("--add-back", str(item))]
     code, out, err = digest(config, database_url, "build", *add_back)
     assert code == 0, err
-    assert "built draft issue 2" in out and f"{len(first.entries)} entries" in out
+    assert "rebuilt draft issue 2" in out and f"{len(first.entries)} entries" in out
     assert "warning: issue 2 would go out under the subject of issue 1" in err
-    code, out, err = digest(config, database_url, "build", "--add-back", str(carried[0]))
-    assert code == 0 and "rebuilt draft issue 2: 1 sections, 1 entries" in out
-    assert "warning" not in err  # one story: another subject
-    code, _, err = digest(config, database_url, "build", "--add-back", "999999")
-    assert code == 2 and "--add-back: no item 999999" in err
+    # A rebuild of the draft, `--since` widened and nothing added back, keeps them all.
+    code, out, err = digest(config, database_url, "build", "--since", "2020-01-01")
+    assert code == 0 and f"rebuilt draft issue 2: 1 sections, {len(first.entries)} entries" in out
+    for missing in ("999999", "99999999999"):  # the second is past PostgreSQL's INTEGER
+        code, _, err = digest(config, database_url, "build", "--add-back", missing)
+        assert code == 2 and f"--add-back: no item {missing}" in err
 
 
 def test_sent_stories_stay_out_after_a_changed_document_is_ingested_again(
@@ -164,3 +169,20 @@ def test_the_migration_records_the_stories_of_issues_sent_before_it(
     engine.dispose()
     code, out, _ = digest(config, database_url, "build", "--since", "2020-01-01")
     assert code == 0 and "10 stories went out in an earlier issue" in out
+
+
+def test_a_rebuild_on_a_configuration_change_keeps_the_draft_s_own_start(
+    store: Store,
+) -> None:
+    """A draft built with --since holds older stories; the preview's rebuild (a changed
+    configuration) once started it again at the default period and lost them."""
+    settings = load_settings(REPO / "feeds.yaml", env={})
+    now = utcnow()
+    old = add_story(store, now - timedelta(days=30), "mistral", *STORIES["mistral"])
+    draft = run_build(store, settings, now, since=now - timedelta(days=40)).issue
+    assert draft is not None and old in {i for e in draft.entries for i in e.item_ids}
+    new = add_story(store, now, "faille", *STORIES["faille"])
+    rebuilt = rebuild_draft(store, settings, now)
+    assert rebuilt is not None and rebuilt.issue is not None
+    assert rebuilt.issue.number == draft.number
+    assert {old, new} <= {i for e in rebuilt.issue.entries for i in e.item_ids}

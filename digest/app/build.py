@@ -75,11 +75,14 @@ def run_build(
     """Build the period's draft and store it. The latest draft, if any, is rebuilt in place
     (same number): editors iterate on one draft until it is approved. A story an earlier
     issue carried is left out, whatever the period, unless its item id is in `added_back`
-    (an editor's explicit choice; such an item is in, even from outside the period)."""
+    (an editor's explicit choice; such an item is in, even from outside the period) or the
+    draft rebuilt has it (added back by an earlier build)."""
     period = plan_period(store, settings, now, since, until)
     latest = store.latest_issue()
     replacing = latest is not None and latest.status is IssueStatus.DRAFT
     number = latest.number if latest and replacing else (latest.number + 1 if latest else 1)
+    if latest is not None and replacing:
+        added_back = [*added_back, *added_back_in(store, latest)]
     items, already_sent = _unsent_items(store, period, added_back)
     issue = build_issue(items, settings, number=number, period=period, now=now)
     if issue is None:
@@ -157,18 +160,22 @@ def _carried(store: Store, item_ids: list[int]) -> set[int]:
 
 def added_back_in(store: Store, issue: Issue) -> list[int]:
     """The items of draft `issue` that another issue carries: an editor added them back,
-    and a rebuild of the draft keeps them."""
-    return sorted(_carried(store, [i for e in issue.entries for i in e.item_ids]))
+    and a rebuild of the draft keeps them (those dropped since too: the drop is an
+    override, kept with the others)."""
+    built = store.built_draft(issue.number) or issue
+    return sorted(_carried(store, [i for e in built.entries for i in e.item_ids]))
 
 
 def rebuild_draft(store: Store, settings: Settings, now: datetime) -> BuildResult | None:
     """Rebuild the latest issue if it is a draft (the preview does, when the configuration
-    changes), keeping the stories an editor added back; None when there is no draft: a
-    build now would start a new issue."""
+    changes), from its period's start to now, keeping the stories an editor added back
+    (as every rebuild does); None when
+    there is no draft: a build now would start a new issue."""
     latest = store.latest_issue()
     if latest is None or latest.status is not IssueStatus.DRAFT:
         return None
-    result = run_build(store, settings, now, added_back=added_back_in(store, latest))
+    # From the draft's own start: a draft built with --since keeps its older stories.
+    result = run_build(store, settings, now, since=latest.period_start)
     log.info("build: draft %d rebuilt", latest.number)
     if result.issue is None:
         log.info("build: the rebuild found no story; draft %d kept", latest.number)

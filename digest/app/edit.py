@@ -25,6 +25,7 @@ LIMITS = {
     "blurb": 600,
     "url": 2000,
     "note": NOTE_MAX,
+    "search": 200,  # the desk's search of sent stories by title
 }
 
 

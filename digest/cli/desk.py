@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from digest.cli._common import Context, handle_errors, opened_store, utcnow
-from digest.errors import EditError
+from digest.errors import EditError, UsageError
 
 
 @click.command()
@@ -39,7 +39,7 @@ def edit(obj: Context, number: int, path: Path | None, show: bool) -> None:
         if path is not None:
             text: str | None = path.read_text(encoding="utf-8")
         else:
-            text = click.edit(view, extension=".yaml", require_save=True)
+            text = _edited(view, number)
         try:
             edits = None if text is None else edits_from_yaml(text, desk)
             if edits is None or check_edits(edits) == desk.edits:
@@ -54,6 +54,19 @@ def edit(obj: Context, number: int, path: Path | None, show: bool) -> None:
             raise
     fields = ", ".join(result.issue.edited) or "nothing any more"
     click.echo(f"issue {number}: edited ({fields}); see it with: digest show {number}")
+
+
+def _edited(view: str, number: int) -> str | None:
+    """The view as the editor saved it; None when it was closed without saving."""
+    try:
+        return click.edit(view, extension=".yaml", require_save=True)
+    except click.ClickException as exc:  # no such program, or it exited with an error
+        raise UsageError(
+            f"the editor failed, nothing was applied: {exc.message}",
+            hint="set $EDITOR (or $VISUAL) to an editor that waits until the file is closed "
+            f"(code --wait); or digest edit {number} --print > view.yaml, edit view.yaml, "
+            f"then digest edit {number} --file view.yaml",
+        ) from exc
 
 
 def _keep(text: str) -> Path:

@@ -8,12 +8,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, text, tuple_, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from digest.models import IssueStatus
-from digest.store.convert import unknown_issue
-from digest.store.schema import EntryRow, IssueRow, ItemRow, SectionRow, SentStoryRow, TestSendRow
+from digest.models import IssueStatus, StoredItem
+from digest.store.convert import stored_item, unknown_issue
+from digest.store.schema import (
+    EntryRow,
+    IssueRow,
+    ItemRow,
+    SectionRow,
+    SentStoryRow,
+    SourceRow,
+    TestSendRow,
+)
 from digest.store.session import StoreCore
 
 
@@ -23,6 +32,22 @@ class TestSendSlot:
 
     slot: int | None
     recent: tuple[datetime, ...]  # the window's earlier test sends, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class SentStory:
+    """A stored story that went out, and the last issue that carried it."""
+
+    item: StoredItem
+    issue_number: int
+
+
+@dataclass(frozen=True, slots=True)
+class SentStories:
+    """At most `limit` of the sent stories asked for, newest first, and how many matched."""
+
+    stories: tuple[SentStory, ...]
+    matched: int
 
 
 class ReleaseQueries:
@@ -96,6 +121,59 @@ class ReleaseQueries:
                     select(ItemRow.id).where(ItemRow.id.in_(wanted), or_(sent_key, sent_content))
                 )
             )
+
+    def sent_stories(
+        self: StoreCore,
+        *,
+        limit: int,
+        published: tuple[datetime, datetime] | None = None,
+        title: str | None = None,
+        leave_out: Iterable[int] = (),
+    ) -> SentStories:
+        """The stored items that went out (as `sent_item_ids` tells), published in
+        (start, end] when `published` is given, whose title contains `title` (any case) when
+        it is, but those of `leave_out`: what an editor may add back to a draft."""
+        last_issue = (
+            select(func.max(IssueRow.number))
+            .select_from(SentStoryRow)
+            .join(IssueRow, SentStoryRow.issue_id == IssueRow.id)
+            .where(
+                or_(
+                    and_(
+                        SentStoryRow.source_id == ItemRow.source_id,
+                        SentStoryRow.item_key == ItemRow.key,
+                    ),
+                    SentStoryRow.content_hash == ItemRow.content_hash,
+                )
+            )
+            .correlate(ItemRow)
+            .scalar_subquery()
+        )
+        conditions: list[ColumnElement[bool]] = [last_issue.is_not(None)]
+        if published is not None:
+            start, end = published
+            conditions += [ItemRow.published_at > start, ItemRow.published_at <= end]
+        if title:
+            # The editor's words, not a pattern: their % and _ match themselves.
+            escaped = title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(ItemRow.title.ilike(f"%{escaped}%", escape="\\"))
+        left_out = list(leave_out)
+        if left_out:
+            conditions.append(ItemRow.id.not_in(left_out))
+        with self.session() as s:
+            matched = s.scalar(select(func.count()).select_from(ItemRow).where(*conditions))
+            query = (
+                select(ItemRow, SourceRow.name, SourceRow.kind, SourceRow.display_name, last_issue)
+                .join(SourceRow, ItemRow.source_id == SourceRow.id)
+                .where(*conditions)
+                .order_by(ItemRow.published_at.desc(), ItemRow.id.desc())
+                .limit(limit)
+            )
+            stories = tuple(
+                SentStory(stored_item(row, name, kind, display), number)
+                for row, name, kind, display, number in s.execute(query)
+            )
+            return SentStories(stories, matched or 0)
 
     def item_ids_of_issues(self: StoreCore, status: IssueStatus) -> set[int]:
         """The items behind the entries of every issue with `status`."""

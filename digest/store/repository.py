@@ -229,7 +229,9 @@ class Store(
             return [stored_item(*columns) for columns in s.execute(query)]
 
     def items_by_id(self, ids: Iterable[int]) -> list[StoredItem]:
-        wanted = list(ids)
+        # item.id is an INTEGER: PostgreSQL refuses a larger parameter outright (a typed
+        # `--add-back 99999999999` was a DataError), and no item has such an id.
+        wanted = [i for i in ids if -(2**31) <= i < 2**31]
         if not wanted:
             return []
         with self.session() as s:

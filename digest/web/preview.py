@@ -22,17 +22,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from digest.app.add_back import can_add_back, sent_choice
 from digest.app.build import rebuild_draft
-from digest.app.edit import open_desk
+from digest.app.edit import Desk, open_desk
 from digest.app.render import SampleReading, render_for_sample_reader
 from digest.config import load_settings
 from digest.errors import DigestError, RenderError
-from digest.models import IssueStatus
+from digest.models import Issue, IssueStatus
 from digest.render import jinja_environment, templates_dir
 from digest.settings import Settings
 from digest.store import Store
 from digest.web.forms import Refused
-from digest.web.preview_actions import desk_context, not_done, perform, read_form
+from digest.web.preview_actions import desk_context, not_done, perform, read_form, sent_context
 from digest.web.routing import Request, Response, Router, StartResponse, respond
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,7 @@ class PreviewApp:
                 "number": issue.number,
                 "status": STATUS_LABELS[issue.status],
                 "status_id": issue.status.value,
-                "period": f"du {issue.period_start.astimezone(zone):%d/%m/%Y} "
-                f"au {issue.period_end.astimezone(zone):%d/%m/%Y}",
+                "period": period_words(issue, zone),
                 "entries": len(issue.entries),
             }
             for issue in reversed(self.store.list_issues())
@@ -139,9 +139,10 @@ class PreviewApp:
             return self._unknown_issue(number)
         view = request.query.get("vue", "bureau")
         view = view if view in WIDTHS else "bureau"
-        desk = desk_context(
-            open_desk(self.store, int(number)), self._secret, request.query.get("fait")
-        )
+        opened = open_desk(self.store, int(number))
+        desk = desk_context(opened, self._secret, request.query.get("fait"))
+        desk["sent"], refused_search = self._sent_stories(opened, request.query.get("recherche"))
+        problem = problem or refused_search
         return self._page(
             problem.status if problem else "200 OK",
             "issue.html.j2",
@@ -151,6 +152,25 @@ class PreviewApp:
             desk=desk,
             problem=problem,
         )
+
+    def _sent_stories(
+        self, desk: Desk, search: str | None
+    ) -> tuple[dict[str, Any] | None, Refused | None]:
+        """The desk's sent stories to add back (None when a build does not rebuild this
+        issue), and what is wrong with the editor's search, if anything."""
+        if not can_add_back(self.store, desk.built):
+            return None, None
+        zone = ZoneInfo(self._current_settings().timezone)
+        period, number = period_words(desk.built, zone), desk.built.number
+        try:
+            return sent_context(
+                sent_choice(self.store, desk.built, search), zone, period, number
+            ), None
+        except DigestError as exc:
+            refused = not_done(exc, "La recherche n’a pas abouti.")
+            return sent_context(
+                sent_choice(self.store, desk.built, None), zone, period, number
+            ), refused
 
     def edit(self, request: Request, number: str) -> Response:
         """A form of the desk: done, then back to the page (303); or the page again with
@@ -302,6 +322,12 @@ class PreviewApp:
         return Response(
             status, body.encode("utf-8"), headers=(("Content-Security-Policy", policy),)
         )
+
+
+def period_words(issue: Issue, zone: ZoneInfo) -> str:
+    """« du 13/11/2026 au 20/11/2026 »: an issue's period in the newsletter's timezone."""
+    start, end = issue.period_start.astimezone(zone), issue.period_end.astimezone(zone)
+    return f"du {start:%d/%m/%Y} au {end:%d/%m/%Y}"
 
 
 def files_version(paths: Iterable[Path]) -> str:

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from digest.app.add_back import SentChoice, add_back
 from digest.app.edit import Desk, edit_issue, open_desk
 from digest.app.issues import unapprove
 from digest.app.overrides import blurb_keys
@@ -31,14 +34,15 @@ from digest.store import Store
 from digest.web.forms import Refused, check_provenance, read_fields
 
 FORM_MAX_BYTES = 64 * 1024  # the longest form is a note of 3,000 characters, encoded
+ITEM_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits: int() would take « ١٢ », « 1_2 », « +1 »
 
 
-def not_done(exc: DigestError) -> Refused:
+def not_done(exc: DigestError, heading: str = "La demande n’a pas abouti.") -> Refused:
     """What the page says of a use case's refusal: 429 for a test send over the limit."""
     detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
     if isinstance(exc, TestSendLimited):
         return Refused("429 Too Many Requests", "L’e-mail de test n’est pas parti.", detail)
-    return Refused("400 Bad Request", "La demande n’a pas abouti.", detail)
+    return Refused("400 Bad Request", heading, detail)
 
 
 def form_token(secret: bytes, number: int) -> str:
@@ -240,10 +244,27 @@ def _send_test(store: Store, settings: Settings, number: int, form: Form, now: d
     send_test(store, settings, number, form["address"], now)
 
 
+def _add_back(store: Store, settings: Settings, number: int, form: Form, now: datetime) -> None:
+    value = form["item"]
+    if ITEM_ID.fullmatch(value) is None:
+        shown = "".join(c for c in value[:40] if c.isprintable())
+        raise Refused("400 Bad Request", f"« {shown} » n’est pas un numéro d’article.")
+    try:
+        add_back(store, settings, number, int(value), now)
+    except DigestError as exc:
+        raise not_done(exc, "L’article n’a pas été remis dans le numéro.") from exc
+
+
 RELEASES: dict[str, tuple[Release, str]] = {
     "approve": (_approve, "Numéro approuvé : il partira au prochain envoi."),
     "unapprove": (_unapprove, "Numéro remis en brouillon : il peut de nouveau être modifié."),
     "test": (_send_test, "E-mail de test envoyé (« [TEST] » en tête de l’objet)."),
+    # Not an override: the draft is built again, with the story (digest build --add-back).
+    "add-back": (
+        _add_back,
+        "Article déjà paru remis dans le numéro : le brouillon a été reconstruit avec lui, "
+        "vos corrections et les articles remis avant lui sont gardés.",
+    ),
 }
 DONE = {name: message for name, (_, message) in [*EDITS.items(), *RELEASES.items()]}
 
@@ -319,4 +340,32 @@ def desk_context(desk: Desk, secret: bytes, done: str | None) -> dict[str, Any]:
         "stale": desk.stale,
         "done": DONE.get(done or ""),
         "edited": bool(issue.edited),
+    }
+
+
+def sent_context(choice: SentChoice, zone: ZoneInfo, period: str, number: int) -> dict[str, Any]:
+    """What the desk's « Articles déjà parus » panel shows: the stories it offers to add
+    back, and what they are (those of the draft's `period`, or a search's)."""
+    found = choice.found
+    if choice.search is None:
+        heading = f"Parus pendant la période de ce brouillon ({period}) :"
+    elif choice.search:
+        heading = f"Titres qui contiennent « {choice.search} » :"
+    else:
+        heading = "Les derniers parus :"
+    return {
+        "search": choice.search or "",
+        "search_at": f"/issues/{number}#deja-parus",
+        "heading": heading,
+        "stories": [
+            {
+                "id": story.item.id,
+                "title": story.item.title,
+                "source": story.item.reader_source,
+                "date": f"{story.item.published_at.astimezone(zone):%d/%m/%Y}",
+                "issue": story.issue_number,
+            }
+            for story in found.stories
+        ],
+        "more": found.matched - len(found.stories),
     }
