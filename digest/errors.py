@@ -71,7 +71,7 @@ class OutputError(DigestError):
 
 class EditError(DigestError):
     """An editor's change that cannot be applied: a bad value, an issue that is not a
-    draft, a line of `digest edit`'s file (exit 2, like a usage error)."""
+    draft, a line of `digest edit`'s file (exit 2, like a usage error and IssueStatusError)."""
 
     exit_code = 2
 
@@ -90,6 +90,13 @@ class TestSendLimited(DigestError):
     def __init__(self, message: str, retry_at: datetime, hint: str | None = None) -> None:
         super().__init__(message, hint)
         self.retry_at = retry_at
+
+
+class IssueStatusError(UsageError):
+    """The issue's status refuses the command: approving, editing or taking back an issue
+    whose send has started, editing an approved one, sending a draft not approved. Exit 2,
+    as for an ISSUE that names no issue: the command was given the wrong issue (or too
+    early), and running it again changes nothing until someone changes the issue."""
 
 
 class UnknownIssue(UsageError):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from digest.cli import main
 
-from .conftest import DOCUMENTS
+from .conftest import DOCUMENTS, REPO, SEED_NOW, SeedIssue
 
 
 @pytest.fixture
@@ -177,6 +177,53 @@ def test_an_unknown_issue_exits_2_with_the_issues_there_are(
     code, _, err = run(config, database_url, *args)
     assert code == 2, err
     assert "no issue 7 (issues: 1)" in err and "Traceback" not in err
+
+
+# -- issue 13's leftovers: a command the issue's status refuses exits 2, like a wrong ISSUE --
+
+
+def seed_issue_at(seed_issue: SeedIssue, tmp_path: Path, status: str) -> str:
+    """The seed issue's database, with issue 1 taken to `status` the way a send takes it
+    (approved, its deliveries opened, closed: no subscriber, so nothing is left to send)."""
+    store = seed_issue.copy(tmp_path)
+    try:
+        if status != "draft":
+            store.approve_issue(1, SEED_NOW)
+        if status in ("sending", "sent"):
+            store.open_deliveries(1, SEED_NOW)
+        if status == "sent":
+            assert store.close_issue_if_done(1, SEED_NOW)
+    finally:
+        store.close()
+    return f"sqlite:///{tmp_path / 'digest.db'}"
+
+
+@pytest.mark.parametrize(
+    ("status", "args", "message"),
+    [
+        ("sent", ("approve", "1"), "issue 1 is sent; only a draft can be approved"),
+        ("sending", ("approve", "1"), "issue 1 is sending; only a draft can be approved"),
+        ("sent", ("unapprove", "1"), "issue 1 is sent: its send has started"),
+        ("sending", ("unapprove", "1"), "issue 1 is sending: its send has started"),
+        ("sent", ("edit", "1"), "issue 1 is sent: it has gone out and cannot change"),
+        ("sending", ("edit", "1"), "issue 1 is sending: it has gone out and cannot change"),
+        ("approved", ("edit", "1"), "issue 1 is approved: it cannot be edited"),
+        ("draft", ("send", "1"), "issue 1 is a draft, not approved"),
+    ],
+)
+def test_a_command_the_issues_status_refuses_exits_2(
+    seed_issue: SeedIssue, tmp_path: Path, status: str, args: tuple[str, ...], message: str
+) -> None:
+    """One rule for every command (README, exit codes): the command was given an issue it
+    cannot act on, as with an ISSUE that names no issue; nothing is changed."""
+    database = seed_issue_at(seed_issue, tmp_path, status)
+    config = str(REPO / "feeds.yaml")
+    env = {"DIGEST_DATABASE_URL": database, "EDITOR": "false"}  # edit must refuse before it
+    result = CliRunner().invoke(main, ["--config", config, *args], env=env)
+    assert result.exit_code == 2, result.output
+    assert f"error: {message}" in result.stderr and "Traceback" not in result.stderr
+    shown = CliRunner().invoke(main, ["--config", config, "show", "1", "--json"], env=env)
+    assert json.loads(shown.stdout)["issue"]["status"] == status
 
 
 # -- issue 13, item 5: safe defaults; the offline quick start still sends its demo issue ----

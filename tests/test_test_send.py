@@ -162,6 +162,6 @@ def test_unapprove_is_refused_once_the_send_has_started(
     with pytest.raises(DigestError, match="is sending: its send has started"):
         unapprove(store, number, now)
     code, _, err = cli(config, store, None, "unapprove", str(number))
-    assert code == 1 and "cannot go back to draft" in err
+    assert code == 2 and "cannot go back to draft" in err  # as for approve and edit
     issue = store.get_issue(number)
     assert issue is not None and issue.status is IssueStatus.SENDING

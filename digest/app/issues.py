@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from digest.errors import DigestError
+from digest.errors import IssueStatusError
 from digest.models import Issue, IssueStatus, StoredItem
 from digest.store import Store
 
@@ -23,10 +23,10 @@ def issue_with_items(store: Store, number: int) -> tuple[Issue, dict[int, Stored
 
 def unapprove(store: Store, number: int, now: datetime) -> bool:
     """Put an approved issue back to draft, for more editing; False when it already is a
-    draft. DigestError once a send has started: what went out cannot be taken back."""
+    draft. IssueStatusError once a send has started: what went out cannot be taken back."""
     before = store.unapprove_issue(number, now)
     if before in (IssueStatus.SENDING, IssueStatus.SENT):
-        raise DigestError(
+        raise IssueStatusError(
             f"issue {number} is {before.value}: its send has started, it cannot go back to draft",
             hint="digest status shows its deliveries; a correction goes in the next issue",
         )

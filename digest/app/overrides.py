@@ -238,6 +238,7 @@ def save_edits(store: Store, built: Issue, edits: IssueEdits, now: datetime) -> 
 
 
 def refuse_unless_draft(issue: Issue) -> None:
+    """EditError (exit 2, as IssueStatusError) unless `issue` is a draft."""
     if issue.status is IssueStatus.APPROVED:
         raise EditError(
             f"issue {issue.number} is approved: it cannot be edited",

@@ -10,7 +10,7 @@ from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 
-from digest.errors import DigestError
+from digest.errors import DigestError, IssueStatusError
 from digest.mail.identity import message_template, sender_address
 from digest.mail.message import MessageTemplate
 from digest.mail.send import DryRun, deliver, signing_secret, write_messages
@@ -169,7 +169,7 @@ def _check_sendable(
     newsletter without a sender."""
     if status is IssueStatus.DRAFT:
         if not settings.mail.auto_approve:
-            raise DigestError(
+            raise IssueStatusError(
                 f"issue {number} is a draft, not approved",
                 hint=f"review it (digest preview), then: digest approve {number}",
             )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from digest.errors import StoreError
+from digest.errors import IssueStatusError
 from digest.models import AddedLink, BlurbEdit, Issue, IssueEdits
 from digest.store.convert import (
     issue_from_row,
@@ -110,7 +110,7 @@ def _draft_row(s: Session, issue: Issue, now: datetime) -> IssueRow:
     """The row of draft `issue.number`, made if new; the page kept for it is dropped."""
     row = s.scalar(select(IssueRow).where(IssueRow.number == issue.number))
     if row is not None and row.status != "draft":
-        raise StoreError(
+        raise IssueStatusError(
             f"issue {issue.number} is {row.status}, not a draft",
             hint=f"build makes a new number once an issue has gone out; "
             f"an approved one: digest unapprove {issue.number} first",

@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from digest.errors import DigestError
+from digest.errors import DigestError, IssueStatusError
 from digest.models import (
     Delivery,
     DeliveryStatus,
@@ -171,7 +171,10 @@ class LedgerQueries:
             if row.status == IssueStatus.APPROVED.value:
                 return
             if row.status != IssueStatus.DRAFT.value:
-                raise DigestError(f"issue {number} is {row.status}; only a draft can be approved")
+                raise IssueStatusError(
+                    f"issue {number} is {row.status}; only a draft can be approved",
+                    hint="it has gone out; digest build makes the next issue",
+                )
             row.status, row.approved_at = IssueStatus.APPROVED.value, now
 
     def open_deliveries(self: StoreCore, number: int, now: datetime) -> int:
