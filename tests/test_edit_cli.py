@@ -13,6 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from digest.app.edit_report import quoted
 from digest.cli import main
 
 from .conftest import REPO, SeedIssue
@@ -87,7 +88,13 @@ second["entries"].append({{"url": "https://ex.org/a", "title": "Un lien", "summa
     )
     code, out, err = digest(database, "edit", "1", editor=script)
     assert code == 0, err
-    assert out == "issue 1: edited (subject, note, sections); see it with: digest show 1\n"
+    titles = {e["key"]: e["title"] for e in first["entries"]}
+    assert out == (
+        f"issue 1: applied: subject, note, 1 story dropped ({quoted(titles[dropped])}), "
+        f"1 moved ({quoted(titles[moved])} to {quoted(second['title'])}), "
+        f"title of {quoted(titles[retitled])} rewritten, link « Un lien » added; "
+        "see it with: digest show 1\n"
+    )
     after = shown(database)
     assert (after["subject"], after["note"]) == ("L’objet de la rédaction", "Bonjour *à tous*.")
     keys = {s["theme"]: [e["key"] for e in s["entries"]] for s in after["sections"]}
@@ -173,4 +180,62 @@ def test_an_editor_that_fails_is_a_usage_error_and_applies_nothing(
     assert result.exit_code == 2, result.output
     assert "error: the editor failed, nothing was applied:" in result.stderr
     assert "digest edit 1 --file view.yaml" in result.stderr
+    assert shown(database) == before
+
+
+def test_the_summary_names_each_change_and_what_was_not_applied(
+    database: str, tmp_path: Path
+) -> None:
+    """Issue 13's leftover: the line after an edit says what changed on the stories and
+    sections, not only the issue's fields, and lists what the view asked for that no
+    override can hold (it is not silently dropped)."""
+    script = editor(
+        tmp_path,
+        """
+creation, modeles = doc["sections"][0], doc["sections"][1]
+doc["sections"][0], doc["sections"][1] = modeles, creation
+creation["entries"] = [e for e in creation["entries"] if e["story"] not in ("51", "52")]
+modeles["entries"][0], modeles["entries"][1] = modeles["entries"][1], modeles["entries"][0]
+doc["lead"] = doc["sections"][2]["entries"][0]["story"]
+modeles["entries"][2]["summary"] = "Le résumé de la rédaction."
+modeles["entries"][2]["sources"] = "Une autre source"
+modeles["blurb"][0]["text"] = "Une phrase de la rédaction."
+modeles["blurb"] = [s for s in modeles["blurb"] if s["sentence"] != "modeles/38/0"]
+modeles["title"] = "Les modèles de la semaine"
+""",
+    )
+    before = shown(database)
+    lead = before["sections"][2]["entries"][0]["title"]
+    code, out, err = digest(database, "edit", "1", editor=script)
+    assert code == 0, err
+    assert out.splitlines() == [
+        "issue 1: applied: 2 stories dropped (« Il faut sauver le soldat Garry », "
+        f"« La mélodie du bonheur »), {quoted(lead)} pinned as the lead, sections reordered, "
+        "stories reordered in « Modèles », summary of « Tencent publie HunyuanImage 3.0 » "
+        "rewritten, blurb sentence « La rumeur Snowbunny repose sur un docum… » rewritten; "
+        "see it with: digest show 1",
+        "  not applied: sections[1].title: a section's title comes from the configuration "
+        "(themes), it stays « Modèles »",
+        "  not applied: sections[1].entries[3].sources: a story's sources come from the build",
+        "  not applied: sections[1].blurb: modeles/38/0 left out: a sentence goes with its "
+        "story (drop the story), it stays",
+    ]
+    after = shown(database)
+    modeles = next(s for s in after["sections"] if s["theme"] == "modeles")
+    assert modeles["title"] == "Modèles"
+    assert "Des intégrations secondaires" in " ".join(s["text"] for s in modeles["blurb"])
+
+
+def test_a_view_with_only_what_cannot_apply_changes_nothing_and_says_why(
+    database: str, tmp_path: Path
+) -> None:
+    before = shown(database)
+    script = editor(tmp_path, 'doc["dropped"] = []\ndoc["sections"][0]["title"] = "Autre"')
+    code, out, _ = digest(database, "edit", "1", editor=script)
+    assert code == 0
+    assert out.splitlines() == [
+        "issue 1: nothing changed",
+        "  not applied: sections[1].title: a section's title comes from the configuration "
+        f"(themes), it stays {quoted(before['sections'][0]['title'])}",
+    ]
     assert shown(database) == before

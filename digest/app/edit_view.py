@@ -5,17 +5,19 @@ The view is the issue as edited: subject, preheader, note, then each section wit
 « Enjeux et perspectives » sentences and its stories (by their stable key), then the
 stories dropped. Reading it back compares each value with the draft as built, so only
 what the editor changed becomes an override; anything it cannot read is an EditError
-naming the line and the key, and nothing is applied.
+naming the line and the key, and nothing is applied. What it reads but no override can
+hold (a section's title, a story's sources, a sentence left out) is listed as not applied.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
 
 from digest.app.edit import Desk
+from digest.app.edit_report import quoted
 from digest.app.overrides import apply_edits, blurb_keys
 from digest.errors import EditError
 from digest.models import AddedLink, BlurbEdit, Entry, Issue, IssueEdits
@@ -90,8 +92,12 @@ def _entry_view(entry: Entry) -> dict[str, Any]:
         "story": entry.key,
         "title": entry.title,
         "summary": entry.summary,
-        "sources": ", ".join(entry.sources) or ", ".join(link.url for link in entry.links),
+        "sources": _sources(entry),
     }
+
+
+def _sources(entry: Entry) -> str:
+    return ", ".join(entry.sources) or ", ".join(link.url for link in entry.links)
 
 
 # -- reading it back ----------------------------------------------------------------------
@@ -154,6 +160,8 @@ class _Reader:
         self.blurbs: dict[str, BlurbEdit] = {}
         self.links: list[AddedLink] = []
         self.dropped: set[str] = set()
+        self.sentences: dict[str, tuple[str, list[str]]] = {}  # theme -> (where, keys listed)
+        self.ignored: list[str] = []  # read, but no override holds it: "not applied"
 
     def built_entry(self, key: str) -> Entry | None:
         return next((e for e in self.built.entries if e.has_key(key)), None)
@@ -170,6 +178,14 @@ class _Reader:
         if theme in self.order:
             raise _fail(node, f"{where}.section", f"section {theme!r} is listed twice")
         self.order[theme] = []
+        self.sentences[theme] = (f"{where}.blurb", [])
+        title = _string(fields.get("title"), f"{where}.title")
+        built = next(s for s in self.built.sections if s.theme_id == theme)
+        if title is not None and title.strip() != built.title:
+            self.ignored.append(
+                f"{where}.title: a section's title comes from the configuration (themes), "
+                f"it stays {quoted(built.title)}"
+            )
         for i, sentence in enumerate(_list(fields.get("blurb"), f"{where}.blurb")):
             self.sentence(theme, sentence, f"{where}.blurb[{i + 1}]")
         for i, entry in enumerate(_list(fields.get("entries"), f"{where}.entries")):
@@ -183,6 +199,7 @@ class _Reader:
         sentences = dict(zip(blurb_keys(built), built.blurb, strict=True))
         if key not in sentences:
             raise _fail(node, f"{where}.sentence", f"no sentence {key!r} in section {theme!r}")
+        self.sentences[theme][1].append(key)
         text = _string(fields.get("text"), f"{where}.text") or ""
         if text.strip() != sentences[key].text:
             self.blurbs[key] = BlurbEdit(text, sentences[key].text)
@@ -212,16 +229,29 @@ class _Reader:
             self.titles[key] = title
         if summary is not None and summary.strip() != built.summary:
             self.summaries[key] = summary
+        sources = _string(fields.get("sources"), f"{where}.sources")
+        if sources is not None and sources.strip() != _sources(built):
+            self.ignored.append(f"{where}.sources: a story's sources come from the build")
+
+    def dropped_story(self, node: yaml.Node, where: str) -> None:
+        fields = _mapping(node, where, {"story", "title"})
+        key = _string(fields.get("story"), f"{where}.story") or ""
+        built = self.built_entry(key)
+        if built is None:
+            raise _fail(node, f"{where}.story", f"no story {key!r} in this issue")
+        if key in self.placed:
+            raise _fail(node, f"{where}.story", f"story {key} is also in a section")
+        self.dropped.add(key)
+        title = _string(fields.get("title"), f"{where}.title")
+        if title is not None and title.strip() != built.title:
+            self.ignored.append(
+                f"{where}.title: a dropped story's title is not kept "
+                "(put the story back in a section to rewrite it)"
+            )
 
     def edits(self, top: dict[str, yaml.Node]) -> IssueEdits:
         for i, node in enumerate(_list(top.get("dropped"), "dropped")):
-            fields = _mapping(node, f"dropped[{i + 1}]", {"story", "title"})
-            key = _string(fields.get("story"), f"dropped[{i + 1}].story") or ""
-            if self.built_entry(key) is None:
-                raise _fail(node, f"dropped[{i + 1}].story", f"no story {key!r} in this issue")
-            if key in self.placed:
-                raise _fail(node, f"dropped[{i + 1}].story", f"story {key} is also in a section")
-            self.dropped.add(key)
+            self.dropped_story(node, f"dropped[{i + 1}]")
         # A story left out of every section is dropped; an override whose story this
         # build lacks is kept for the next one.
         self.dropped.update(e.key for e in self.built.entries if not self._placed(e))
@@ -247,7 +277,26 @@ class _Reader:
             blurbs=self.blurbs,
             links=tuple(self.links),
         )
-        return self._with_order(edits)
+        edits = self._with_order(edits)
+        self._check_sentences(apply_edits(self.built, edits).issue)
+        return edits
+
+    def _check_sentences(self, edited: Issue) -> None:
+        """Sentences left out of a section's list, or listed in another order, are not
+        applied: a sentence goes with its story (drop the story) and keeps its place."""
+        for section in edited.sections:
+            where, listed = self.sentences.get(section.theme_id, ("", None))
+            if listed is None:
+                continue
+            keys = blurb_keys(section)
+            missing = [key for key in keys if key not in listed]
+            if missing:
+                self.ignored.append(
+                    f"{where}: {', '.join(missing)} left out: a sentence goes with its story "
+                    "(drop the story), it stays"
+                )
+            if [key for key in listed if key in keys] != [k for k in keys if k in listed]:
+                self.ignored.append(f"{where}: the sentences keep the build's order")
 
     @staticmethod
     def _changed(value: str | None, built: str) -> str | None:
@@ -281,7 +330,15 @@ def _keys(issue: Issue, theme: str) -> list[str]:
     return [e.key for e in section.entries] if section else []
 
 
-def edits_from_yaml(text: str, desk: Desk) -> IssueEdits:
+@dataclass(frozen=True, slots=True)
+class ViewEdits:
+    """The overrides an edited view asks for, and what in it no override can hold."""
+
+    edits: IssueEdits
+    not_applied: tuple[str, ...]
+
+
+def edits_from_yaml(text: str, desk: Desk) -> ViewEdits:
     """The overrides the edited view `text` asks for; EditError naming the line and key of
     the first thing it cannot read."""
     try:
@@ -299,4 +356,5 @@ def edits_from_yaml(text: str, desk: Desk) -> IssueEdits:
     reader = _Reader(desk)
     for i, node in enumerate(_list(top.get("sections"), "sections")):
         reader.section(node, f"sections[{i + 1}]")
-    return reader.edits(top)
+    edits = reader.edits(top)
+    return ViewEdits(edits, tuple(reader.ignored))

@@ -25,6 +25,7 @@ from digest.errors import EditError, UsageError
 def edit(obj: Context, number: int, path: Path | None, show: bool) -> None:
     """Edit a draft in $EDITOR: subject, preheader, note, stories (all or nothing)."""
     from digest.app.edit import check_edits, edit_issue, open_desk  # lazy: the store (SQLAlchemy)
+    from digest.app.edit_report import report_edit  # lazy: with the store
     from digest.app.edit_view import edits_from_yaml, issue_yaml  # lazy: with the store
     from digest.app.overrides import refuse_unless_draft  # lazy: with the store
 
@@ -40,20 +41,28 @@ def edit(obj: Context, number: int, path: Path | None, show: bool) -> None:
             text: str | None = path.read_text(encoding="utf-8")
         else:
             text = _edited(view, number)
+        if text is None:
+            click.echo(f"issue {number}: nothing changed (the editor was closed without saving)")
+            return
         try:
-            edits = None if text is None else edits_from_yaml(text, desk)
-            if edits is None or check_edits(edits) == desk.edits:
-                click.echo(f"issue {number}: nothing changed")
-                return
-            result = edit_issue(store, number, edits, utcnow())
+            asked = edits_from_yaml(text, desk)
+            edits = check_edits(asked.edits)
+            if edits != desk.edits:
+                edit_issue(store, number, edits, utcnow())
         except EditError as exc:
-            if path is None and text is not None:  # the editor's work is not lost with the error
+            if path is None:  # the editor's work is not lost with the error
                 exc.hint = (
                     f"{exc.hint}; your edit is kept: digest edit {number} --file {_keep(text)}"
                 )
             raise
-    fields = ", ".join(result.issue.edited) or "nothing any more"
-    click.echo(f"issue {number}: edited ({fields}); see it with: digest show {number}")
+    report = report_edit(desk.built, desk.edits, edits, asked.not_applied)
+    if edits == desk.edits:
+        click.echo(f"issue {number}: nothing changed")
+    else:
+        applied = ", ".join(report.applied)
+        click.echo(f"issue {number}: applied: {applied}; see it with: digest show {number}")
+    for line in report.not_applied:
+        click.echo(f"  not applied: {line}")
 
 
 def _edited(view: str, number: int) -> str | None:
