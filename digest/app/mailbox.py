@@ -83,7 +83,7 @@ def read_mailbox(store: Store, settings: Settings, now: datetime) -> MailboxRepo
     mailbox = configured_mailbox(settings)
     secret = require_signing_key(settings, "reading the mailbox (it checks signed tokens)")
     report = MailboxReport()
-    with open_folder(mailbox, mailbox.password, "mailbox") as folder:
+    with open_folder(mailbox, mailbox.password, "mailbox", mailbox.timeout_seconds) as folder:
         for fetched in folder.fetch(folder.unseen(mailbox.max_messages), mailbox.max_message_bytes):
             if fetched.raw is None:
                 then = _file(report, f"message {fetched.uid}: {fetched.size // 1024} KB, unread")

@@ -16,34 +16,15 @@ import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from digest.errors import MailboxError
+from digest.settings import ImapConnection
 
 log = logging.getLogger(__name__)
 
 _SIZE = re.compile(rb"UID (\d+).*?RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+).*?UID (\d+)")
 _HINT = "check the host, port, user, security and ca_file of this mailbox in the config"
-
-
-class ImapServer(Protocol):
-    """What an inbox source and the bounce mailbox both configure."""
-
-    @property
-    def host(self) -> str: ...
-    @property
-    def port(self) -> int: ...
-    @property
-    def user(self) -> str: ...
-    @property
-    def folder(self) -> str: ...
-    @property
-    def security(self) -> str: ...
-    @property
-    def ca_file(self) -> Path | None: ...
-    @property
-    def timeout_seconds(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,19 +36,22 @@ class Fetched:
     raw: bytes | None
 
 
-def address(server: ImapServer) -> str:
+def address(server: ImapConnection) -> str:
     """The mailbox as a URL for logs and `digest status` (no password)."""
     return f"imaps://{server.user}@{server.host}:{server.port}/{server.folder}"
 
 
 @contextmanager
-def open_folder(server: ImapServer, password: str | None, label: str) -> Iterator[Folder]:
-    """A logged-in connection with the folder selected read-write; MailboxError when the
-    server cannot be reached, refuses TLS, the certificate or the login."""
+def open_folder(
+    server: ImapConnection, password: str | None, label: str, timeout: float
+) -> Iterator[Folder]:
+    """A logged-in connection with the folder selected read-write, each exchange within
+    `timeout` seconds; MailboxError when the server cannot be reached, refuses TLS, the
+    certificate or the login."""
     if not password:
         raise MailboxError(f"{label}: no password", hint="set its password variable")
     try:
-        client = _connect(server)
+        client = _connect(server, timeout)
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
         raise MailboxError(f"{label}: cannot connect to {address(server)}: {exc}", _HINT) from exc
     try:
@@ -93,9 +77,8 @@ def _refresh_capabilities(client: imaplib.IMAP4) -> None:
         client.capabilities = tuple(data[-1].decode("ascii", errors="replace").upper().split())
 
 
-def _connect(server: ImapServer) -> imaplib.IMAP4:
+def _connect(server: ImapConnection, timeout: float) -> imaplib.IMAP4:
     context = ssl.create_default_context(cafile=str(server.ca_file) if server.ca_file else None)
-    timeout = server.timeout_seconds
     if server.security == "starttls":
         client = imaplib.IMAP4(server.host, server.port, timeout=timeout)
         client.starttls(ssl_context=context)

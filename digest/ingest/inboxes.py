@@ -75,7 +75,7 @@ def _ingest_guarded(store: Store, inbox: InboxSource, now: datetime) -> SourceRe
 
 def _read_inbox(store: Store, inbox: InboxSource, now: datetime) -> _Tally:
     tally = _Tally()
-    with open_folder(inbox, inbox.password, f"inbox {inbox.name}") as folder:
+    with open_folder(inbox, inbox.password, f"inbox {inbox.name}", inbox.timeout_seconds) as folder:
         uids = folder.unseen(inbox.max_messages)
         for fetched in folder.fetch(uids, inbox.max_message_bytes):
             tally.messages += 1

@@ -56,10 +56,12 @@ __all__ = [
     "EnvVar",
     "FeedSource",
     "FetchSettings",
+    "ImapConnection",
     "InboxSource",
     "IssueSettings",
     "MailSettings",
     "MailboxSettings",
+    "NamedSource",
     "NewsletterSettings",
     "OpenAISettings",
     "Pin",
@@ -151,11 +153,26 @@ class FetchSettings:
     backoff_max_hours: Number = setting(24.0, "the cap of that retry delay")
 
 
-@dataclass(frozen=True, slots=True, config=CONFIG)
-class FeedSource:
-    """One RSS or Atom feed."""
+# The shared blocks below have no slots of their own (`__slots__ = ()`): a class may then
+# have two of them as bases (two slotted bases cannot share an instance layout), and the
+# @dataclass(slots=True) of each class that uses them gives it the slots of every field.
+# A subclass's fields come after its bases', in reverse order of the bases: so the order
+# of the keys (the README's table, the order of the loader's errors) is the bases' order.
+
+
+@dataclass(frozen=True, config=CONFIG)
+class NamedSource:
+    """A source named for `--source` and its row in the store (a feed, an inbox)."""
+
+    __slots__ = ()
 
     name: Name = setting(doc="a short unique name, used by --source")
+
+
+@dataclass(frozen=True, slots=True, config=CONFIG)
+class FeedSource(NamedSource):
+    """One RSS or Atom feed."""
+
     url: Url = setting(doc="the feed's RSS or Atom address")
     weight: Number = setting(1.0, "how much its stories count when ranking")
     language: Line | None = setting(None, "language of its items, when the feed does not say")
@@ -186,25 +203,41 @@ class DocumentSource:
 
 
 ImapSecurity = Annotated[Line, one_of("a security mode", "tls", "starttls")]
-IMAP_SECURITY_DOC = "`tls` (implicit TLS, port 993) or `starttls` (port 143, then TLS)"
-CA_FILE_DOC = (
-    "a PEM certificate to trust instead of the system's (a self-signed server), relative "
-    "to the file"
-)
 
 
-@dataclass(frozen=True, slots=True, config=CONFIG)
-class InboxSource:
-    """A mailbox other newsletters are sent to (IMAP over TLS): each ingest reads its unseen
-    messages as newsletters, then marks them seen; it never deletes one."""
+def imap_timeout() -> Any:
+    """The timeout of an IMAP block, declared here once: it is the block's last key, after
+    the block's own, so it cannot be a field of ImapConnection, whose keys come first."""
+    return setting(30.0, "timeout of one IMAP exchange")
 
-    name: Name = setting(doc="a short unique name, used by --source")
+
+@dataclass(frozen=True, config=CONFIG)
+class ImapConnection:
+    """Where an IMAP mailbox is and how to log in (over TLS): what a newsletter inbox and
+    the bounce mailbox share (digest.ingest.imap connects with it)."""
+
+    __slots__ = ()
+
     host: Line = setting(doc="the IMAP server's host name")
     user: Line = setting(doc="the login name")
     port: Port = setting(993, "the server's port")
+    folder: Line = setting("INBOX", "the folder to read")
+    security: ImapSecurity = setting(
+        "tls", "`tls` (implicit TLS, port 993) or `starttls` (port 143, then TLS)"
+    )
+    ca_file: ExistingFile | None = setting(
+        None,
+        "a PEM certificate to trust instead of the system's (a self-signed server), "
+        "relative to the file",
+    )
+
+
+@dataclass(frozen=True, slots=True, config=CONFIG)
+class InboxSource(ImapConnection, NamedSource):  # the name first, then the connection
+    """A mailbox other newsletters are sent to (IMAP over TLS): each ingest reads its unseen
+    messages as newsletters, then marks them seen; it never deletes one."""
+
     folder: Line = setting("INBOX", "the folder the newsletters arrive in")
-    security: ImapSecurity = setting("tls", IMAP_SECURITY_DOC)
-    ca_file: ExistingFile | None = setting(None, CA_FILE_DOC)
     password_env: Line = setting(
         "DIGEST_INBOX_PASSWORD",
         "the environment variable that holds the password (never the file)",
@@ -218,7 +251,7 @@ class InboxSource:
     max_message_bytes: Count = setting(
         5 * 1024 * 1024, "a larger message is marked seen unread (an attachment, not a letter)"
     )
-    timeout_seconds: Number = setting(30.0, "timeout of one IMAP exchange")
+    timeout_seconds: Number = imap_timeout()
 
 
 @dataclass(frozen=True, slots=True, config=CONFIG)
@@ -341,15 +374,9 @@ class DkimSettings:
 
 
 @dataclass(frozen=True, slots=True, config=CONFIG)
-class MailboxSettings:
+class MailboxSettings(ImapConnection):
     """The mailbox bounces and `mailto:` unsubscribe requests come back to (IMAP over TLS)."""
 
-    host: Line = setting(doc="the IMAP server's host name")
-    user: Line = setting(doc="the login name")
-    port: Port = setting(993, "the server's port")
-    folder: Line = setting("INBOX", "the folder to read")
-    security: ImapSecurity = setting("tls", IMAP_SECURITY_DOC)
-    ca_file: ExistingFile | None = setting(None, CA_FILE_DOC)
     password: str | None = setting(
         None,
         "the password of `mail.mailbox.user`",
@@ -365,7 +392,7 @@ class MailboxSettings:
     max_message_bytes: Count = setting(
         1024 * 1024, "a larger message is filed unread (a bounce report is a few KB)"
     )
-    timeout_seconds: Number = setting(30.0, "timeout of one IMAP exchange")
+    timeout_seconds: Number = imap_timeout()
 
 
 @dataclass(frozen=True, slots=True, config=CONFIG)
