@@ -13,6 +13,8 @@ import tokenize
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 from .conftest import REPO
 
 PACKAGE = REPO / "digest"
@@ -124,6 +126,48 @@ def test_reading_commands_import_no_heavy_stage(tmp_path: Path) -> None:
     )
     # status and items succeed; show 1 reads the store and finds no issue 1 (exit 2)
     assert result.stdout.split() == ["0", "0", "2", "[]"]
+
+
+# What `status`, `items` and `show` must not import on a store whose schema is current:
+# the heavy stages, Alembic (the schema check is one query, digest.store.migrations), the
+# progress bars, and the command modules they do not live in (digest.cli's lazy group).
+NOT_FOR_READING = (
+    *HEAVY,
+    "alembic",
+    "rich.progress",
+    "smtplib",
+    "digest.cli.mail",
+    "digest.cli.desk",
+    "digest.cli.stats",
+)
+
+
+@pytest.mark.parametrize("args", [("status",), ("items",), ("show", "1")])
+def test_a_reading_command_on_a_current_schema_imports_no_alembic(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """Each reading command alone, in a process of its own, on a store already migrated
+    (issue 12, item 6: the migration check must not import Alembic when the schema is
+    current). Timed in bench/startup.py; here only what cannot regress unseen."""
+    config = tmp_path / "feeds.yaml"
+    config.write_text("newsletter: {title: Test}\ndocuments: []\n", encoding="utf-8")
+    digest = [sys.executable, "-m", "digest.cli", "--config", str(config)]
+    subprocess.run([*digest, "status"], capture_output=True, check=True, cwd=tmp_path)
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from digest.cli import main\n"
+        f"done = CliRunner().invoke(main, ['--config', {str(config)!r}, *{args!r}])\n"
+        "print(done.exit_code)\n"
+        f"print(sorted(m for m in {NOT_FOR_READING!r} if m in sys.modules))\n"
+        "print('sqlalchemy' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    # show 1 reads the store and finds no issue 1 (exit 2); the store was opened all the same
+    code = "2" if args[0] == "show" else "0"
+    assert result.stdout.split() == [code, "[]", "True"], result.stderr
 
 
 def code_lines(source: str) -> list[tuple[int, str]]:

@@ -128,6 +128,33 @@ def test_help_does_not_import_heavy_libraries() -> None:
     assert loaded == "[]"
 
 
+def test_the_group_knows_the_module_of_every_command() -> None:
+    """The group imports a command's module from COMMAND_MODULES only when the command
+    runs: the map names every command each module of digest.cli declares, and no other."""
+    import importlib
+    import pkgutil
+
+    import digest.cli
+    from digest.cli import COMMAND_MODULES
+
+    declared = {}
+    for module_info in pkgutil.iter_modules(digest.cli.__path__):
+        if module_info.name == "__main__":  # runs the command line when imported
+            continue
+        module = importlib.import_module(f"digest.cli.{module_info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            declared[command.name] = module_info.name
+    assert declared == COMMAND_MODULES
+    help_text = CliRunner().invoke(main, ["--help"]).stdout
+    assert all(f"  {name} " in help_text for name in COMMAND_MODULES)
+
+
+def test_an_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["stauts"])
+    assert result.exit_code == 2
+    assert "No such command 'stauts'" in result.stderr
+
+
 # -- issue 13, item 6: dates and issue numbers --------------------------------------------
 
 

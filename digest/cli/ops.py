@@ -8,7 +8,6 @@ import click
 
 from digest.cli._common import Context, handle_errors, opened_store, utcnow
 from digest.cli.issues import echo_build
-from digest.cli.mail import deliver
 from digest.cli.output import (
     IngestProgress,
     print_ingest_report,
@@ -17,7 +16,6 @@ from digest.cli.output import (
     readiness_json,
     status_json,
 )
-from digest.mail.transport import outbox_folder
 
 
 @click.command()
@@ -30,7 +28,9 @@ def run(obj: Context) -> None:
     from digest.app.ingest import count_sources
     from digest.app.render import run_render
     from digest.app.send import release_after_build
+    from digest.cli.mail import deliver  # and the mail commands: smtplib, ssl, email
     from digest.mail.identity import require_key_to_send
+    from digest.mail.transport import outbox_folder
 
     settings = obj.settings()
     require_key_to_send(settings, "digest run")

@@ -11,15 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
+from rich.text import Text
 
 from digest.localtime import local_minute
 from digest.models import IngestReport, Issue, Outcome, SourceReport, StoredItem, Subscriber
@@ -39,6 +32,15 @@ class IngestProgress:
     """A progress bar on stderr, one tick per source (silent when stderr is not a terminal)."""
 
     def __init__(self, total: int) -> None:
+        # lazy: rich.progress, which only the commands that show progress need
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self._progress = Progress(
             TextColumn("ingest"),
             BarColumn(),
@@ -193,17 +195,22 @@ def status_json(state: Snapshot) -> dict[str, Any]:
 
 
 def print_items(items: list[StoredItem]) -> None:
+    # One Text printed once: a print per line (five per story) made rich's per-call work
+    # most of `digest items` on a store of 1,163 stories (bench/startup.py).
+    listing = Text()
     for item in items:
-        where = f"{item.source_name} #{item.position}"
         flag = " (context)" if item.kind.value == "context" else ""
-        out.print(f"[bold]{escape(item.title)}[/bold]{flag}  [dim]{escape(where)}[/dim]")
-        out.print(_shorten(item.text, 300), markup=False)
+        listing.append(item.title, style="bold")
+        listing.append(f"{flag}  ")
+        listing.append(f"{item.source_name} #{item.position}", style="dim")
+        listing.append(f"\n{_shorten(item.text, 300)}\n")
         if item.enjeux:
-            out.print(f"  Enjeux: {_shorten(item.enjeux, 200)}", markup=False)
+            listing.append(f"  Enjeux: {_shorten(item.enjeux, 200)}\n")
         for link in item.links[:5]:
-            out.print(f"  → {link.url}", markup=False)
-        out.print()
-    out.print(f"{len(items)} items")
+            listing.append(f"  → {link.url}\n")
+        listing.append("\n")
+    listing.append(f"{len(items)} items")
+    out.print(listing)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -268,6 +275,16 @@ class SendProgress:
     """Messages sent, with rate and ETA, on stderr (silent when it is not a terminal)."""
 
     def __init__(self) -> None:
+        # lazy: rich.progress, which only the commands that show progress need
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self._progress = Progress(
             TextColumn("send"),
             BarColumn(),

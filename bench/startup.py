@@ -1,0 +1,139 @@
+"""Start-up cost of the commands that do not build: `digest status`, `items`, `show`.
+
+Issue 12, item 6: each costs <= 0.25 s as a whole process on a warm store. This sets up a
+warm store once (the shipped feeds.yaml, with its schedule and feeds, and its documents
+ingested offline and built into an issue, in a temporary SQLite database), then times
+whole processes side by side, interleaved round by round so a change in the machine's
+load hits every line alike:
+
+- `python -c pass`: the interpreter alone, what no change to digest can remove;
+- `python -c "import click, sqlalchemy.orm, pydantic"`: the libraries every one of these
+  commands needs (the command line, the store, the settings), imported and nothing run;
+- `digest --help`, then `digest status`, `digest items` and `digest show N`.
+
+Each line gives the median wall time of --repeat runs, their median CPU time (user + sys of
+the process), and the ratios of both to the interpreter's and to the libraries'. On a
+shared machine read the ratios: the wall times move with the load, the ratios much less.
+A report, not a test: it exits 0 whatever the figures.
+
+    .venv/bin/python bench/startup.py [--repeat 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TARGET = 0.25  # seconds, wall, per command (issue 12, item 6)
+LIBRARIES = "import click, sqlalchemy.orm, pydantic"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The runs of one command: wall and CPU seconds of each."""
+
+    label: str
+    walls: list[float]
+    cpus: list[float]
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(self.walls)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpus)
+
+
+def run_once(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one run of `command`, which must succeed."""
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    wall, after = time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(command)} failed: {done.stderr[-2000:]}")
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu
+
+
+def warm_store(digest: list[str], env: dict[str, str]) -> int:
+    """Ingest the shipped documents offline and build an issue; its number."""
+    subprocess.run([*digest, "--offline", "ingest"], env=env, check=True, capture_output=True)
+    built = subprocess.run(
+        [*digest, "build", "--since", "2000-01-01"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    numbers = re.findall(r"^(\d+)$", built.stdout, re.M)
+    if not numbers:
+        raise RuntimeError(f"digest build built no issue: {built.stdout}{built.stderr}")
+    return int(numbers[-1])
+
+
+def measure(commands: dict[str, list[str]], env: dict[str, str], repeat: int) -> list[Timing]:
+    """Every command `repeat` times, one round after another (each round runs them all)."""
+    runs: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
+    for command in commands.values():  # one unmeasured run each: the page cache
+        run_once(command, env)
+    for _ in range(repeat):
+        for label, command in commands.items():
+            runs[label].append(run_once(command, env))
+    return [
+        Timing(label, [wall for wall, _ in done], [cpu for _, cpu in done])
+        for label, done in runs.items()
+    ]
+
+
+def report(timings: list[Timing]) -> None:
+    interpreter, libraries, *commands = timings
+    print(f"{'':50} {'wall':>8} {'CPU':>8} {'/python':>8} {'/libs':>7}")
+    for timing in timings:
+        print(
+            f"{timing.label:50} {timing.wall:7.3f}s {timing.cpu:7.3f}s "
+            f"{timing.wall / interpreter.wall:7.1f}x {timing.wall / libraries.wall:6.2f}x"
+        )
+    for timing in commands[1:]:  # --help is not one of the issue's commands
+        met = "MET" if timing.wall <= TARGET else "NOT MET"
+        print(f"{timing.label}: {timing.wall:.3f} s wall (target <= {TARGET} s): {met}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15, help="runs of each command")
+    args = parser.parse_args()
+    python = sys.executable
+    digest = [str(Path(python).parent / "digest"), "--config", str(REPO / "feeds.yaml")]
+    with tempfile.TemporaryDirectory(prefix="digest-startup-") as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+        env["DIGEST_DATABASE_URL"] = f"sqlite:///{Path(tmp) / 'digest.db'}"
+        number = warm_store(digest, env)
+        commands = {
+            "python -c pass": [python, "-c", "pass"],
+            f"python -c '{LIBRARIES}'": [python, "-c", LIBRARIES],
+            "digest --help": [*digest, "--help"],
+            "digest status": [*digest, "status"],
+            "digest items": [*digest, "items"],
+            f"digest show {number}": [*digest, "show", str(number)],
+        }
+        timings = measure(commands, env, args.repeat)
+    print(
+        f"median of {args.repeat} runs each, interleaved; {os.cpu_count()} CPUs, load "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    report(timings)
+
+
+if __name__ == "__main__":
+    main()
