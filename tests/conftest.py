@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from digest.store import Store, open_store
 from .browser import browser_fixture  # noqa: F401  (a fixture, for every test module)
 from .feedserver import feed_server  # noqa: F401  (a fixture, for every test module)
 from .smtpserver import smtp_server  # noqa: F401  (a fixture, for every test module)
+from .throwaway import throwaway_database
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -47,16 +47,8 @@ def throwaway_postgres() -> Iterator[str]:
     admin_url = os.environ.get("DIGEST_TEST_DATABASE_URL")
     if not admin_url:
         pytest.fail("this test needs PostgreSQL: set DIGEST_TEST_DATABASE_URL (make test does)")
-    name = f"digest_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(admin_url, "digest_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
