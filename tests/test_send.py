@@ -323,6 +323,35 @@ def test_unsubscribed_between_a_failed_run_and_its_resume_gets_nothing(
     assert store.get_issue(number).status is IssueStatus.SENT
 
 
+def test_a_reader_who_came_after_the_send_started_never_gets_the_old_issue(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    """The audience is fixed when the send starts: neither the resume of an unfinished send
+    nor an operator's second `digest send` of a sent issue reaches a newer reader."""
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    smtp_server.handler.rcpt_answers = {"chloe@example.org": "451 4.7.1 Greylisted"}
+    first = send(store, settings, number, now)
+    assert first.sent == 2 and first.waiting == 1
+    assert store.get_issue(number).status is IssueStatus.SENDING
+    # Between the two runs: a pending reader confirms, a new one is added active.
+    store.set_subscriber_status(ids["pending@example.org"], SubscriberStatus.ACTIVE, now)
+    store.add_subscribers([("late@example.org", "Late")], SubscriberStatus.ACTIVE, now)
+    smtp_server.handler.rcpt_answers.clear()
+    resumed = send(store, settings, number, now + timedelta(minutes=5))
+    assert resumed.sent == 1 and resumed.total == 3
+    assert store.get_issue(number).status is IssueStatus.SENT
+    again = send(store, settings, number, now + timedelta(hours=1))
+    assert again.sent == 0 and again.total == 3
+    for late in ("pending@example.org", "late@example.org"):
+        assert smtp_server.handler.to(late) == []
+    assert sorted(d.email for d in store.deliveries(number)) == [
+        "ada@example.org",
+        "bob@example.org",
+        "chloe@example.org",
+    ]
+
+
 def test_the_summary_and_status_show_the_skipped(
     store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
 ) -> None:
