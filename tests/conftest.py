@@ -5,15 +5,17 @@ the seed issue (a module that changes it works on a copy)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
 import sqlite3
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import create_engine, event, text
@@ -219,15 +221,19 @@ class SeedIssue:
 @pytest.fixture(scope="session")
 def seed_issue(tmp_path_factory: pytest.TempPathFactory) -> SeedIssue:
     """Built once for the session: ingesting and building the seeds is the costly part of
-    every module that reads the seed issue (browser, email checks, lint, headlines)."""
-    folder = tmp_path_factory.mktemp("seed-issue")
-    store = open_store(f"sqlite:///{folder / 'digest.db'}")
-    try:
-        issue = _build_seeds(store)
-    finally:
-        store.close()
-    assert issue is not None
-    return SeedIssue(folder / "digest.db", issue)
+    every module that reads the seed issue (browser, email checks, lint, headlines). Under
+    pytest-xdist the first worker to ask builds it, the others read what it kept."""
+
+    def build(folder: Path) -> SeedIssue:
+        store = open_store(f"sqlite:///{folder / 'digest.db'}")
+        try:
+            issue = _build_seeds(store)
+        finally:
+            store.close()
+        assert issue is not None
+        return SeedIssue(folder / "digest.db", issue)
+
+    return once_per_run(tmp_path_factory, "seed-issue", build)
 
 
 @dataclass(frozen=True)
@@ -243,23 +249,61 @@ def seeds_json(
     request: pytest.FixtureRequest,
     seed_issue: SeedIssue,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[SeedsJson]:
-    """The seed issue on each backend, built once per session for the tests that only read
-    it (on SQLite, the session's seed issue itself). A test copies what it changes."""
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            store = seed_issue.copy(tmp_path_factory.mktemp("seeds-json"))
-            issue: Issue | None = seed_issue.issue
-        else:
-            store = open_store(stack.enter_context(throwaway_postgres()))
-            issue = _build_seeds(store)
-        stack.callback(store.close)  # before the database is dropped
-        assert issue is not None
-        items = {item.id: item for item in store.list_items()}
-        yield SeedsJson(issue_json(issue, items)["issue"], items)
+) -> SeedsJson:
+    """The seed issue on each backend, built once per run for the tests that only read it
+    (on SQLite, the session's seed issue itself). A test copies what it changes."""
+    if request.param == "sqlite":
+        store = seed_issue.copy(tmp_path_factory.mktemp("seeds-json"))
+        try:
+            return _seeds_json(store, seed_issue.issue)
+        finally:
+            store.close()
+    return once_per_run(tmp_path_factory, "seeds-json-postgresql", _seeds_json_on_postgres)
+
+
+def _seeds_json_on_postgres(folder: Path) -> SeedsJson:
+    """The seeds built on a throwaway PostgreSQL database, read, then dropped."""
+    with throwaway_postgres() as url:
+        store = open_store(url)
+        try:
+            return _seeds_json(store, _build_seeds(store))
+        finally:
+            store.close()  # before the database is dropped
+
+
+def _seeds_json(store: Store, issue: Issue | None) -> SeedsJson:
+    assert issue is not None
+    items = {item.id: item for item in store.list_items()}
+    return SeedsJson(issue_json(issue, items)["issue"], items)
 
 
 def _build_seeds(store: Store) -> Issue | None:
     settings = load_settings(REPO / "feeds.yaml", env={})
     ingest_documents(store, document_files(settings.documents), SEED_NOW - timedelta(hours=1))
     return run_build(store, settings, SEED_NOW).issue
+
+
+T = TypeVar("T")
+
+
+def once_per_run(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], T]
+) -> T:
+    """`make(folder)`, called once per test run: under pytest-xdist every worker is a
+    session of its own, so the first to ask makes it in a folder all workers share
+    (under an exclusive lock) and keeps the result there; the others read it back. Alone,
+    a session just makes it. `make` writes its files in `folder`."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return make(tmp_path_factory.mktemp(name))
+    # The workers' base folders (popen-gw0, …) share one parent, made for this run.
+    folder = tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(exist_ok=True)
+    kept = folder / "made.pickle"
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not kept.exists():
+            made = make(folder)
+            kept.write_bytes(pickle.dumps(made))
+            return made
+        loaded: T = pickle.loads(kept.read_bytes())
+        return loaded
