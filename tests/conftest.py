@@ -5,10 +5,13 @@ the seed issue (a module that changes it works on a copy)."""
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import pickle
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +28,7 @@ from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
 from digest.models import Issue, StoredItem
 from digest.serialize import issue_json
-from digest.store import Store, open_store
+from digest.store import Base, Store, open_store
 
 # One Chromium for the whole session: defined here once, because a fixture imported into
 # two modules is two fixtures, and a second sync_playwright() inside the first fails.
@@ -307,3 +310,93 @@ def once_per_run(
             return made
         loaded: T = pickle.loads(kept.read_bytes())
         return loaded
+
+
+class Replays:
+    """The rows a costly arrange step leaves in an empty store, kept the first time it runs
+    and written into the empty store of each later test that asks for the same step: a copy
+    of the SQLite file; on PostgreSQL, the tables copied to a schema of the session's
+    database and back. Only for steps whose result the suite shows to be deterministic
+    elsewhere, such as a build (test_build_is_deterministic): the rows written back are
+    the rows the step would write again. `key` must name everything the step reads."""
+
+    def __init__(self) -> None:
+        self._folder: Path | None = None  # for the SQLite copies, made on first use
+        self._kept: dict[tuple[str, str], tuple[str, Any]] = {}
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="digest-replays-"))
+            atexit.register(shutil.rmtree, self._folder, ignore_errors=True)
+        return self._folder
+
+    def run(self, store: Store, key: str, step: Callable[[], T]) -> T:
+        backend = store.engine.dialect.name
+        assert _row_count(store) == 0, f"{key}: replayed only into an empty store"
+        if (backend, key) in self._kept:
+            where, result = self._kept[(backend, key)]
+            self._restore(store, where)
+            return result  # type: ignore[no-any-return]
+        result = step()
+        where = f"replay_{len(self._kept)}"
+        self._keep(store, where)
+        self._kept[(backend, key)] = (where, result)
+        return result
+
+    def _keep(self, store: Store, where: str) -> None:
+        if store.engine.dialect.name == "sqlite":
+            copy_sqlite(Path(str(store.engine.url.database)), self.folder / f"{where}.db")
+            return
+        with store.engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{where}"'))
+            for table in _tables(conn, "public"):
+                conn.execute(text(f'CREATE TABLE "{where}"."{table}" AS TABLE "{table}"'))
+            conn.execute(
+                text(  # a name no table of the store has: it begins with an underscore
+                    f'CREATE TABLE "{where}"._sequences AS SELECT sequencename, last_value'
+                    " FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                )
+            )
+
+    def _restore(self, store: Store, where: str) -> None:
+        if store.engine.dialect.name == "sqlite":
+            store.engine.dispose()  # no pooled connection in the way of the copy
+            copy_sqlite(self.folder / f"{where}.db", Path(str(store.engine.url.database)))
+            return
+        with store.engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))  # any order
+            for table in _tables(conn, where):
+                conn.execute(text(f'INSERT INTO "{table}" SELECT * FROM "{where}"."{table}"'))
+            conn.execute(
+                text(
+                    "SELECT setval(format('public.%I', sequencename), last_value)"
+                    f' FROM "{where}"._sequences'
+                )
+            )
+
+
+def _row_count(store: Store) -> int:
+    """How many rows the store's tables hold, all together (one query)."""
+    counts = " + ".join(f'(SELECT count(*) FROM "{t}")' for t in Base.metadata.tables)
+    with store.engine.connect() as conn:
+        return int(conn.scalar(text(f"SELECT {counts}")) or 0)
+
+
+def _tables(conn: Any, schema: str) -> list[str]:
+    """The tables of the store in `schema` (PostgreSQL), Alembic's bookkeeping left out."""
+    return sorted(
+        conn.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = :schema"
+                " AND tablename NOT IN ('alembic_version', '_sequences')"
+            ),
+            {"schema": schema},
+        )
+    )
+
+
+# One per session (per xdist worker): a module-level helper such as test_send's
+# issue_with_readers reaches it without a fixture in the signature of every test. Its
+# PostgreSQL copies live in the session's database and go with it.
+REPLAYS = Replays()
