@@ -28,6 +28,7 @@ from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
 from digest.models import Issue, StoredItem
 from digest.serialize import issue_json
+from digest.settings import Settings
 from digest.store import Base, Store, open_store
 
 # One Chromium for the whole session: defined here once, because a fixture imported into
@@ -394,6 +395,16 @@ def _tables(conn: Any, schema: str) -> list[str]:
             {"schema": schema},
         )
     )
+
+
+def build_key(settings: Settings, now: datetime, *steps: object) -> str:
+    """A replay key for ingesting and building at `now` with `settings`: all that a build
+    reads of them (the mail settings the tests vary, transport and outbox, play no part;
+    nor the configuration's path, read only for the OpenAI backend's cache), and `steps`,
+    what the step does besides (its documents…)."""
+    read = (settings.newsletter, settings.timezone, settings.feeds, settings.documents)
+    shape = (settings.themes, settings.issue, settings.summarizer, settings.pins)
+    return repr((steps, now, read, shape))
 
 
 # One per session (per xdist worker): a module-level helper such as test_send's

@@ -28,7 +28,7 @@ from digest.models import DeliveryStatus, IssueStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
 
-from .conftest import DOCUMENTS, REPLAYS, REPO
+from .conftest import DOCUMENTS, REPLAYS, REPO, build_key
 from .smtpserver import SmtpServer
 
 SECRET = "test-secret-of-16-chars"
@@ -47,9 +47,8 @@ def issue_with_readers(
     """An issue built from two documents, approved unless `approve` is False (the shipped
     configuration does not auto-approve drafts), and five readers (three active). The
     build is the costly part: after the first, its rows are written back (REPLAYS)."""
-    number = REPLAYS.run(
-        store, built_from_two_documents_key(settings, now), lambda: build(store, settings, now)
-    )
+    key = build_key(settings, now, TWO_DOCUMENTS)
+    number = REPLAYS.run(store, key, lambda: build(store, settings, now))
     if approve:
         store.approve_issue(number, now)
     ids = {}
@@ -73,14 +72,6 @@ def build(store: Store, settings: Settings, now: datetime) -> int:
     issue = run_build(store, settings, now).issue
     assert issue is not None
     return issue.number
-
-
-def built_from_two_documents_key(settings: Settings, now: datetime) -> str:
-    """All that ingesting the two documents and building them reads (the settings the mail
-    tests vary, the transport and the outbox, play no part)."""
-    read = (settings.newsletter, settings.timezone, settings.feeds, settings.documents)
-    shape = (settings.themes, settings.issue, settings.summarizer, settings.pins)
-    return repr((TWO_DOCUMENTS, now, read, shape, settings.config_path))
 
 
 def send(store: Store, settings: Settings, number: int, now: datetime, connections: int = 2):  # type: ignore[no-untyped-def]
