@@ -33,6 +33,8 @@ from digest.ingest.segment import blocks_of
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s*(?=[A-ZÀ-Ý«])")
 Article = dict[str, str]
+SPLITS = ("tune", "held-out")
+ROTATIONS = 20  # dumps per minimum length: 60 dumps a split
 
 
 def paragraphs(article: str, size: int = 3) -> list[str]:
@@ -40,8 +42,17 @@ def paragraphs(article: str, size: int = 3) -> list[str]:
     return [" ".join(sentences[i : i + size]) for i in range(0, len(sentences), size)]
 
 
-def dumps(corpus: Path) -> list[list[Article]]:
-    records = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+def split(records: list[Article], name: str) -> list[Article]:
+    """One of two disjoint halves of the corpus: in each section, taken by id, the articles
+    of even rank are `tune`, the others `held-out` (both halves keep every section)."""
+    sections: dict[tuple[str, str], list[Article]] = collections.defaultdict(list)
+    for record in sorted(records, key=lambda r: int(r["id"])):
+        sections[(record["category"], record["subcategory"])].append(record)
+    rank = {record["id"]: i for members in sections.values() for i, record in enumerate(members)}
+    return [record for record in records if rank[record["id"]] % 2 == SPLITS.index(name)]
+
+
+def dumps(records: list[Article]) -> list[list[Article]]:
     chosen = []
     for min_words in (250, 300, 350):
         sections: dict[tuple[str, str], list[Article]] = collections.defaultdict(list)
@@ -49,7 +60,7 @@ def dumps(corpus: Path) -> list[list[Article]]:
             if len(record["article"].split()) >= min_words:
                 sections[(record["category"], record["subcategory"])].append(record)
         names = sorted(sections, key=lambda s: (-len(sections[s]), s))
-        for k in range(10):
+        for k in range(ROTATIONS):
             picked = [names[(k + j) % len(names)] for j in range(8)]
             chosen.append([sections[s][k % len(sections[s])] for s in picked])
     return chosen
@@ -74,13 +85,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     default = Path("/work/shared/corpora/orangesum/dev.jsonl")
     parser.add_argument("--corpus", type=Path, default=default)
+    parser.add_argument("--split", choices=SPLITS, default="tune")
     args = parser.parse_args()
-    sets = dumps(args.corpus)
+    records = [json.loads(line) for line in args.corpus.read_text(encoding="utf-8").splitlines()]
+    sets = dumps(split(records, args.split))
     cutters: dict[str, Callable[[str], list[str]]] = {
         "window": window_starts,
         "digest": digest_starts,
     }
-    print(f"{len(sets)} dumps of 8 OrangeSum articles, no FAQ between them")
+    print(f"{len(sets)} dumps of 8 OrangeSum articles ({args.split}), no FAQ between them")
     print(f"{'cutter':<8} {'P':>5} {'R':>5}   8 stories   the 8 articles")
     for name, cut in cutters.items():
         tp = fp = fn = eight = exact = 0
