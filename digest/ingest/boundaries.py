@@ -120,13 +120,17 @@ class _Model:
 def _opening_cost(paragraphs: Sequence[str], i: int) -> float | None:
     """What it costs to open an article at paragraph i; None where no writer would."""
     previous, paragraph = paragraphs[i - 1], paragraphs[i]
-    if len(previous) < HEADING_LIKE_CHARS and not _SENTENCE_END.search(previous):
+    if _is_label(previous) and not _CREDIT.match(previous):
         return None  # a heading or a label belongs to the paragraph after it
     if _TITLE_AT_END.search(previous) or _starts_inside_quote(paragraph):
         return None  # the previous sentence, or a quotation, runs on into this paragraph
     if len(paragraph) < SHORT_LEDE_CHARS and _CREDIT.match(paragraph):
-        return None
+        return None  # it ends the article before it
     return SHORT_LEDE_COST if len(paragraph) < SHORT_LEDE_CHARS else 0.0
+
+
+def _is_label(paragraph: str) -> bool:
+    return len(paragraph) < HEADING_LIKE_CHARS and not _SENTENCE_END.search(paragraph)
 
 
 def _starts_inside_quote(paragraph: str) -> bool:
