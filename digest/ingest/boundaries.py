@@ -11,12 +11,12 @@ fixed amount, the prior against cutting, so the number of articles comes out of 
 A paragraph may open an article only where a writer would start one (`_opening_cost`).
 
 Measured by bench/cut.py on 60 dumps of 8 OrangeSum articles (real French news, no FAQ
-or heading between them), tuned on its `tune` half only. Tune: precision/recall of the
-article starts 0.96/0.97, 44 of 60 dumps cut into exactly their 8 articles, 0.94 of the
-articles whole (the cutter before: 0.92/0.83, 12, 0.76). Held-out: 0.88/0.97, 14 of 60,
-0.91 (before: 0.93/0.93, 27, 0.82): articles come out whole as often as on tune, but one
-809-word long-read in 37 of the 60 dumps (id 9119, the self-driving car's safety, then its
-hacking) is cut at its change of subject.
+or heading between them; each article in at most ceil(480 / available) dumps), tuned on its
+`tune` half only. Tune: precision/recall of the article starts 0.97/0.97, 44 of 60 dumps
+cut into exactly their 8 articles, 0.93 of the articles whole (the cutter before: 0.94/0.90,
+20, 0.79). Held-out: 0.93/0.94, 29 of 60, 0.84 (before: 0.95/0.91, 24, 0.82); over six
+draws of the held-out dumps, 25 to 33 exact (before 20 to 30), better in five. What it
+still gets wrong on unseen text: a long article cut where its subject turns.
 """
 
 from __future__ import annotations
