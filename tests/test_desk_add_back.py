@@ -21,13 +21,13 @@ from digest.config import load_settings
 from digest.errors import EditError
 from digest.models import Issue
 from digest.settings import Settings
-from digest.store import Store
+from digest.store import Store, open_store
 from digest.typography import french
 from digest.web.preview import PreviewApp
 
 from .axe import assert_accessible
 from .browser import check_readable, opened, served
-from .conftest import REPO, SEED_NOW, SeedIssue
+from .conftest import REPO, SEED_NOW, SeedIssue, copy_sqlite
 from .test_desk_preview import post
 from .test_overrides import STORIES, add_story
 from .test_preview import call
@@ -37,7 +37,7 @@ DRAFT = 2
 EDIT = f"/issues/{DRAFT}/edit"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")  # frozen: a test changes a copy (dataclasses.replace)
 def settings() -> Settings:
     return load_settings(REPO / "feeds.yaml", env={})
 
@@ -53,17 +53,30 @@ def item_ids(issue: Issue) -> set[int]:
     return {i for e in issue.entries for i in e.item_ids}
 
 
-@pytest.fixture
-def desk_store(seed_issue: SeedIssue, settings: Settings, tmp_path: Path) -> Iterator[Store]:
+@pytest.fixture(scope="module")
+def desk_database(
+    seed_issue: SeedIssue, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """Issue 1 sent; draft 2 built with `--since` two days back: its period holds issue
-    1's stories (left out) and two new ones."""
-    store = seed_issue.copy(tmp_path)
-    send(store, 1)
-    for key in ("mistral", "faille"):
-        add_story(store, LATER, key, *STORIES[key])
-    built = run_build(store, settings, LATER, since=SEED_NOW - timedelta(days=2))
-    assert built.issue is not None and built.issue.number == DRAFT
-    assert built.already_sent == len(item_ids(seed_issue.issue))
+    1's stories (left out) and two new ones. Built once for the module (the build is the
+    costly part); each test works on a copy of its own (desk_store)."""
+    store = seed_issue.copy(tmp_path_factory.mktemp("desk"))
+    try:
+        send(store, 1)
+        for key in ("mistral", "faille"):
+            add_story(store, LATER, key, *STORIES[key])
+        built = run_build(store, settings, LATER, since=SEED_NOW - timedelta(days=2))
+        assert built.issue is not None and built.issue.number == DRAFT
+        assert built.already_sent == len(item_ids(seed_issue.issue))
+    finally:
+        store.close()
+    return Path(str(store.engine.url.database))
+
+
+@pytest.fixture
+def desk_store(desk_database: Path, tmp_path: Path) -> Iterator[Store]:
+    copy_sqlite(desk_database, tmp_path / "digest.db")
+    store = open_store(f"sqlite:///{tmp_path / 'digest.db'}")
     yield store
     store.close()
 
