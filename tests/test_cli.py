@@ -42,30 +42,34 @@ def run(config: Path, database_url: str, *args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_ingest_lists_each_source_and_where_the_data_went(config: Path, database_url: str) -> None:
-    code, out, _ = run(config, database_url, "--offline", "ingest")
+def test_ingest_lists_each_source_and_where_the_data_went(
+    config: Path, migrated_database_url: str
+) -> None:
+    code, out, _ = run(config, migrated_database_url, "--offline", "ingest")
     assert code == 0, out
     assert "003_186302cdc7413e06.txt" in out and "nowhere" in out and "offline" in out
     assert "10 new items" in out and "stored in" in out
-    code, out, _ = run(config, database_url, "--offline", "ingest")
+    code, out, _ = run(config, migrated_database_url, "--offline", "ingest")
     assert code == 0 and "0 new items" in out and "2 unchanged" in out
 
 
-def test_a_dead_feed_is_listed_and_the_run_still_succeeds(config: Path, database_url: str) -> None:
-    code, out, _ = run(config, database_url, "ingest")
+def test_a_dead_feed_is_listed_and_the_run_still_succeeds(
+    config: Path, migrated_database_url: str
+) -> None:
+    code, out, _ = run(config, migrated_database_url, "ingest")
     assert code == 0
     assert "failed" in out and "nowhere" in out
-    code, out, _ = run(config, database_url, "status", "--json")
+    code, out, _ = run(config, migrated_database_url, "status", "--json")
     sources = {s["name"]: s for s in json.loads(out)["sources"]}
     assert sources["nowhere"]["consecutive_failures"] == 1
     assert sources["nowhere"]["next_attempt_at"] is not None
     assert sources["004_c8bb9166e346ef4b.txt"]["items"] == 1
 
 
-def test_items_json_is_the_documented_shape(config: Path, database_url: str) -> None:
-    run(config, database_url, "--offline", "ingest")
+def test_items_json_is_the_documented_shape(config: Path, migrated_database_url: str) -> None:
+    run(config, migrated_database_url, "--offline", "ingest")
     code, out, _ = run(
-        config, database_url, "items", "--source", "003_186302cdc7413e06.txt", "--json"
+        config, migrated_database_url, "items", "--source", "003_186302cdc7413e06.txt", "--json"
     )
     assert code == 0
     data = json.loads(out)
@@ -164,10 +168,10 @@ def test_an_unknown_command_is_a_usage_error() -> None:
 
 
 def test_since_after_until_is_a_usage_error_in_the_newsletter_s_timezone(
-    config: Path, database_url: str
+    config: Path, migrated_database_url: str
 ) -> None:
     code, _, err = run(
-        config, database_url, "build", "--since", "2026-11-20", "--until", "2026-11-19"
+        config, migrated_database_url, "build", "--since", "2026-11-20", "--until", "2026-11-19"
     )
     assert code == 2
     assert "the period is empty: it starts at 2026-11-20 00:00 Europe/Paris (--since)" in err
@@ -175,11 +179,17 @@ def test_since_after_until_is_a_usage_error_in_the_newsletter_s_timezone(
 
 
 def test_the_build_echoes_its_period_in_the_newsletter_s_timezone(
-    config: Path, database_url: str
+    config: Path, migrated_database_url: str
 ) -> None:
     # 23:00 UTC on 19 November is midnight in Paris: the operator typed 2026-11-20.
     code, out, _ = run(
-        config, database_url, "build", "--since", "2026-11-20", "--until", "2026-11-21T08:00"
+        config,
+        migrated_database_url,
+        "build",
+        "--since",
+        "2026-11-20",
+        "--until",
+        "2026-11-21T08:00",
     )
     assert code == 0
     assert "between 2026-11-20 00:00 Europe/Paris and 2026-11-21 08:00 Europe/Paris" in out
