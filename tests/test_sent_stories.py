@@ -61,67 +61,67 @@ def sent_first_issue(config: Path, database_url: str) -> None:
 
 
 def test_since_cannot_resurrect_the_stories_already_sent(
-    config: Path, database_url: str, tmp_path: Path
+    config: Path, migrated_database_url: str, tmp_path: Path
 ) -> None:
-    sent_first_issue(config, database_url)
-    code, out, _ = digest(config, database_url, "build")
+    sent_first_issue(config, migrated_database_url)
+    code, out, _ = digest(config, migrated_database_url, "build")
     assert code == 0 and "nothing new" in out
-    code, out, _ = digest(config, database_url, "build", "--since", "2020-01-01")
+    code, out, _ = digest(config, migrated_database_url, "build", "--since", "2020-01-01")
     assert code == 0, out
     assert "10 stories went out in an earlier issue; no issue built" in out
     assert "--add-back ITEM_ID" in out
-    store = open_store(database_url)
+    store = open_store(migrated_database_url)
     try:
         assert [i.number for i in store.list_issues()] == [1]  # no issue 2
     finally:
         store.close()
-    code, out, _ = digest(config, database_url, "approve", "2")
+    code, out, _ = digest(config, migrated_database_url, "approve", "2")
     assert code != 0  # nothing to approve, so nothing to mail under issue 1's subject
     assert len(list((tmp_path / "out" / "issue-1").glob("*.eml"))) == 1
 
 
 def test_a_story_added_back_is_built_and_a_repeated_subject_is_told(
-    config: Path, database_url: str
+    config: Path, migrated_database_url: str
 ) -> None:
-    sent_first_issue(config, database_url)
-    store = open_store(database_url)
+    sent_first_issue(config, migrated_database_url)
+    store = open_store(migrated_database_url)
     try:
         first = store.get_issue(1)
         assert first is not None and first.status is IssueStatus.SENT
         carried = sorted({i for e in first.entries for i in e.item_ids})
     finally:
         store.close()
-    code, out, err = digest(config, database_url, "build", "--add-back", str(carried[0]))
+    code, out, err = digest(config, migrated_database_url, "build", "--add-back", str(carried[0]))
     assert code == 0 and "built draft issue 2: 1 sections, 1 entries" in out
     assert "warning" not in err  # one story: another subject
     add_back = [arg for item in carried for arg in ("--add-back", str(item))]
-    code, out, err = digest(config, database_url, "build", *add_back)
+    code, out, err = digest(config, migrated_database_url, "build", *add_back)
     assert code == 0, err
     assert "rebuilt draft issue 2" in out and f"{len(first.entries)} entries" in out
     assert "warning: issue 2 would go out under the subject of issue 1" in err
     # A rebuild of the draft, `--since` widened and nothing added back, keeps them all.
-    code, out, err = digest(config, database_url, "build", "--since", "2020-01-01")
+    code, out, err = digest(config, migrated_database_url, "build", "--since", "2020-01-01")
     assert code == 0 and f"rebuilt draft issue 2: 1 sections, {len(first.entries)} entries" in out
     for missing in ("999999", "99999999999"):  # the second is past PostgreSQL's INTEGER
-        code, _, err = digest(config, database_url, "build", "--add-back", missing)
+        code, _, err = digest(config, migrated_database_url, "build", "--add-back", missing)
         assert code == 2 and f"--add-back: no item {missing}" in err
 
 
 def test_sent_stories_stay_out_after_a_changed_document_is_ingested_again(
-    config: Path, database_url: str
+    config: Path, migrated_database_url: str
 ) -> None:
-    sent_first_issue(config, database_url)
+    sent_first_issue(config, migrated_database_url)
     document = config.parent / "documents" / DOCS[0]
     # A changed file: its stories are replaced by new rows with new ids.
     document.write_text(document.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
-    store = open_store(database_url)
+    store = open_store(migrated_database_url)
     try:
         before = {i.id for i in store.list_items()}
-        code, _, err = digest(config, database_url, "ingest")
+        code, _, err = digest(config, migrated_database_url, "ingest")
         assert code == 0, err
         after = store.list_items()
         assert before.isdisjoint(i.id for i in after if i.source_name == DOCS[0])
-        settings = load_settings(config, env={"DIGEST_DATABASE_URL": database_url})
+        settings = load_settings(config, env={"DIGEST_DATABASE_URL": migrated_database_url})
         result = run_build(store, settings, utcnow(), since=utcnow() - timedelta(days=3650))
         assert result.issue is None and result.already_sent == len(after)
     finally:

@@ -31,7 +31,9 @@ SECRET = "test-secret"
 
 
 @pytest.fixture
-def run(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, migrated_database_url: str):  # type: ignore[no-untyped-def]
+    """The command line on a store already migrated (the tests' `database_url` is it)."""
+    database_url = migrated_database_url
     config = tmp_path / "feeds.yaml"
     config.write_text("newsletter: {title: Test}\n", encoding="utf-8")
 
