@@ -26,9 +26,9 @@ from digest.store.schema import (
     IssueRow,
     SubscriberEventRow,
     SubscriberRow,
-    status_reason,
 )
 from digest.store.session import StoreCore
+from digest.store.tables import status_reason
 
 PAUSED = "paused"  # a status of the history only (see the module's docstring)
 ERASED = "erased"  # the row was removed: the history ends
