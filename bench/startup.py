@@ -19,10 +19,12 @@ The bytecode is cached as on any warm start (PYTHONDONTWRITEBYTECODE is dropped 
 environment: the unmeasured first run of each command writes it). Each line gives the
 median wall time of --repeat runs, their median CPU time (user + sys of
 the process), and the ratios of both to the interpreter's and to the libraries'. On a
-shared machine read the ratios: the wall times move with the load, the ratios much less.
+shared machine read the ratios: the wall times move with the load, the ratios much less;
+`--instructions` also counts each command's instructions once under valgrind, which the
+load does not change at all.
 A report, not a test: it exits 0 whatever the figures.
 
-    .venv/bin/python bench/startup.py [--repeat 15] [--baseline DIR]
+    .venv/bin/python bench/startup.py [--repeat 15] [--baseline DIR] [--instructions]
 """
 
 from __future__ import annotations
@@ -110,6 +112,28 @@ def measure(commands: dict[str, Command], repeat: int) -> list[Timing]:
     ]
 
 
+def instructions(command: Command) -> int:
+    """The instructions one run of `command` executes, counted by valgrind: what a shared,
+    loaded machine cannot blur (a count, not a time)."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command.argv],
+        capture_output=True,
+        text=True,
+        env=command.env,
+        check=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise RuntimeError(f"valgrind counted nothing: {done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def report_instructions(counted: dict[str, int], libraries: str) -> None:
+    print(f"\n{'instructions (valgrind)':50} {'count':>14} {'/libs':>7}")
+    for label, count in counted.items():
+        print(f"{label:50} {count:14,d} {count / counted[libraries]:6.2f}x")
+
+
 def report(timings: list[Timing]) -> None:
     interpreter, libraries, *commands = timings
     print(f"{'':50} {'wall':>8} {'CPU':>8} {'/python':>8} {'/libs':>7}")
@@ -136,6 +160,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15, help="runs of each command")
     parser.add_argument(
         "--baseline", type=Path, help="a checkout whose commands are timed alongside"
+    )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each command's instructions under valgrind (slow, load-independent)",
     )
     args = parser.parse_args()
     python = sys.executable
@@ -168,11 +197,16 @@ def main() -> None:
                 for label, argv in digest_commands.items()
             }
         timings = measure(commands, args.repeat)
+        counted = (
+            {label: instructions(c) for label, c in commands.items()} if args.instructions else {}
+        )
     print(
         f"median of {args.repeat} runs each, interleaved; {os.cpu_count()} CPUs, load "
         f"{os.getloadavg()[0]:.1f}"
     )
     report(timings)
+    if counted:
+        report_instructions(counted, libraries=f"python -c '{LIBRARIES}'")
 
 
 if __name__ == "__main__":
