@@ -24,8 +24,12 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/digest --offline run
 
+# One pytest-xdist worker per core, each test file on one worker (a module's fixtures,
+# the IMAP server or a built wheel, are made once). Each worker is a session of its own:
+# its own SQLite files and PostgreSQL databases; the seed issue is built once for all
+# (conftest.once_per_run).
 test: $(BIN)/.installed lint $(AXE)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 # Without npm the accessibility tests say what is missing (and fail in CI).
 $(AXE):

@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from processes import digest_command, measure  # noqa: E402  (bench/, beside this script)
+
 from digest.app.build import run_build  # noqa: E402
 from digest.app.send import send_issue  # noqa: E402
 from digest.config import load_settings  # noqa: E402
@@ -110,33 +112,18 @@ def rate(config: Path, prepared: Path, port: int, connections: int) -> tuple[int
     return report.sent, elapsed, cpu
 
 
-# Starts `digest send` and reports its peak RSS. Linux hands a forked child its parent's
-# high-water mark, and exec keeps it: wait4 from this process (300 MB after building the
-# issue) reported that, not digest's own peak. This small launcher is the parent instead.
-LAUNCHER = """
-import os, subprocess, sys
-child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-_, status, usage = os.wait4(child.pid, 0)
-print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
-"""
-
-
 def peak_rss(config: Path, prepared: Path, port: int) -> tuple[int, float]:
     database = prepared.with_name("big.db")
     shutil.copy(prepared, database)
     env = {**os.environ, **environment(database, port)}
-    digest = str(Path(sys.executable).parent / "digest")
-    command = [digest, "--config", str(config), "send", "1", "--connections", "4"]
-    launched = subprocess.run(
-        [sys.executable, "-c", LAUNCHER, *command], env=env, capture_output=True, text=True
-    )
-    code, peak_kb = (int(n) for n in launched.stdout.split())
-    if code != 0:
-        sys.exit(f"digest send failed with exit code {code}")
+    command = digest_command("--config", str(config), "send", "1", "--connections", "4")
+    run = measure(command, env)
+    if run.code != 0:
+        sys.exit(f"digest send failed with exit code {run.code}")
     store = open_store(f"sqlite:///{database}")
     sent = sum(n for s, n in store.delivery_counts(1).items() if s.value == "sent")
     store.close()
-    return sent, peak_kb / 1024
+    return sent, run.peak_mb
 
 
 def main() -> None:

@@ -5,15 +5,19 @@ the seed issue (a module that changes it works on a copy)."""
 
 from __future__ import annotations
 
+import atexit
+import fcntl
 import os
+import pickle
+import shutil
 import sqlite3
-import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import create_engine, event, text
@@ -23,13 +27,15 @@ from digest.config import load_settings
 from digest.ingest.documents import document_files, ingest_documents
 from digest.models import Issue, StoredItem
 from digest.serialize import issue_json
-from digest.store import Store, open_store
+from digest.settings import Settings
+from digest.store import Base, Store, open_store
 
 # One Chromium for the whole session: defined here once, because a fixture imported into
 # two modules is two fixtures, and a second sync_playwright() inside the first fails.
 from .browser import browser_fixture  # noqa: F401  (a fixture, for every test module)
 from .feedserver import feed_server  # noqa: F401  (a fixture, for every test module)
 from .smtpserver import smtp_server  # noqa: F401  (a fixture, for every test module)
+from .throwaway import throwaway_database
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -47,16 +53,8 @@ def throwaway_postgres() -> Iterator[str]:
     admin_url = os.environ.get("DIGEST_TEST_DATABASE_URL")
     if not admin_url:
         pytest.fail("this test needs PostgreSQL: set DIGEST_TEST_DATABASE_URL (make test does)")
-    name = f"digest_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(admin_url, "digest_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -219,15 +217,19 @@ class SeedIssue:
 @pytest.fixture(scope="session")
 def seed_issue(tmp_path_factory: pytest.TempPathFactory) -> SeedIssue:
     """Built once for the session: ingesting and building the seeds is the costly part of
-    every module that reads the seed issue (browser, email checks, lint, headlines)."""
-    folder = tmp_path_factory.mktemp("seed-issue")
-    store = open_store(f"sqlite:///{folder / 'digest.db'}")
-    try:
-        issue = _build_seeds(store)
-    finally:
-        store.close()
-    assert issue is not None
-    return SeedIssue(folder / "digest.db", issue)
+    every module that reads the seed issue (browser, email checks, lint, headlines). Under
+    pytest-xdist the first worker to ask builds it, the others read what it kept."""
+
+    def build(folder: Path) -> SeedIssue:
+        store = open_store(f"sqlite:///{folder / 'digest.db'}")
+        try:
+            issue = _build_seeds(store)
+        finally:
+            store.close()
+        assert issue is not None
+        return SeedIssue(folder / "digest.db", issue)
+
+    return once_per_run(tmp_path_factory, "seed-issue", build)
 
 
 @dataclass(frozen=True)
@@ -243,23 +245,161 @@ def seeds_json(
     request: pytest.FixtureRequest,
     seed_issue: SeedIssue,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[SeedsJson]:
-    """The seed issue on each backend, built once per session for the tests that only read
-    it (on SQLite, the session's seed issue itself). A test copies what it changes."""
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            store = seed_issue.copy(tmp_path_factory.mktemp("seeds-json"))
-            issue: Issue | None = seed_issue.issue
-        else:
-            store = open_store(stack.enter_context(throwaway_postgres()))
-            issue = _build_seeds(store)
-        stack.callback(store.close)  # before the database is dropped
-        assert issue is not None
-        items = {item.id: item for item in store.list_items()}
-        yield SeedsJson(issue_json(issue, items)["issue"], items)
+) -> SeedsJson:
+    """The seed issue on each backend, built once per run for the tests that only read it
+    (on SQLite, the session's seed issue itself). A test copies what it changes."""
+    if request.param == "sqlite":
+        store = seed_issue.copy(tmp_path_factory.mktemp("seeds-json"))
+        try:
+            return _seeds_json(store, seed_issue.issue)
+        finally:
+            store.close()
+    return once_per_run(tmp_path_factory, "seeds-json-postgresql", _seeds_json_on_postgres)
+
+
+def _seeds_json_on_postgres(folder: Path) -> SeedsJson:
+    """The seeds built on a throwaway PostgreSQL database, read, then dropped."""
+    with throwaway_postgres() as url:
+        store = open_store(url)
+        try:
+            return _seeds_json(store, _build_seeds(store))
+        finally:
+            store.close()  # before the database is dropped
+
+
+def _seeds_json(store: Store, issue: Issue | None) -> SeedsJson:
+    assert issue is not None
+    items = {item.id: item for item in store.list_items()}
+    return SeedsJson(issue_json(issue, items)["issue"], items)
 
 
 def _build_seeds(store: Store) -> Issue | None:
     settings = load_settings(REPO / "feeds.yaml", env={})
     ingest_documents(store, document_files(settings.documents), SEED_NOW - timedelta(hours=1))
     return run_build(store, settings, SEED_NOW).issue
+
+
+T = TypeVar("T")
+
+
+def once_per_run(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], T]
+) -> T:
+    """`make(folder)`, called once per test run: under pytest-xdist every worker is a
+    session of its own, so the first to ask makes it in a folder all workers share
+    (under an exclusive lock) and keeps the result there; the others read it back. Alone,
+    a session just makes it. `make` writes its files in `folder`."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return make(tmp_path_factory.mktemp(name))
+    # The workers' base folders (popen-gw0, …) share one parent, made for this run.
+    folder = tmp_path_factory.getbasetemp().parent / name
+    folder.mkdir(exist_ok=True)
+    kept = folder / "made.pickle"
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not kept.exists():
+            made = make(folder)
+            kept.write_bytes(pickle.dumps(made))
+            return made
+        loaded: T = pickle.loads(kept.read_bytes())
+        return loaded
+
+
+class Replays:
+    """The rows a costly arrange step leaves in an empty store, kept the first time it runs
+    and written into the empty store of each later test that asks for the same step: a copy
+    of the SQLite file; on PostgreSQL, the tables copied to a schema of the session's
+    database and back. Only for steps whose result the suite shows to be deterministic
+    elsewhere, such as a build (test_build_is_deterministic): the rows written back are
+    the rows the step would write again. `key` must name everything the step reads."""
+
+    def __init__(self) -> None:
+        self._folder: Path | None = None  # for the SQLite copies, made on first use
+        self._kept: dict[tuple[str, str], tuple[str, Any]] = {}
+
+    @property
+    def folder(self) -> Path:
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="digest-replays-"))
+            atexit.register(shutil.rmtree, self._folder, ignore_errors=True)
+        return self._folder
+
+    def run(self, store: Store, key: str, step: Callable[[], T]) -> T:
+        backend = store.engine.dialect.name
+        assert _row_count(store) == 0, f"{key}: replayed only into an empty store"
+        if (backend, key) in self._kept:
+            where, result = self._kept[(backend, key)]
+            self._restore(store, where)
+            return result  # type: ignore[no-any-return]
+        result = step()
+        where = f"replay_{len(self._kept)}"
+        self._keep(store, where)
+        self._kept[(backend, key)] = (where, result)
+        return result
+
+    def _keep(self, store: Store, where: str) -> None:
+        if store.engine.dialect.name == "sqlite":
+            copy_sqlite(Path(str(store.engine.url.database)), self.folder / f"{where}.db")
+            return
+        with store.engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{where}"'))
+            for table in _tables(conn, "public"):
+                conn.execute(text(f'CREATE TABLE "{where}"."{table}" AS TABLE "{table}"'))
+            conn.execute(
+                text(  # a name no table of the store has: it begins with an underscore
+                    f'CREATE TABLE "{where}"._sequences AS SELECT sequencename, last_value'
+                    " FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                )
+            )
+
+    def _restore(self, store: Store, where: str) -> None:
+        if store.engine.dialect.name == "sqlite":
+            store.engine.dispose()  # no pooled connection in the way of the copy
+            copy_sqlite(self.folder / f"{where}.db", Path(str(store.engine.url.database)))
+            return
+        with store.engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))  # any order
+            for table in _tables(conn, where):
+                conn.execute(text(f'INSERT INTO "{table}" SELECT * FROM "{where}"."{table}"'))
+            conn.execute(
+                text(
+                    "SELECT setval(format('public.%I', sequencename), last_value)"
+                    f' FROM "{where}"._sequences'
+                )
+            )
+
+
+def _row_count(store: Store) -> int:
+    """How many rows the store's tables hold, all together (one query)."""
+    counts = " + ".join(f'(SELECT count(*) FROM "{t}")' for t in Base.metadata.tables)
+    with store.engine.connect() as conn:
+        return int(conn.scalar(text(f"SELECT {counts}")) or 0)
+
+
+def _tables(conn: Any, schema: str) -> list[str]:
+    """The tables of the store in `schema` (PostgreSQL), Alembic's bookkeeping left out."""
+    return sorted(
+        conn.scalars(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = :schema"
+                " AND tablename NOT IN ('alembic_version', '_sequences')"
+            ),
+            {"schema": schema},
+        )
+    )
+
+
+def build_key(settings: Settings, now: datetime, *steps: object) -> str:
+    """A replay key for ingesting and building at `now` with `settings`: all that a build
+    reads of them (the mail settings the tests vary, transport and outbox, play no part;
+    nor the configuration's path, read only for the OpenAI backend's cache), and `steps`,
+    what the step does besides (its documents…)."""
+    read = (settings.newsletter, settings.timezone, settings.feeds, settings.documents)
+    shape = (settings.themes, settings.issue, settings.summarizer, settings.pins)
+    return repr((steps, now, read, shape))
+
+
+# One per session (per xdist worker): a module-level helper such as test_send's
+# issue_with_readers reaches it without a fixture in the signature of every test. Its
+# PostgreSQL copies live in the session's database and go with it.
+REPLAYS = Replays()

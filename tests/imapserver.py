@@ -97,6 +97,10 @@ ssl = required
 ssl_cert = <{folder}/cert.pem
 ssl_key = <{folder}/key.pem
 disable_plaintext_auth = yes
+# A refused login answers at once: Dovecot holds the first 2 s and every later one from the
+# same IP twice as long, up to 15 s (its brute-force penalty), which here only slows the
+# wrong-password tests and whichever test logs in after them.
+auth_failure_delay = 0
 default_login_user = {user.pw_name}
 default_internal_user = {user.pw_name}
 default_internal_group = {group}
@@ -123,6 +127,9 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service stats {{
   unix_listener stats-writer {{

@@ -27,7 +27,7 @@ from digest.store import Store
 from digest.typography import french
 from digest.web.public import PublicApp
 
-from .conftest import DOCUMENTS, REPO
+from .conftest import DOCUMENTS, REPLAYS, REPO, build_key
 from .test_public import call
 
 SECRET = "site-secret"
@@ -59,9 +59,14 @@ def sent_issue(store: Store, settings: Settings, document: str, now: datetime) -
 
 @pytest.fixture
 def two_issues(store: Store, settings: Settings, now: datetime) -> tuple[int, int]:
-    first = sent_issue(store, settings, "003_186302cdc7413e06.txt", now)
-    second = sent_issue(store, settings, "004_c8bb9166e346ef4b.txt", now + timedelta(days=7))
-    return first, second
+    """Two issues gone out a week apart; after the first test, their rows written back."""
+
+    def send_two() -> tuple[int, int]:
+        first = sent_issue(store, settings, "003_186302cdc7413e06.txt", now)
+        second = sent_issue(store, settings, "004_c8bb9166e346ef4b.txt", now + timedelta(days=7))
+        return first, second
+
+    return REPLAYS.run(store, build_key(settings, now, "two_issues"), send_two)
 
 
 def test_the_web_version_is_the_issue_without_the_emails_personal_parts(

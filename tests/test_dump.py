@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import json
 
+from digest.ingest import boundaries, dump
 from digest.ingest.documents import stories_from_document
 from digest.ingest.leftovers import drop_code, is_code
 
@@ -92,3 +93,64 @@ def test_prose_with_code_like_punctuation_is_kept() -> None:
     ]
     assert not any(is_code(line) for line in prose)
     assert drop_code("\n".join(prose)) == "\n".join(prose)
+
+
+def test_multi_line_script_and_style_blocks_in_plain_text_are_removed() -> None:
+    """A copied page's player set-up, style sheet and script elements, over several lines."""
+    paragraphs = paragraphs_of(unrelated_articles()[0]["article"])
+    leftovers = [
+        '<div class="article-video" data-id="x7k2">',
+        ".player-wrapper {\n  position: relative;\n  padding-bottom: 56.25%;\n}",
+        "@media (max-width: 600px) {\n  .ad-slot { display: none; }\n}",
+        '<script type="text/javascript">\nvar pvp_config = {"autoplay": false,\n'
+        '  "ads": {"pre": 1}};\nloadPlayer(pvp_config);\n</script>',
+        "<style>body{margin:0}.une{color:#c00}</style>",
+        "function initAds() {\n  googletag.display('div-gpt-ad-1');\n  loadAds();\n}",
+        "</div>",
+    ]
+    text = "\n\n".join([paragraphs[0], *leftovers, *paragraphs[1:]])
+    (story,) = stories_from_document(f"Un titre d’article\n\n{text}".encode())
+    for residue in (
+        "<div",
+        "position:",
+        "@media",
+        "display:",
+        "pvp_config",
+        "loadPlayer",
+        "margin:0",
+        "color:",
+        "initAds",
+        "loadAds",
+        "googletag",
+        "}",
+    ):
+        assert residue not in story.text, residue
+    assert story.text.split() == " ".join(paragraphs).split()  # every sentence kept
+
+
+def _two_articles() -> tuple[list[str], list[str]]:
+    first, second = unrelated_articles()[:2]
+    return paragraphs_of(first["article"]), paragraphs_of(second["article"])
+
+
+def _starts(paragraphs: list[str]) -> set[int]:
+    return boundaries.article_starts(paragraphs, [dump._terms(p) for p in paragraphs])
+
+
+def test_two_plain_articles_are_cut_where_the_second_starts() -> None:
+    first, second = _two_articles()
+    assert _starts([*first, *second]) == {len(first)}
+    assert _starts(first) == set()  # one article alone stays whole
+
+
+def test_no_article_opens_inside_a_quotation_or_a_sentence_or_at_a_credit_line() -> None:
+    first, second = _two_articles()
+    # The next paragraph opens with the end of a quotation: it continues the article.
+    quoted = [*first, f'précise-t-il encore." {second[0]}', *second[1:]]
+    assert len(first) not in _starts(quoted)
+    # The previous paragraph ends on a title, « M. », whose name the next one holds.
+    titled = [*first[:-1], f"{first[-1]} Le texte a été signé par M.", *second]
+    assert len(first) not in _starts(titled)
+    # A credit line closes the article before it; the lede after it opens the next.
+    credited = [*first, "Source : Reuters", *second]
+    assert _starts(credited) == {len(first) + 1}

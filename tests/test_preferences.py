@@ -11,6 +11,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from digest.app.build import run_build
+from digest.ingest.documents import ingest_documents
 from digest.mail.identity import unsubscribe_token
 from digest.models import DeliveryStatus, SubscriberStatus
 from digest.settings import Settings
@@ -18,6 +20,7 @@ from digest.store import Store
 from digest.web.public import PublicApp
 
 from .browser import check_readable, opened, served
+from .conftest import DOCUMENTS
 from .test_public import SECRET, app, call, link_token, published_issue, settings, subscriber
 
 __all__ = ["app", "settings"]  # fixtures, shared with test_public
@@ -87,20 +90,28 @@ def test_sends_skip_a_paused_reader_until_the_date_and_fail_no_one(
     number = published_issue(store, settings, now)
     store.approve_issue(number, now)
     paused, reader = subscriber(store, now), subscriber(store, now, "bob@example.org")
+    late = subscriber(store, now, "late@example.org")
     post(app, link_token(store, paused), {"action": "pause", "weeks": "2"})
     store.open_deliveries(number, now)
-    assert {d.subscriber_id for d in store.deliveries(number)} == {reader}  # no row for them
-    late = subscriber(store, now, "late@example.org")  # rows made, then a pause: at the claim
-    store.open_deliveries(number, now)
-    post(app, link_token(store, late), {"action": "pause", "weeks": "2"})
+    rows = {d.subscriber_id for d in store.deliveries(number)}
+    assert rows == {reader, late}  # no row for the paused reader
+    post(app, link_token(store, late), {"action": "pause", "weeks": "2"})  # rows made, then a pause
     claim = store.claim_deliveries(number, "w1", now, 10, stale_before=now - timedelta(hours=1))
     assert [d.subscriber_id for d in claim.deliveries] == [reader]
     assert claim.skipped == [("late@example.org", "paused at claim time")]
     counts = store.delivery_counts(number)
     assert DeliveryStatus.FAILED not in counts and counts[DeliveryStatus.SKIPPED] == 1
-    # Two weeks on, the pause is over by itself: the next send includes them again.
-    assert store.open_deliveries(number, now + 2 * WEEK) == 1
-    assert paused in {d.subscriber_id for d in store.deliveries(number)}
+    # Two weeks on, the pause is over by itself: the next issue reaches them again, while
+    # the old one is not sent late (its audience was fixed when its send started).
+    later = now + 2 * WEEK
+    assert store.open_deliveries(number, later) == 0
+    assert paused not in {d.subscriber_id for d in store.deliveries(number)}
+    ingest_documents(store, [DOCUMENTS / "004_c8bb9166e346ef4b.txt"], later - timedelta(hours=1))
+    following = run_build(store, settings, later).issue
+    assert following is not None
+    store.approve_issue(following.number, later)
+    assert store.open_deliveries(following.number, later) == 3
+    assert paused in {d.subscriber_id for d in store.deliveries(following.number)}
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from digest.render import personalize, render_issue, templates_dir
 from digest.store import Store
 from digest.web.preview import PreviewApp
 
-from .conftest import DOCUMENTS, REPO
+from .conftest import DOCUMENTS, REPLAYS, REPO, build_key
 
 SEED = DOCUMENTS / "003_186302cdc7413e06.txt"  # one document: a small, real issue
 HOSTILE = '<script>alert(1)</script> "><img src=x onerror=alert(2)>'
@@ -85,10 +85,16 @@ def call(
 
 
 def seed_draft(store: Store, config: Path, now: datetime) -> int:
-    ingest_documents(store, [SEED], now - timedelta(hours=1))
-    issue = run_build(store, load_settings(config, env={}), now).issue
-    assert issue is not None and issue.status is IssueStatus.DRAFT
-    return issue.number
+    """The draft built from SEED; after the first test, its rows written back."""
+    settings = load_settings(config, env={})
+
+    def build() -> int:
+        ingest_documents(store, [SEED], now - timedelta(hours=1))
+        issue = run_build(store, settings, now).issue
+        assert issue is not None and issue.status is IssueStatus.DRAFT
+        return issue.number
+
+    return REPLAYS.run(store, build_key(settings, now, SEED), build)
 
 
 def handmade_draft(store: Store, now: datetime, title: str) -> int:

@@ -28,7 +28,7 @@ from digest.models import DeliveryStatus, IssueStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
 
-from .conftest import DOCUMENTS, REPO
+from .conftest import DOCUMENTS, REPLAYS, REPO, build_key
 from .smtpserver import SmtpServer
 
 SECRET = "test-secret-of-16-chars"
@@ -45,16 +45,12 @@ def issue_with_readers(
     store: Store, settings: Settings, now: datetime, *, approve: bool = True
 ) -> tuple[int, dict[str, int]]:
     """An issue built from two documents, approved unless `approve` is False (the shipped
-    configuration does not auto-approve drafts), and five readers (three active)."""
-    ingest_documents(
-        store,
-        [DOCUMENTS / "004_c8bb9166e346ef4b.txt", DOCUMENTS / "003_186302cdc7413e06.txt"],
-        now - timedelta(hours=1),
-    )
-    issue = run_build(store, settings, now).issue
-    assert issue is not None
+    configuration does not auto-approve drafts), and five readers (three active). The
+    build is the costly part: after the first, its rows are written back (REPLAYS)."""
+    key = build_key(settings, now, TWO_DOCUMENTS)
+    number = REPLAYS.run(store, key, lambda: build(store, settings, now))
     if approve:
-        store.approve_issue(issue.number, now)
+        store.approve_issue(number, now)
     ids = {}
     for address, status in [
         ("ada@example.org", SubscriberStatus.ACTIVE),
@@ -65,7 +61,17 @@ def issue_with_readers(
     ]:
         ids[address] = store.add_subscribers([(address, address[:3].title())], status, now)[0].id
     store.set_subscriber_status(ids["gone@example.org"], SubscriberStatus.UNSUBSCRIBED, now)
-    return issue.number, ids
+    return number, ids
+
+
+TWO_DOCUMENTS = [DOCUMENTS / "004_c8bb9166e346ef4b.txt", DOCUMENTS / "003_186302cdc7413e06.txt"]
+
+
+def build(store: Store, settings: Settings, now: datetime) -> int:
+    ingest_documents(store, TWO_DOCUMENTS, now - timedelta(hours=1))
+    issue = run_build(store, settings, now).issue
+    assert issue is not None
+    return issue.number
 
 
 def send(store: Store, settings: Settings, number: int, now: datetime, connections: int = 2):  # type: ignore[no-untyped-def]
@@ -321,6 +327,35 @@ def test_unsubscribed_between_a_failed_run_and_its_resume_gets_nothing(
     ]
     assert smtp_server.handler.to("chloe@example.org") == []
     assert store.get_issue(number).status is IssueStatus.SENT
+
+
+def test_a_reader_who_came_after_the_send_started_never_gets_the_old_issue(
+    store: Store, now: datetime, tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    """The audience is fixed when the send starts: neither the resume of an unfinished send
+    nor an operator's second `digest send` of a sent issue reaches a newer reader."""
+    settings = settings_for(smtp_server.url, tmp_path)
+    number, ids = issue_with_readers(store, settings, now)
+    smtp_server.handler.rcpt_answers = {"chloe@example.org": "451 4.7.1 Greylisted"}
+    first = send(store, settings, number, now)
+    assert first.sent == 2 and first.waiting == 1
+    assert store.get_issue(number).status is IssueStatus.SENDING
+    # Between the two runs: a pending reader confirms, a new one is added active.
+    store.set_subscriber_status(ids["pending@example.org"], SubscriberStatus.ACTIVE, now)
+    store.add_subscribers([("late@example.org", "Late")], SubscriberStatus.ACTIVE, now)
+    smtp_server.handler.rcpt_answers.clear()
+    resumed = send(store, settings, number, now + timedelta(minutes=5))
+    assert resumed.sent == 1 and resumed.total == 3
+    assert store.get_issue(number).status is IssueStatus.SENT
+    again = send(store, settings, number, now + timedelta(hours=1))
+    assert again.sent == 0 and again.total == 3
+    for late in ("pending@example.org", "late@example.org"):
+        assert smtp_server.handler.to(late) == []
+    assert sorted(d.email for d in store.deliveries(number)) == [
+        "ada@example.org",
+        "bob@example.org",
+        "chloe@example.org",
+    ]
 
 
 def test_the_summary_and_status_show_the_skipped(

@@ -4,13 +4,17 @@ bounces and unsubscribes until the next issue; a table and stable JSON."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import random
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import insert
 
 from digest.app.build import run_build
 from digest.app.stats import gather_stats
@@ -21,6 +25,8 @@ from digest.ingest.documents import ingest_documents
 from digest.models import SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
+from digest.store.events import ERASED, PAUSED, SubscriberEvent
+from digest.store.schema import SubscriberEventRow
 
 from .conftest import DOCUMENTS, REPO
 
@@ -186,3 +192,64 @@ def test_the_migration_backfills_the_history_and_downgrades_cleanly(
         SubscriberStatus.PENDING,
     ]
     store.close()
+
+
+# -- issue 14: the counts are summed by the database; they are what a replay gives ---------
+
+
+def replayed(events: list[SubscriberEvent], moment: datetime) -> Counter[tuple[str, bool]]:
+    """What `digest stats` computed in Python before: each subscriber's last event before
+    `moment` (oldest first, ties by id), and for a pause whether it still runs then."""
+    last: dict[int, SubscriberEvent] = {}
+    for event in events:
+        if event.at < moment:
+            last[event.subscriber_id] = event
+    return Counter(
+        (e.status, e.status == PAUSED and e.ends_at is not None and e.ends_at > moment)
+        for e in last.values()
+    )
+
+
+def test_the_databases_counts_are_the_replays_of_a_random_history(
+    store: Store, now: datetime
+) -> None:
+    """Events on an hour grid, so one subscriber has several at the same time and a moment
+    falls on an event's time (strictly before it counts, not at it); pauses that end
+    before, at and after a moment; erasures; the moments in no order."""
+    rng = random.Random(14)
+    hour = timedelta(hours=1)
+    rows = []
+    for _ in range(600):
+        status = rng.choice(["active", "pending", "paused", "unsubscribed", "bounced", ERASED])
+        at = now - rng.randint(0, 200) * hour
+        ends = at + rng.randint(0, 60) * hour if status == PAUSED else None
+        rows.append(
+            {"subscriber_id": rng.randint(1, 60), "status": status, "at": at, "ends_at": ends}
+        )
+    with store.engine.begin() as conn:
+        conn.execute(insert(SubscriberEventRow), rows)
+    moments = [now - rng.randint(-5, 210) * hour for _ in range(40)]
+    counted = store.statuses_at(moments)
+    history = store.subscriber_events()
+    for position, moment in enumerate(moments):
+        found = Counter({(c.status, c.running): c.count for c in counted if c.position == position})
+        assert found == replayed(history, moment), moment
+    bounds = sorted({now - rng.randint(-5, 210) * hour for _ in range(20)})
+    people = store.people_in_periods(["bounced", "unsubscribed"], bounds)
+    for status in ("bounced", "unsubscribed"):
+        for i, (since, until) in enumerate(itertools.pairwise(bounds)):
+            expected = {
+                e.subscriber_id for e in history if e.status == status and since <= e.at < until
+            }
+            assert people.get((status, i), 0) == len(expected), (status, since)
+
+
+def test_counts_at_the_most_weeks_and_issues(store: Store, now: datetime) -> None:
+    """520 weeks (the --weeks maximum) and as many periods: one statement each."""
+    person = store.add_subscribers([("a@example.org", None)], SubscriberStatus.ACTIVE, now)[0]
+    store.set_subscriber_status(person.id, SubscriberStatus.BOUNCED, now + DAY)
+    moments = [*(now - WEEK * n for n in range(519, -1, -1)), now + 2 * DAY]
+    counted = store.statuses_at(moments)
+    assert [(c.position, c.status, c.count) for c in counted] == [(520, "bounced", 1)]
+    bounds = [now - WEEK * n for n in range(600, -1, -1)] + [now + 2 * DAY]
+    assert store.people_in_periods(["bounced"], bounds) == {("bounced", 600): 1}

@@ -1,6 +1,7 @@
 """Use case: `digest stats` (issue 14, item 4): how the list is doing. Subscribers by
 status at the end of each week (the newsletter's timezone, weeks from Monday), replayed
-from `subscriber_event`; and per issue: messages sent, failed and skipped (from the
+from `subscriber_event` by the database (GROUP BY: a large list's history does not come
+into memory, bench/stats.py); and per issue: messages sent, failed and skipped (from the
 ledger), and the bounces and unsubscribes between its send and the next issue's.
 
 The history is exact from migration 0016 on; before it, it is what the subscriber rows'
@@ -10,7 +11,6 @@ Nothing here counts opens or clicks: digest records neither.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -18,9 +18,10 @@ from digest.localtime import local
 from digest.models import DeliveryStatus, SubscriberStatus
 from digest.settings import Settings
 from digest.store import Store
-from digest.store.events import ERASED, PAUSED, IssueDeliveries, SubscriberEvent
+from digest.store.events import PAUSED, IssueDeliveries, StatusCount
 
 STATUSES = ("active", "pending", "paused", "unsubscribed", "bounced")
+LEAVING = (SubscriberStatus.BOUNCED.value, SubscriberStatus.UNSUBSCRIBED.value)
 MAX_WEEKS = 520
 
 
@@ -50,10 +51,10 @@ class Stats:
 
 def gather_stats(store: Store, settings: Settings, now: datetime, weeks: int = 12) -> Stats:
     """The last `weeks` weeks (this one included) and every issue whose send started."""
-    history = store.subscriber_events()
     ends = _week_ends(now, settings.timezone, min(max(weeks, 1), MAX_WEEKS))
-    counted = [WeekCounts(start, counts) for start, counts in _replay(history, ends)]
-    return Stats(counted, _outcomes(store.issue_deliveries(), history, now))
+    tallies = _tallies(store.statuses_at([end for _, end in ends]), len(ends))
+    counted = [WeekCounts(start, tally) for (start, _), tally in zip(ends, tallies, strict=True)]
+    return Stats(counted, _outcomes(store, store.issue_deliveries(), now))
 
 
 def _week_ends(now: datetime, zone: str, weeks: int) -> list[tuple[date, datetime]]:
@@ -65,58 +66,39 @@ def _week_ends(now: datetime, zone: str, weeks: int) -> list[tuple[date, datetim
     return [(s, min(datetime.combine(s + timedelta(weeks=1), time(), tz), now)) for s in starts]
 
 
-def _replay(
-    history: list[SubscriberEvent], ends: list[tuple[date, datetime]]
-) -> list[tuple[date, dict[str, int]]]:
-    """Each subscriber's state at each week's end: their last event before it (a pause
-    past its end counts as active)."""
-    last: dict[int, SubscriberEvent] = {}
-    result = []
-    position = 0
-    for start, end in ends:
-        while position < len(history) and history[position].at < end:
-            event = history[position]
-            last[event.subscriber_id] = event
-            position += 1
-        tally = Counter(_state(event, end) for event in last.values())
-        result.append((start, {status: tally.get(status, 0) for status in STATUSES}))
-    return result
+def _tallies(counts: list[StatusCount], moments: int) -> list[dict[str, int]]:
+    """Subscribers by STATUSES at each moment, from the store's counts of the statuses
+    their last event gave them: a pause over by then counts as active, the erased not."""
+    tallies = [dict.fromkeys(STATUSES, 0) for _ in range(moments)]
+    for count in counts:
+        state = count.status
+        if state == PAUSED and not count.running:
+            state = SubscriberStatus.ACTIVE.value
+        if state in STATUSES:  # not ERASED: the row and its person are gone
+            tallies[count.position][state] += count.count
+    return tallies
 
 
-def _state(event: SubscriberEvent, at: datetime) -> str:
-    if event.status == PAUSED:
-        return PAUSED if event.ends_at is not None and event.ends_at > at else "active"
-    return "" if event.status == ERASED else event.status
-
-
-def _outcomes(
-    issues: list[IssueDeliveries], history: list[SubscriberEvent], now: datetime
-) -> list[IssueOutcome]:
-    starts = sorted(i.started_at for i in issues if i.started_at is not None)
-    bounces = [e for e in history if e.status == SubscriberStatus.BOUNCED.value]
-    leaves = [e for e in history if e.status == SubscriberStatus.UNSUBSCRIBED.value]
+def _outcomes(store: Store, issues: list[IssueDeliveries], now: datetime) -> list[IssueOutcome]:
+    """Each issue's ledger, and the subscribers who bounced or unsubscribed from its send
+    to the next issue's (or now); none before its first message."""
+    starts = sorted({i.started_at for i in issues if i.started_at is not None})
+    bounds = [*starts, max(now, *starts)] if starts else []
+    people = store.people_in_periods(LEAVING, bounds)
+    period_of = {start: i for i, start in enumerate(starts)}
     outcomes = []
     for issue in issues:
-        begin = issue.started_at
-        end = min((t for t in starts if begin is not None and t > begin), default=now)
-        counts = issue.counts
+        period = -1 if issue.started_at is None else period_of[issue.started_at]  # -1: none
         outcomes.append(
             IssueOutcome(
                 number=issue.number,
                 subject=issue.subject,
-                started_at=begin,
-                sent=counts.get(DeliveryStatus.SENT.value, 0),
-                failed=counts.get(DeliveryStatus.FAILED.value, 0),
-                skipped=counts.get(DeliveryStatus.SKIPPED.value, 0),
-                bounced=_people(bounces, begin, end),
-                unsubscribed=_people(leaves, begin, end),
+                started_at=issue.started_at,
+                sent=issue.counts.get(DeliveryStatus.SENT.value, 0),
+                failed=issue.counts.get(DeliveryStatus.FAILED.value, 0),
+                skipped=issue.counts.get(DeliveryStatus.SKIPPED.value, 0),
+                bounced=people.get((SubscriberStatus.BOUNCED.value, period), 0),
+                unsubscribed=people.get((SubscriberStatus.UNSUBSCRIBED.value, period), 0),
             )
         )
     return outcomes
-
-
-def _people(events: list[SubscriberEvent], since: datetime | None, until: datetime) -> int:
-    """How many subscribers `events` name in [since, until): none before a first message."""
-    if since is None:
-        return 0
-    return len({e.subscriber_id for e in events if since <= e.at < until})

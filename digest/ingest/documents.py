@@ -143,13 +143,15 @@ def _ingest_guarded(
             )
         return _ingest_one(run, path, state, configured)
     except DocumentError as exc:
-        log.warning("document %s failed: %s", path, exc)
+        # `location`, not `path`: a name that is not UTF-8 holds lone surrogates, which no
+        # UTF-8 log file (nor pytest-xdist's channel) can encode.
+        log.warning("document %s failed: %s", location, exc)
         message = str(exc)
     # A bug in cleaning or cutting, or stories the database refuses. If the database
     # itself is down, recording fails too and that error propagates at once, which is
     # right: no other source could be stored either.
     except Exception as exc:
-        log.error("bug while ingesting document %s", path, exc_info=exc)
+        log.error("bug while ingesting document %s", location, exc_info=exc)
         message = f"internal error: {type(exc).__name__}: {exc}"
         run.bugs.append(exc)
     run.store.record_failure(name, run.now, message, next_attempt_at=run.now)

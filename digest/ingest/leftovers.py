@@ -2,7 +2,9 @@
 
 Takes a document's text; gives it without the lines that are JavaScript (a player's set-up
 `window.pvp_… = new Pvp(…)`, an ad slot's `googletag.cmd.push(function() {…})`, a
-`var x = {…};`), CSS rules, JSON-LD blobs and stray HTML tags. A line is code when it
+`var x = {…};`), CSS rules, JSON-LD blobs, script and style elements and stray HTML
+tags; a line that opens a block (`.player {`, `function init() {`) takes the block's lines
+with it. A line is code when it
 reads as a statement (a keyword or an assignment at its start, a statement's end), or
 when code's punctuation is dense in it and French words are not; prose keeps its
 parentheses, colons and semicolons. No I/O.
@@ -28,6 +30,7 @@ _STATEMENT = re.compile(
       | [})\]]+\s*[;,)]*\s*(?:else\b.*)?$
       | @(?:media|import|font-face|keyframes)\b
       | [.#]?[\w-]+(?:(?:\s*[,>+~]\s*|\s+)[.#]?[\w-]+)*\s*\{[^}]*:[^}]*\}?\s*$
+      | [.#]?[\w-]+(?:(?:\s*[,>+~]\s*|\s+|::?)[.#]?[\w-]+)*\s*\{\s*$
       | \{\s*"@?(?:context|type)"\s*:
     )""",
     re.VERBOSE,
@@ -39,6 +42,15 @@ _INLINE_STATEMENT = re.compile(
     r"(?:window|document)\.[\w$.]+\s*=\s*new\s+[\w$.]+\s*\([^\n]{0,4000}?(?:\)\s*;|$)",
     re.MULTILINE,
 )
+# A script or style element with what it holds, on one line or several (bounded: a
+# lone opening tag is left to the line tests).
+_SCRIPT_OR_STYLE = re.compile(
+    r"<(script|style)\b[^>]{0,500}>.{0,20000}?</\1\s*>", re.IGNORECASE | re.DOTALL
+)
+# Inside a block a code line opened, the lines a program has: CSS declarations and
+# statements end in ; , { or }; a writer's sentence ends otherwise and closes the block.
+_BLOCK_LINE = re.compile(r"[;,{}]\s*$|^\s*[{}]")
+_MAX_BLOCK_LINES = 200  # a block left open (a scrape cut short) swallows no more than this
 _TAG = re.compile(
     r"</?[a-zA-Z][\w:-]*(?:\s+[\w:@-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*\s*/?>"
 )
@@ -51,8 +63,19 @@ _CODE_DENSITY = 0.12  # prose: under 0.03 even with parentheses and a URL
 
 def drop_code(text: str) -> str:
     """The text without its script, style and markup lines, and without stray tags."""
-    text = _INLINE_STATEMENT.sub("", text)
-    kept = [_TAG.sub("", line) for line in text.split("\n") if not is_code(line)]
+    text = _SCRIPT_OR_STYLE.sub("", _INLINE_STATEMENT.sub("", text))
+    kept: list[str] = []
+    depth = inside = 0  # the braces a code line left open, and the lines read in them
+    for line in text.split("\n"):
+        if depth > 0 and inside < _MAX_BLOCK_LINES and _BLOCK_LINE.search(line):
+            depth += line.count("{") - line.count("}")
+            inside += 1
+            continue
+        depth = inside = 0
+        if is_code(line):
+            depth = line.count("{") - line.count("}")
+            continue
+        kept.append(_TAG.sub("", line))
     return "\n".join(kept)
 
 

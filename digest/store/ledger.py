@@ -179,10 +179,18 @@ class LedgerQueries:
             row.status, row.approved_at = IssueStatus.APPROVED.value, now
 
     def open_deliveries(self: StoreCore, number: int, now: datetime) -> int:
-        """Create the missing delivery rows for every active subscriber, in one transaction,
-        and mark the issue as sending. Returns how many rows were added."""
+        """When the send starts, create a delivery row for every active subscriber and mark
+        the issue as sending, in one transaction. Returns how many rows were added.
+
+        The audience is fixed at that moment: a re-run of an issue already sending or sent
+        (a resume after a crash, an operator's second `digest send`) adds nobody, so whoever
+        confirmed or resumed a pause since then never receives an old issue."""
         with self.session() as s:
-            issue = _issue_row(s, number)
+            # FOR UPDATE (PostgreSQL): two send processes starting at once see the issue one
+            # after the other, and the second finds it sending.
+            issue = _issue_row(s, number, lock=True)
+            if issue.status not in (IssueStatus.APPROVED.value, IssueStatus.DRAFT.value):
+                return 0
             have = select(DeliveryRow.subscriber_id).where(DeliveryRow.issue_id == issue.id)
             wanted = select(SubscriberRow.id).where(
                 SubscriberRow.status == SubscriberStatus.ACTIVE.value,
@@ -205,10 +213,9 @@ class LedgerQueries:
                         for i in ids[start : start + INSERT_CHUNK]
                     ],
                 )
-            if issue.status in (IssueStatus.APPROVED.value, IssueStatus.DRAFT.value):
-                issue.status = IssueStatus.SENDING.value
-                # Its stories are out from now on: no later build repeats them (issue 13).
-                record_sent_stories(s, issue.id)
+            issue.status = IssueStatus.SENDING.value
+            # Its stories are out from now on: no later build repeats them (issue 13).
+            record_sent_stories(s, issue.id)
             return len(ids)
 
     def close_issue_if_done(self: StoreCore, number: int, now: datetime) -> bool:
@@ -330,8 +337,9 @@ def _take(
     return [_delivery(number, row) for row in rows]
 
 
-def _issue_row(s: Session, number: int) -> IssueRow:
-    row = s.scalar(select(IssueRow).where(IssueRow.number == number))
+def _issue_row(s: Session, number: int, *, lock: bool = False) -> IssueRow:
+    query = select(IssueRow).where(IssueRow.number == number)
+    row = s.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise unknown_issue(s, number)
     return row
