@@ -9,10 +9,10 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine
 
-from digest.store import Base
+from digest.store import tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = tables.metadata
 
 
 def _run(connection: object) -> None:

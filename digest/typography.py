@@ -57,6 +57,8 @@ _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
         lambda m: re.sub(_SPACE, NNBSP, m.group()),
     ),
     (re.compile(rf"(?<=\d){_SPACE}?%"), f"{NNBSP}%"),
+    # « n° 3 »: the sign and its number are one word, separated yet never apart.
+    (re.compile(rf"\b([nN]°){_SPACE}?(?=\d)"), rf"\1{NNBSP}"),
 )
 
 

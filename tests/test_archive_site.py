@@ -164,10 +164,9 @@ def test_an_issue_built_before_subjects_were_stored_is_named_by_its_lead_story(
     store.close_issue_if_done(built.number, now)
     lead = built.entries[0].title
     index, feed = call(app, "GET", "/")[2], call(app, "GET", "/feed.xml")[2]
-    assert f"Le Fil IA n°{built.number} — {escape(lead)}</a>" in index
-    assert (
-        feedparser.parse(feed.encode()).entries[0].title == f"Le Fil IA n°{built.number} — {lead}"
-    )
+    assert f"Le Fil IA n°\u202f{built.number} — {escape(lead)}</a>" in index
+    title = feedparser.parse(feed.encode()).entries[0].title
+    assert title == f"Le Fil IA n°\u202f{built.number} — {lead}"
 
 
 def test_an_empty_archive_has_one_page(app: PublicApp) -> None:

@@ -8,11 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from pydantic import ValidationError
 
 from digest.cli import main
 from digest.config import load_settings
+from digest.config_yaml import FAST_LOADER, StrictLoader, YamlProblem, load_yaml
 from digest.errors import ConfigError
 from digest.settings import ENV_VARS
 
@@ -266,3 +268,45 @@ def test_the_default_outbox_lies_beside_the_file_not_in_the_working_folder(
 ) -> None:
     for text in ("newsletter: {title: T}\n", "newsletter: {title: T}\nmail: {from: a@b.org}\n"):
         assert load_settings(write(tmp_path, text), env={}).mail.outbox_dir == tmp_path / "outbox"
+
+
+# -- issue 12, item 6: the configuration is read with libyaml's parser, checked as before --
+
+YAML_SAMPLES = {
+    "shipped": (REPO / "feeds.yaml").read_text(encoding="utf-8"),
+    "anchors": "base: &b {timeout_seconds: 5}\nfetch:\n  <<: *b\n  retries: 2\n",
+    "scalars": "a: [yes, no, ~, 0x1F, 1_000, 2026-11-20, '08:00', 1.5e3, .inf]\n",
+    "multi-line": "d: |\n  one\n  two\ne: >-\n  folded\n  text\n",
+    "unicode": "t: « Le monde de demAIn » — ’\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(YAML_SAMPLES))
+def test_the_libyaml_reading_gives_what_the_pure_python_loader_gives(case: str) -> None:
+    assert FAST_LOADER is not None, "PyYAML without libyaml: every command reads ~10 ms slower"
+    text = YAML_SAMPLES[case]
+    assert load_yaml(text) == yaml.load(text, Loader=StrictLoader)
+    assert yaml.load(text, Loader=FAST_LOADER) == yaml.load(text, Loader=StrictLoader)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 40)),  # deep, in blocks
+        "a: [" * 40 + "]" * 40 + "\n",  # deep, in brackets (libyaml refuses past 1,000)
+        "a: 1\na: 2\n",
+        "a: *nowhere\n",
+        "a: !!python/object/apply:os.system [true]\n",
+        "a: [1, 2\n",
+        "\tb: 1\n",
+    ],
+)
+def test_a_fault_says_what_the_pure_python_loader_says(text: str) -> None:
+    """A fault found by libyaml's reading is read again by PyYAML's, whose message and
+    position the configuration's errors have always quoted."""
+    with pytest.raises(yaml.YAMLError) as pure:
+        yaml.load(text, Loader=StrictLoader)
+    with pytest.raises(YamlProblem) as caught:
+        load_yaml(text)
+    assert caught.value.__cause__ is not None
+    assert str(caught.value.__cause__) == str(pure.value)

@@ -28,6 +28,7 @@ from digest.summarize.subject import (
     preheader_sentence,
     write_issue_lines,
 )
+from digest.typography import french
 
 from .conftest import REPO, SeedIssue
 
@@ -318,7 +319,9 @@ def test_seed_subject_and_preheader(seeds: tuple[Settings, Store, Issue], tmp_pa
     message = email.message_from_bytes(
         (tmp_path / "sample.eml").read_bytes(), policy=email.policy.default
     )
-    assert str(message["Subject"]) == issue.subject
+    # The stored subject as the editor wrote or the build made it; the mail typesets it.
+    assert str(message["Subject"]) == french(issue.subject)
+    assert str(message["Subject"]).startswith("Le Fil IA n°\u202f1 — ")
     document = json.loads((tmp_path / "issue.json").read_text(encoding="utf-8"))["issue"]
     assert (document["subject"], document["preheader"]) == (issue.subject, issue.preheader)
 

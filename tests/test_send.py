@@ -104,7 +104,7 @@ def test_each_active_subscriber_gets_exactly_one_message(
             message["From"] == settings.mail.sender
             and message["To"].addresses[0].addr_spec == received.recipient
         )
-        assert str(message["Subject"]).startswith("Le Fil IA n°1 — ")
+        assert str(message["Subject"]).startswith("Le Fil IA n°\u202f1 — ")
         assert message["Date"] and message["List-Id"].endswith("<le-fil-ia.example.org>")
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         https, mailto = re.findall(r"<([^>]+)>", str(message["List-Unsubscribe"]))

@@ -67,6 +67,8 @@ URL = re.compile(r"(?:https?|ftp)://\S+|mailto:\S+")
         ("(voir plus bas)?", f"(voir plus bas){N}?"),
         ("près de 175 000 hôtes", f"près de 175{N}000 hôtes"),  # never « 175 » / « 000 »
         ("1 500 000,5 euros", f"1{N}500{N}000,5 euros"),
+        ("Le Fil IA n°3 — GPT-5", f"Le Fil IA n°{N}3 — GPT-5"),  # « n° 3 », never apart
+        ("le N° 12 et le n°\u00a04", f"le N°{N}12 et le n°{N}4"),
     ],
 )
 def test_french_sets_apostrophes_and_narrow_spaces(written: str, typeset: str) -> None:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 from alembic import op
 
-from digest.store.schema import LEGACY_NONCE_PREFIX, UTCDateTime, new_token_nonce
+from digest.store.tables import LEGACY_NONCE_PREFIX, UTCDateTime, new_token_nonce
 
 revision: str = "0006_subscribers"
 down_revision: str | None = "0004"

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from digest.store.schema import UTCDateTime
+from digest.store.tables import UTCDateTime
 
 revision: str = "0007_web"
 down_revision: str | None = "0006_subscribers"

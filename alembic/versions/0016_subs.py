@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from digest.store.schema import UTCDateTime
+from digest.store.tables import UTCDateTime
 
 revision: str = "0016_subs"
 down_revision: str | None = "0015_desk"

@@ -4,18 +4,22 @@ with the stories it cites; taking an approval back."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from digest.errors import IssueStatusError
 from digest.models import Issue, IssueStatus, StoredItem
-from digest.store import Store
+from digest.store import StoreReader
+
+if TYPE_CHECKING:  # the type only: the reading commands do without the ORM's Store
+    from digest.store import Store
 
 
-def list_items(store: Store, source: str | None = None) -> list[StoredItem]:
+def list_items(store: StoreReader, source: str | None = None) -> list[StoredItem]:
     """Every stored story (or one source's), in source order."""
     return store.list_items(source)
 
 
-def issue_with_items(store: Store, number: int) -> tuple[Issue, dict[int, StoredItem]]:
+def issue_with_items(store: StoreReader, number: int) -> tuple[Issue, dict[int, StoredItem]]:
     """Issue `number` and the stories it cites, by id; DigestError naming the issues
     there are when it does not exist."""
     return store.load_issue(number)

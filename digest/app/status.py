@@ -11,8 +11,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from digest.models import DeliveryStatus, Issue, SourceState
 from digest.settings import Settings
-from digest.store import Store
-from digest.store.ops import JobRun
+from digest.store import StoreReader
+from digest.store.reader import JobRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class Snapshot:
     scheduler_leader: str | None
 
 
-def snapshot(store: Store, settings: Settings, now: datetime) -> Snapshot:
+def snapshot(store: StoreReader, settings: Settings, now: datetime) -> Snapshot:
     issue = store.latest_issue()  # not every issue, with its sections and entries
     return Snapshot(
         sources=store.list_sources(),

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import wraps
@@ -26,7 +26,7 @@ from digest.errors import DigestError
 from digest.settings import Settings
 
 if TYPE_CHECKING:  # the type only: `digest --help` must not import SQLAlchemy
-    from digest.store import Store
+    from digest.store import Store, StoreReader
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,16 +62,19 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-@contextmanager
-def opened_store(settings: Settings) -> Iterator[Store]:
+def opened_store(settings: Settings) -> closing[Store]:
     """The configured store, closed when the command is done with it."""
     from digest.store import open_store  # lazy: SQLAlchemy, which `digest --help` must not load
 
-    store = open_store(settings.database_url)
-    try:
-        yield store
-    finally:
-        store.close()
+    return closing(open_store(settings.database_url))
+
+
+def opened_reader(settings: Settings) -> closing[StoreReader]:
+    """The configured store's reads only, closed when the command is done with them: what
+    `status`, `items` and `show` need, without the ORM (digest.store.reader)."""
+    from digest.store import open_reader  # lazy: SQLAlchemy, which `digest --help` must not load
+
+    return closing(open_reader(settings.database_url))
 
 
 def utcnow() -> datetime:

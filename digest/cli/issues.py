@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from digest.cli._common import Context, DateParam, aware, handle_errors, opened_store, utcnow
+from digest.cli._common import (
+    Context,
+    DateParam,
+    aware,
+    handle_errors,
+    opened_reader,
+    opened_store,
+    utcnow,
+)
 from digest.cli.output import (
     IngestProgress,
     database_location,
@@ -56,10 +64,10 @@ def ingest(obj: Context, source: str | None) -> None:
 @handle_errors
 def items(obj: Context, source: str | None, as_json: bool) -> None:
     """List the stored stories, so an editor can see what came in."""
-    from digest.app.issues import list_items  # lazy: the store (SQLAlchemy)
+    from digest.app.issues import list_items  # lazy: the store (SQLAlchemy Core)
 
     settings = obj.settings()
-    with opened_store(settings) as store:
+    with opened_reader(settings) as store:
         stored = list_items(store, source)
     if as_json:
         click.echo(json.dumps(items_json(stored), ensure_ascii=False, indent=2))
@@ -149,10 +157,10 @@ def echo_build(result: BuildResult, settings: Settings) -> None:
 @handle_errors
 def show(obj: Context, number: int, as_json: bool) -> None:
     """Print an issue: sections, blurbs with their sources, entries with their links."""
-    from digest.app.issues import issue_with_items  # lazy: the store (SQLAlchemy)
+    from digest.app.issues import issue_with_items  # lazy: the store (SQLAlchemy Core)
 
     settings = obj.settings()
-    with opened_store(settings) as store:
+    with opened_reader(settings) as store:
         issue, cited = issue_with_items(store, number)
     if as_json:
         click.echo(json.dumps(issue_json(issue, cited), ensure_ascii=False, indent=2))

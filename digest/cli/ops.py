@@ -6,7 +6,7 @@ import json
 
 import click
 
-from digest.cli._common import Context, handle_errors, opened_store, utcnow
+from digest.cli._common import Context, handle_errors, opened_reader, opened_store, utcnow
 from digest.cli.issues import echo_build
 from digest.cli.output import (
     IngestProgress,
@@ -68,10 +68,10 @@ def run(obj: Context) -> None:
 @handle_errors
 def status(obj: Context, as_json: bool) -> None:
     """Sources, the schedule and the last job runs, the current issue and its deliveries."""
-    from digest.app.status import snapshot  # lazy: the store (SQLAlchemy), APScheduler
+    from digest.app.status import snapshot  # lazy: the store (SQLAlchemy Core), APScheduler
 
     settings = obj.settings()
-    with opened_store(settings) as store:
+    with opened_reader(settings) as store:
         state = snapshot(store, settings, utcnow())
     if as_json:
         click.echo(json.dumps(status_json(state), ensure_ascii=False, indent=2))

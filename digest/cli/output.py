@@ -10,12 +10,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from digest.localtime import local_minute
-from digest.models import IngestReport, Issue, Outcome, SourceReport, StoredItem, Subscriber
+from digest.models import (
+    Entry,
+    IngestReport,
+    Issue,
+    Outcome,
+    SourceReport,
+    StoredItem,
+    Subscriber,
+)
 from digest.serialize import JSON_VERSION, iso
 
 if TYPE_CHECKING:  # types only: importing the use cases would cost every command
@@ -238,37 +245,56 @@ def subscribers_json(people: list[Subscriber]) -> dict[str, Any]:
 
 
 def print_issue(issue: Issue, items: dict[int, StoredItem], timezone: str) -> None:
-    out.print(
-        f"[bold]Issue {issue.number}[/bold] ({issue.status.value}) — "
-        f"{local_minute(issue.period_start, timezone)} → "
-        f"{local_minute(issue.period_end, timezone)}"
+    # One Text printed once, as print_items: a print per line (with its markup parsed) was
+    # rich's per-call work three times over for an issue of 45 stories (bench/startup.py).
+    text = Text()
+    text.append(f"Issue {issue.number}", style="bold")
+    start, end = (
+        local_minute(issue.period_start, timezone),
+        local_minute(issue.period_end, timezone),
     )
-    if issue.subject:
-        out.print(f"Subject: {issue.subject}", markup=False)
-    if issue.preheader:
-        out.print(f"Preheader: {issue.preheader}", markup=False)
-    if issue.note:
-        out.print(f"Editor's note: {issue.note}", markup=False)
+    text.append(f" ({issue.status.value}) — {start} → {end}\n")
+    for label, value in (
+        ("Subject", issue.subject),
+        ("Preheader", issue.preheader),
+        ("Editor's note", issue.note),
+    ):
+        if value:
+            text.append(f"{label}: {value}\n")
     for section in issue.sections:
-        out.print()
-        out.print(f"[bold underline]{escape(section.title)}[/bold underline]")
+        text.append("\n")
+        text.append(section.title, style="bold underline")
+        text.append("\n")
         if section.blurb:
-            out.print("[italic]Enjeux et perspectives[/italic]")
-            for sentence in section.blurb:
-                item = items.get(sentence.item_id)
-                where = f"{item.source_name} #{item.position}" if item else "?"
-                out.print(f"  {escape(sentence.text)} [dim]({escape(where)})[/dim]")
+            text.append("Enjeux et perspectives", style="italic")
+            text.append("\n")
+        for sentence in section.blurb:
+            item = items.get(sentence.item_id)
+            where = f"{item.source_name} #{item.position}" if item else "?"
+            text.append(f"  {sentence.text} ")
+            text.append(f"({where})", style="dim")
+            text.append("\n")
         for entry in section.entries:
-            # The story's key (what digest edit names it by) and what the editor wrote.
-            edited = f" edited: {', '.join(entry.edited)}" if entry.edited else ""
-            out.print(f"• [bold]{escape(entry.title)}[/bold] [dim]({entry.key}{edited})[/dim]")
-            if entry.summary:
-                out.print(f"  {entry.summary}", markup=False)
-            sources = entry.links[:3] if entry.links else ()
-            for link in sources:
-                out.print(f"  → {link.url}", markup=False)
-            if not sources:
-                out.print(f"  → {', '.join(entry.sources)}", markup=False)
+            _append_entry(text, entry)
+    out.print(text, end="")
+
+
+def _append_entry(text: Text, entry: Entry) -> None:
+    """An entry's lines: its title with its key (what digest edit names it by) and what
+    the editor wrote, its summary, and its first links (or its sources)."""
+    text.append("• ")
+    text.append(entry.title, style="bold")
+    text.append(" ")
+    edited = f" edited: {', '.join(entry.edited)}" if entry.edited else ""
+    text.append(f"({entry.key}{edited})", style="dim")
+    text.append("\n")
+    if entry.summary:
+        text.append(f"  {entry.summary}\n")
+    sources = entry.links[:3] if entry.links else ()
+    for link in sources:
+        text.append(f"  → {link.url}\n")
+    if not sources:
+        text.append(f"  → {', '.join(entry.sources)}\n")
 
 
 class SendProgress:

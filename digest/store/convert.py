@@ -1,4 +1,8 @@
-"""Rows to dataclasses and back: kept apart so the repository reads as queries only."""
+"""Rows to dataclasses and back: kept apart so the repository reads as queries only.
+
+A row here is an ORM object or a Core result row (`Row`, whose columns are attributes by
+name): one converter serves the Session's write paths and the Core reads alike, and this
+module imports no `sqlalchemy.orm`."""
 
 from __future__ import annotations
 
@@ -9,8 +13,7 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Connection, Row, select
 
 from digest.errors import UnknownIssue
 from digest.models import (
@@ -29,18 +32,21 @@ from digest.models import (
     SubscriberStatus,
     content_hash,
 )
-from digest.store.schema import (
-    BlurbRow,
-    EntryRow,
-    IssueRow,
-    ItemRow,
-    SectionRow,
-    SourceRow,
-    SubscriberRow,
-)
+from digest.store import tables
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the ORM's classes as types only: the reading commands never import it
     from _typeshed import DataclassInstance
+    from sqlalchemy.orm import Session
+
+    from digest.store.schema import (
+        BlurbRow,
+        EntryRow,
+        IssueRow,
+        ItemRow,
+        SectionRow,
+        SourceRow,
+        SubscriberRow,
+    )
 
 _D = TypeVar("_D", bound="DataclassInstance")
 
@@ -53,7 +59,7 @@ def from_row(cls: type[_D], row: Any, **converted: Any) -> _D:
     return cls(**same, **converted)
 
 
-def to_subscriber(row: SubscriberRow) -> Subscriber:
+def to_subscriber(row: SubscriberRow | Row[Any]) -> Subscriber:
     return from_row(Subscriber, row, status=SubscriberStatus(row.status))
 
 
@@ -68,47 +74,9 @@ def _field_names(cls: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(f.name for f in fields(cls))
 
 
-def issue_query() -> Select[IssueRow]:
-    return select(IssueRow).options(
-        selectinload(IssueRow.sections).selectinload(SectionRow.blurb),
-        selectinload(IssueRow.sections).selectinload(SectionRow.entries),
-    )
-
-
-def section_row(position: int, section: Section) -> SectionRow:
-    return SectionRow(
-        position=position,
-        theme_id=section.theme_id,
-        title=section.title,
-        blurb=[
-            BlurbRow(
-                position=i,
-                text=b.text,
-                item_id=b.item_id,
-                original=b.original,
-                explicit_subject=b.subject,
-                edited=b.edited,
-            )
-            for i, b in enumerate(section.blurb)
-        ],
-        entries=[
-            EntryRow(
-                position=i,
-                title=e.title,
-                summary=e.summary,
-                links=_links_json(e.links),
-                item_ids=list(e.item_ids),
-                sources=list(e.sources),
-                edited=list(e.edited),
-            )
-            for i, e in enumerate(section.entries)
-        ],
-    )
-
-
-def issue_from_row(row: IssueRow, sections: tuple[Section, ...] | None = None) -> Issue:
-    """The issue `row` stores; with `sections`, those in place of the row's own (the
-    archive's list loads each issue's lead story only, not its sections)."""
+def issue_from_row(row: IssueRow | Row[Any], sections: tuple[Section, ...] | None = None) -> Issue:
+    """The issue `row` stores, with `sections`: by default an ORM row's own (a Core row
+    has none: its reader loads them, and the archive's list only each lead story)."""
     return Issue(
         id=row.id,
         number=row.number,
@@ -121,17 +89,24 @@ def issue_from_row(row: IssueRow, sections: tuple[Section, ...] | None = None) -
         note=row.note or "",
         edited=tuple(row.edited or ()),
         sent_at=row.sent_at,
-        sections=tuple(map(_section, row.sections)) if sections is None else sections,
+        sections=tuple(section_from_rows(sec, sec.blurb, sec.entries) for sec in row.sections)
+        if sections is None
+        else sections,
     )
 
 
-def _section(row: SectionRow) -> Section:
+def section_from_rows(
+    row: SectionRow | Row[Any],
+    blurb: Iterable[BlurbRow | Row[Any]],
+    entries: Iterable[EntryRow | Row[Any]],
+) -> Section:
+    """A section from its row and the rows of its blurb and entries, each in order."""
     return Section(
         theme_id=row.theme_id,
         title=row.title,
         blurb=tuple(
             BlurbSentence(b.text, b.item_id or 0, b.original, b.explicit_subject, bool(b.edited))
-            for b in row.blurb
+            for b in blurb
         ),
         entries=tuple(
             Entry(
@@ -142,7 +117,7 @@ def _section(row: SectionRow) -> Section:
                 sources=tuple(e.sources),
                 edited=tuple(e.edited or ()),
             )
-            for e in row.entries
+            for e in entries
         ),
     )
 
@@ -155,7 +130,7 @@ def sections_document(sections: Iterable[Section]) -> list[dict[str, Any]]:
             "title": sec.title,
             "blurb": [field_values(b) for b in sec.blurb],
             "entries": [
-                field_values(e, links=_links_json(e.links), item_ids=list(e.item_ids))
+                field_values(e, links=links_json(e.links), item_ids=list(e.item_ids))
                 | {"sources": list(e.sources), "edited": list(e.edited)}
                 for e in sec.entries
             ],
@@ -186,7 +161,7 @@ def sections_from_document(document: list[dict[str, Any]]) -> tuple[Section, ...
     )
 
 
-def _links_json(links: Iterable[Link]) -> list[dict[str, str]]:
+def links_json(links: Iterable[Link]) -> list[dict[str, str]]:
     return [{"url": link.url, "title": link.title} for link in links]
 
 
@@ -250,12 +225,12 @@ def item_values(source_id: int, d: ItemDraft, now: datetime) -> dict[str, Any]:
         kind=d.kind.value,
         published_at=d.published_at or now,
         fetched_at=now,
-        links=_links_json(d.links),
+        links=links_json(d.links),
         content_hash=content_hash(d.title + "\n" + d.text),
     )
 
 
-def source_state(row: SourceRow, item_count: int) -> SourceState:
+def source_state(row: SourceRow | Row[Any], item_count: int) -> SourceState:
     return from_row(
         SourceState,
         row,
@@ -266,7 +241,7 @@ def source_state(row: SourceRow, item_count: int) -> SourceState:
 
 
 def stored_item(
-    row: ItemRow, source_name: str, source_kind: str, source_title: str | None = None
+    row: ItemRow | Row[Any], source_name: str, source_kind: str, source_title: str | None = None
 ) -> StoredItem:
     return from_row(
         StoredItem,
@@ -282,7 +257,8 @@ def stored_item(
 def unknown_issue(s: Session | Connection, number: int) -> UnknownIssue:
     """The error for an issue number that names no issue, listing the numbers there are
     (every command taking an ISSUE argument ends here: show, render, approve, send…)."""
-    numbers = [str(n) for n in s.scalars(select(IssueRow.number).order_by(IssueRow.number))]
+    number_column = tables.issue.c.number
+    numbers = [str(n) for n in s.scalars(select(number_column).order_by(number_column))]
     known = ", ".join(numbers) if len(numbers) <= 20 else f"1–{numbers[-1]}"
     return UnknownIssue(
         f"no issue {number} (issues: {known or 'none yet'})",

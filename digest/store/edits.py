@@ -8,19 +8,26 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, select
+from sqlalchemy.orm import Session, selectinload
 
 from digest.errors import IssueStatusError
-from digest.models import AddedLink, BlurbEdit, Issue, IssueEdits
+from digest.models import AddedLink, BlurbEdit, Issue, IssueEdits, Section
 from digest.store.convert import (
     issue_from_row,
-    issue_query,
-    section_row,
+    links_json,
     sections_document,
     sections_from_document,
 )
-from digest.store.schema import IssueBuildRow, IssueEditRow, IssuePageRow, IssueRow
+from digest.store.schema import (
+    BlurbRow,
+    EntryRow,
+    IssueBuildRow,
+    IssueEditRow,
+    IssuePageRow,
+    IssueRow,
+    SectionRow,
+)
 from digest.store.session import StoreCore
 
 # The issue's own fields: one row each, target "".
@@ -104,6 +111,46 @@ def write_draft(s: Session, issue: Issue, now: datetime) -> IssueRow:
     row.sections = [section_row(i, sec) for i, sec in enumerate(issue.sections)]
     s.flush()
     return row
+
+
+def issue_query() -> Select[IssueRow]:
+    """An issue row, with its sections, their blurb and their entries loaded."""
+    return select(IssueRow).options(
+        selectinload(IssueRow.sections).selectinload(SectionRow.blurb),
+        selectinload(IssueRow.sections).selectinload(SectionRow.entries),
+    )
+
+
+def section_row(position: int, section: Section) -> SectionRow:
+    """The rows of `section` at `position`, for a draft's Session to insert."""
+    return SectionRow(
+        position=position,
+        theme_id=section.theme_id,
+        title=section.title,
+        blurb=[
+            BlurbRow(
+                position=i,
+                text=b.text,
+                item_id=b.item_id,
+                original=b.original,
+                explicit_subject=b.subject,
+                edited=b.edited,
+            )
+            for i, b in enumerate(section.blurb)
+        ],
+        entries=[
+            EntryRow(
+                position=i,
+                title=e.title,
+                summary=e.summary,
+                links=links_json(e.links),
+                item_ids=list(e.item_ids),
+                sources=list(e.sources),
+                edited=list(e.edited),
+            )
+            for i, e in enumerate(section.entries)
+        ],
+    )
 
 
 def _draft_row(s: Session, issue: Issue, now: datetime) -> IssueRow:

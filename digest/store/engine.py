@@ -1,4 +1,5 @@
-"""Opening the database: engine, SQLite pragmas, migrations applied on start."""
+"""Opening the database: engine, SQLite pragmas, migrations applied on start. Core only:
+the reading commands open the store through here without the ORM (digest.store.reader)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from digest.errors import StoreError
 from digest.package_data import package_folder
 from digest.store.migrations import schema_is_current
-from digest.store.repository import Store
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -86,7 +86,7 @@ def _foreign_keys_deferred(connection: Connection) -> Iterator[None]:
         connection.commit()
 
 
-def open_store(url: str, *, migrate: bool = True) -> Store:
+def open_engine(url: str, *, migrate: bool = True) -> Engine:
     """Connect to the database at `url` and bring its schema up to date."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -115,7 +115,7 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
                 f"cannot open database {_redact(url)}: {exc.orig}",
                 hint="is the server running and the URL right?",
             ) from exc
-    return Store(engine)
+    return engine
 
 
 def _in_memory(url: str) -> bool:

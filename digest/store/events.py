@@ -40,10 +40,9 @@ from digest.store.schema import (
     IssueRow,
     SubscriberEventRow,
     SubscriberRow,
-    UTCDateTime,
-    status_reason,
 )
 from digest.store.session import StoreCore
+from digest.store.tables import UTCDateTime, status_reason
 
 PAUSED = "paused"  # a status of the history only (see the module's docstring)
 ERASED = "erased"  # the row was removed: the history ends

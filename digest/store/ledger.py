@@ -53,10 +53,11 @@ from digest.store.convert import from_row, unknown_issue
 from digest.store.convert import to_subscriber as _subscriber
 from digest.store.events import ERASED, record_event, record_events
 from digest.store.release import record_sent_stories
-from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow, status_reason
+from digest.store.schema import DeliveryRow, IssueRow, SubscriberRow
 from digest.store.session import StoreCore
 from digest.store.suppression import SUPPRESSED as _SUPPRESSED
 from digest.store.suppression import keep_suppressed
+from digest.store.tables import status_reason
 
 
 class LedgerQueries:
@@ -304,16 +305,6 @@ class LedgerQueries:
                 )
                 .values(status=DeliveryStatus.PENDING.value, claimed_by=None, claimed_at=None)
             )
-
-    def delivery_counts(self: StoreCore, number: int) -> dict[DeliveryStatus, int]:
-        with self.session() as s:
-            issue = _issue_row(s, number)
-            rows = s.execute(
-                select(DeliveryRow.status, func.count())
-                .where(DeliveryRow.issue_id == issue.id)
-                .group_by(DeliveryRow.status)
-            )
-            return {DeliveryStatus(status): count for status, count in rows}
 
     def deliveries(self: StoreCore, number: int) -> list[Delivery]:
         with self.session() as s:

@@ -1,30 +1,16 @@
-"""Operations: the scheduler's job history and the leader lease."""
+"""Operations: the scheduler's job history and the leader lease (read in
+digest.store.reader)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
-from digest.store.convert import from_row
 from digest.store.schema import JobRunRow, LeaseRow
 from digest.store.session import StoreCore
-
-
-@dataclass(frozen=True, slots=True)
-class JobRun:
-    id: int
-    job: str
-    scheduled_for: datetime | None
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: str
-    counts: dict[str, int]
-    error: str | None
-    runner: str
 
 
 class OpsQueries:
@@ -66,13 +52,6 @@ class OpsQueries:
                 _new_run(job, runner, now, scheduled_for, "missed", finished_at=now, error=_MISSED)
             )
 
-    def job_runs(self: StoreCore, limit: int = 20, job: str | None = None) -> list[JobRun]:
-        with self.session() as s:
-            query = select(JobRunRow).order_by(JobRunRow.started_at.desc(), JobRunRow.id.desc())
-            if job is not None:
-                query = query.where(JobRunRow.job == job)
-            return [_job_run(r) for r in s.scalars(query.limit(limit))]
-
     def acquire_lease(
         self: StoreCore,
         name: str,
@@ -110,11 +89,6 @@ class OpsQueries:
             if row is not None and row.owner == owner:
                 s.delete(row)
 
-    def lease_owner(self: StoreCore, name: str, now: datetime) -> str | None:
-        with self.session() as s:
-            row = s.get(LeaseRow, name)
-            return row.owner if row is not None and row.expires_at >= now else None
-
 
 _MISSED = "missed by more than the misfire grace time: not run late"
 
@@ -139,7 +113,3 @@ def _new_run(
         counts={},
         error=error,
     )
-
-
-def _job_run(row: JobRunRow) -> JobRun:
-    return from_row(JobRun, row, counts=dict(row.counts or {}))

@@ -9,36 +9,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest.models import (
     Issue,
-    IssueStatus,
     ItemDraft,
     SourceKind,
     SourceState,
-    StoredItem,
 )
 from digest.store.archive import ArchiveQueries
 from digest.store.confirmations import ConfirmationQueries
 from digest.store.convert import (
     issue_from_row,
-    issue_query,
     item_values,
     source_state,
     storable,
-    stored_item,
     unique_new,
-    unknown_issue,
 )
 from digest.store.edits import EditQueries, write_draft
+from digest.store.engine import open_engine
 from digest.store.events import EventQueries, IssueOutcomeQueries
 from digest.store.ledger import LedgerQueries
 from digest.store.ops import OpsQueries
 from digest.store.pages import PageQueries
+from digest.store.reader import StoreReader
 from digest.store.release import ReleaseQueries
-from digest.store.schema import IssueRow, ItemRow, SourceRow
+from digest.store.schema import ItemRow, SourceRow
 from digest.store.subscribers import SubscriberQueries
 
 
@@ -54,6 +51,7 @@ class SourceSuccess:
 
 
 class Store(
+    StoreReader,
     ArchiveQueries,
     LedgerQueries,
     OpsQueries,
@@ -65,10 +63,11 @@ class Store(
     PageQueries,
     EditQueries,
 ):
-    """The queries the stages need, in their own vocabulary."""
+    """The queries the stages need, in their own vocabulary: the reads of StoreReader
+    (Core), and the writes, most through an ORM Session."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         # SQLite has one writer at a time, and a thread that finds the database locked
         # sleeps in its busy handler (milliseconds at a time): the send loop's threads
@@ -76,9 +75,6 @@ class Store(
         self.write_lock: AbstractContextManager[Any] = (
             threading.Lock() if engine.dialect.name == "sqlite" else nullcontext()
         )
-
-    def close(self) -> None:
-        self.engine.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -122,19 +118,6 @@ class Store(
         """Set the name readers see for a source (None: they see a generic label)."""
         with self.session() as s:
             self._source(s, name).display_name = display_name
-
-    def source_state(self, name: str) -> SourceState | None:
-        with self.session() as s:
-            row = s.scalar(select(SourceRow).where(SourceRow.name == name))
-            return None if row is None else source_state(row, 0)
-
-    def list_sources(self) -> list[SourceState]:
-        with self.session() as s:
-            counts = dict(
-                s.execute(select(ItemRow.source_id, func.count()).group_by(ItemRow.source_id)).all()
-            )
-            rows = s.scalars(select(SourceRow).order_by(SourceRow.kind, SourceRow.name))
-            return [source_state(row, counts.get(row.id, 0)) for row in rows]
 
     def record_success(
         self,
@@ -217,75 +200,7 @@ class Store(
             source.last_attempt_at = source.last_success_at = now
             return len(fresh)
 
-    def list_items(self, source_name: str | None = None) -> list[StoredItem]:
-        with self.session() as s:
-            query = (
-                select(ItemRow, SourceRow.name, SourceRow.kind, SourceRow.display_name)
-                .join(SourceRow, ItemRow.source_id == SourceRow.id)
-                .order_by(SourceRow.name, ItemRow.position, ItemRow.id)
-            )
-            if source_name is not None:
-                query = query.where(SourceRow.name == source_name)
-            return [stored_item(*columns) for columns in s.execute(query)]
-
-    def items_by_id(self, ids: Iterable[int]) -> list[StoredItem]:
-        # item.id is an INTEGER: PostgreSQL refuses a larger parameter outright (a typed
-        # `--add-back 99999999999` was a DataError), and no item has such an id.
-        wanted = [i for i in ids if -(2**31) <= i < 2**31]
-        if not wanted:
-            return []
-        with self.session() as s:
-            query = (
-                select(ItemRow, SourceRow.name, SourceRow.kind, SourceRow.display_name)
-                .join(SourceRow, ItemRow.source_id == SourceRow.id)
-                .where(ItemRow.id.in_(wanted))
-                .order_by(ItemRow.id)
-            )
-            return [stored_item(*columns) for columns in s.execute(query)]
-
-    def items_between(self, start: datetime, end: datetime) -> list[StoredItem]:
-        """Items published in (start, end]: an item at the end of one period is not in the
-        next one, and an item ingested at `now` is in the issue built at `now`."""
-        with self.session() as s:
-            query = (
-                select(ItemRow, SourceRow.name, SourceRow.kind, SourceRow.display_name)
-                .join(SourceRow, ItemRow.source_id == SourceRow.id)
-                .where(ItemRow.published_at > start, ItemRow.published_at <= end)
-                .order_by(SourceRow.name, ItemRow.position, ItemRow.id)
-            )
-            return [stored_item(*columns) for columns in s.execute(query)]
-
     # -- issues ----------------------------------------------------------------------
-
-    def latest_issue(self, status: IssueStatus | None = None) -> Issue | None:
-        """The highest-numbered issue (with that status, if given)."""
-        with self.session() as s:
-            query = issue_query().order_by(IssueRow.number.desc()).limit(1)
-            if status is not None:
-                query = query.where(IssueRow.status == status.value)
-            row = s.scalar(query)
-            return None if row is None else issue_from_row(row)
-
-    def get_issue(self, number: int) -> Issue | None:
-        with self.session() as s:
-            row = s.scalar(issue_query().where(IssueRow.number == number))
-            return None if row is None else issue_from_row(row)
-
-    def load_issue(self, number: int) -> tuple[Issue, dict[int, StoredItem]]:
-        """An issue and the items it cites, or a DigestError naming the issues there are."""
-        issue = self.get_issue(number)
-        if issue is None:
-            with self.session() as s:
-                raise unknown_issue(s, number)
-        ids = {b.item_id for s in issue.sections for b in s.blurb}
-        ids.update(i for e in issue.entries for i in e.item_ids)
-        return issue, {item.id: item for item in self.items_by_id(sorted(ids))}
-
-    def list_issues(self) -> list[Issue]:
-        with self.session() as s:
-            return [
-                issue_from_row(row) for row in s.scalars(issue_query().order_by(IssueRow.number))
-            ]
 
     def save_draft(self, issue: Issue, now: datetime) -> Issue:
         """Store a draft under issue.number, replacing that number's draft if there is one."""
@@ -293,6 +208,11 @@ class Store(
             row = write_draft(s, issue, now)
             s.refresh(row)
             return issue_from_row(row)
+
+
+def open_store(url: str, *, migrate: bool = True) -> Store:
+    """Connect to the database at `url` and bring its schema up to date."""
+    return Store(open_engine(url, migrate=migrate))
 
 
 def _unknown_source(name: str) -> KeyError:

@@ -1,133 +1,98 @@
-"""The tables, as SQLAlchemy 2.x typed models. The schema itself is owned by Alembic
-(alembic/versions): a change here needs a migration there."""
+"""The ORM classes, mapped onto the Core tables of `digest.store.tables` (declared once
+there): for the write paths that load, change and flush rows through a Session. The
+reading commands never import this module (nor `sqlalchemy.orm`): see tables.py.
+
+The annotations type the attributes; the columns, their kinds and constraints are the
+tables'. The schema itself is owned by Alembic (alembic/versions)."""
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    Date,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Table,
-    Text,
-    TypeDecorator,
-    Unicode,
-    UniqueConstraint,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
-from digest.models import IssueStatus, ItemKind
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite hands back naive values otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from digest.store import tables
 
 
 class Base(DeclarativeBase):
-    pass
+    metadata = tables.metadata
 
 
 class SourceRow(Base):
-    __tablename__ = "source"
+    __table__ = tables.source
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    location: Mapped[str] = mapped_column(Text)
-    # What readers see: a document's publication (« Le monde de demAIn »), never a file name.
-    display_name: Mapped[str | None] = mapped_column(Text)
-    etag: Mapped[str | None] = mapped_column(Text)
-    last_modified: Mapped[str | None] = mapped_column(Text)
-    content_hash: Mapped[str | None] = mapped_column(String(64))
-    last_status: Mapped[str | None] = mapped_column(String(20))
-    last_error: Mapped[str | None] = mapped_column(Text)
-    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    id: Mapped[int]
+    name: Mapped[str]
+    kind: Mapped[str]
+    location: Mapped[str]
+    display_name: Mapped[str | None]
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    content_hash: Mapped[str | None]
+    last_status: Mapped[str | None]
+    last_error: Mapped[str | None]
+    consecutive_failures: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
 
 
 class ItemRow(Base):
-    __tablename__ = "item"
-    __table_args__ = (UniqueConstraint("source_id", "key", name="uq_item_source_key"),)
+    __table__ = tables.item
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), index=True)
-    key: Mapped[str] = mapped_column(String(512))
-    kind: Mapped[str] = mapped_column(String(20), default=ItemKind.STORY.value)
-    title: Mapped[str] = mapped_column(Text)
-    title_derived: Mapped[bool] = mapped_column(default=False)
-    url: Mapped[str | None] = mapped_column(Text)
-    author: Mapped[str | None] = mapped_column(Text)
-    published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    language: Mapped[str | None] = mapped_column(String(12))
-    html: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text)
-    enjeux: Mapped[str | None] = mapped_column(Text)
-    section: Mapped[str | None] = mapped_column(Text)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    origin: Mapped[str | None] = mapped_column(Text)  # the source a document credits (Frandroid)
-    event_date: Mapped[date | None] = mapped_column(Date)  # when the story happened, if given
+    id: Mapped[int]
+    source_id: Mapped[int]
+    key: Mapped[str]
+    kind: Mapped[str]
+    title: Mapped[str]
+    title_derived: Mapped[bool]
+    url: Mapped[str | None]
+    author: Mapped[str | None]
+    published_at: Mapped[datetime]
+    fetched_at: Mapped[datetime]
+    language: Mapped[str | None]
+    html: Mapped[str]
+    text: Mapped[str]
+    enjeux: Mapped[str | None]
+    section: Mapped[str | None]
+    position: Mapped[int]
+    links: Mapped[list[dict[str, str]]]
+    content_hash: Mapped[str]
+    origin: Mapped[str | None]
+    event_date: Mapped[date | None]
 
 
 class IssueRow(Base):
-    __tablename__ = "issue"
+    __table__ = tables.issue
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, unique=True)
-    status: Mapped[str] = mapped_column(String(20), default=IssueStatus.DRAFT.value)
-    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
-    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    subject: Mapped[str | None] = mapped_column(Text)
-    preheader: Mapped[str | None] = mapped_column(Text)
-    note: Mapped[str | None] = mapped_column(Text)  # the editor's note (Markdown, issue 13)
-    edited: Mapped[list[str]] = mapped_column(JSON, default=list)  # the fields the editor wrote
+    id: Mapped[int]
+    number: Mapped[int]
+    status: Mapped[str]
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    approved_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    subject: Mapped[str | None]
+    preheader: Mapped[str | None]
+    note: Mapped[str | None]
+    edited: Mapped[list[str]]
     sections: Mapped[list[SectionRow]] = relationship(
         order_by="SectionRow.position", cascade="all, delete-orphan"
     )
 
 
 class SectionRow(Base):
-    __tablename__ = "issue_section"
+    __table__ = tables.issue_section
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
-    theme_id: Mapped[str] = mapped_column(String(200))
-    title: Mapped[str] = mapped_column(Text)
+    id: Mapped[int]
+    issue_id: Mapped[int]
+    position: Mapped[int]
+    theme_id: Mapped[str]
+    title: Mapped[str]
     blurb: Mapped[list[BlurbRow]] = relationship(
         order_by="BlurbRow.position", cascade="all, delete-orphan"
     )
@@ -137,274 +102,175 @@ class SectionRow(Base):
 
 
 class _InSection:
-    """The columns of a row that is one of a section's ordered parts (blurb, entries):
-    deleted with its section. First in each table (sort_order), as the migrations made
-    them."""
+    """The columns of a row that is one of a section's ordered parts (blurb, entries)."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
-    section_id: Mapped[int] = mapped_column(
-        ForeignKey("issue_section.id", ondelete="CASCADE"), index=True, sort_order=-1
-    )
-    position: Mapped[int] = mapped_column(Integer, sort_order=-1)
+    id: Mapped[int]
+    section_id: Mapped[int]
+    position: Mapped[int]
 
 
 class BlurbRow(_InSection, Base):
-    """A sentence of « Enjeux et perspectives » and the item it was taken from."""
+    __table__ = tables.issue_blurb_sentence
 
-    __tablename__ = "issue_blurb_sentence"
-
-    text: Mapped[str] = mapped_column(Text)
-    # SET NULL: a changed document replaces its items; the issue keeps its words.
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id", ondelete="SET NULL"))
-    # The source's sentence and the name put in, when its subject was made explicit.
-    original: Mapped[str | None] = mapped_column(Text)
-    explicit_subject: Mapped[str | None] = mapped_column(Text)
-    edited: Mapped[bool] = mapped_column(default=False)  # the editor's sentence (issue 13)
+    text: Mapped[str]
+    item_id: Mapped[int | None]
+    original: Mapped[str | None]
+    explicit_subject: Mapped[str | None]
+    edited: Mapped[bool]
 
 
 class EntryRow(_InSection, Base):
-    __tablename__ = "issue_entry"
+    __table__ = tables.issue_entry
 
-    title: Mapped[str] = mapped_column(Text)
-    summary: Mapped[str] = mapped_column(Text)
-    links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
-    item_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
-    edited: Mapped[list[str]] = mapped_column(JSON, default=list)  # "title", "summary"
+    title: Mapped[str]
+    summary: Mapped[str]
+    links: Mapped[list[dict[str, str]]]
+    item_ids: Mapped[list[int]]
+    sources: Mapped[list[str]]
+    edited: Mapped[list[str]]
 
 
 class IssueEditRow(Base):
-    """One of an editor's overrides on an issue (issue 13), kept apart from the draft so
-    every rebuild applies it again: `kind` says what it changes, `target` which story
-    (its key), section (theme id) or blurb sentence; empty for the issue itself."""
+    __table__ = tables.issue_edit
 
-    __tablename__ = "issue_edit"
-    __table_args__ = (UniqueConstraint("issue_id", "kind", "target", name="uq_issue_edit"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    target: Mapped[str] = mapped_column(String(300), default="")
-    value: Mapped[Any] = mapped_column(JSON, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    id: Mapped[int]
+    issue_id: Mapped[int]
+    kind: Mapped[str]
+    target: Mapped[str]
+    value: Mapped[Any]
+    updated_at: Mapped[datetime]
 
 
 class IssueBuildRow(Base):
-    """The draft exactly as the summarizer built it, before the editor's overrides: what
-    an edit is applied to again, so undoing one brings back what the build wrote."""
+    __table__ = tables.issue_build
 
-    __tablename__ = "issue_build"
-
-    issue_id: Mapped[int] = mapped_column(
-        ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True
-    )
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
-    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-# A subscriber's token nonce, from the row's birth to its deletion: every unsubscribe and
-# confirm token carries it, so a token dies with its row (issue 10, item 6). Rows that
-# existed before tokens carried a nonce got one starting with LEGACY_NONCE_PREFIX: only
-# they still accept the old id-only tokens of the mails already out there.
-LEGACY_NONCE_PREFIX = "legacy-"
-STATUS_REASON_MAX = 300  # characters; a longer reason (a server's answer) is cut
-
-
-def status_reason(reason: str | None) -> str | None:
-    """A reason as the column holds it: cut, not refused (PostgreSQL would fail the
-    whole status change on a 400-character SMTP answer)."""
-    return None if reason is None else reason[:STATUS_REASON_MAX]
-
-
-def new_token_nonce() -> str:
-    return secrets.token_urlsafe(12)  # 96 random bits, 16 characters
+    issue_id: Mapped[int]
+    document: Mapped[dict[str, Any]]
+    built_at: Mapped[datetime]
 
 
 class SubscriberRow(Base):
-    __tablename__ = "subscriber"
-    # AUTOINCREMENT: SQLite otherwise hands a removed subscriber's id to the next one, and
-    # old links signed for that id would act on a stranger. PostgreSQL never reuses ids.
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table__ = tables.subscriber
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(320))  # as given, for display and sending
-    # Lowercased: two spellings of one address are one subscriber (unique).
-    email_key: Mapped[str] = mapped_column(String(320), unique=True)
-    name: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Why the status is what it is, for an operator: "unsubscribed by the operator", …
-    status_reason: Mapped[str | None] = mapped_column(String(STATUS_REASON_MAX))
-    token_nonce: Mapped[str] = mapped_column(String(32), default=new_token_nonce)
-    # A pause the person asked for on their preferences page (issue 14): still active, but
-    # no issue is sent to them before this time; past it, they simply get the next one.
-    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    id: Mapped[int]
+    email: Mapped[str]
+    email_key: Mapped[str]
+    name: Mapped[str | None]
+    status: Mapped[str]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    unsubscribed_at: Mapped[datetime | None]
+    bounced_at: Mapped[datetime | None]
+    status_reason: Mapped[str | None]
+    token_nonce: Mapped[str]
+    paused_until: Mapped[datetime | None]
 
 
 class SubscriberEventRow(Base):
-    """A change of a subscriber's status, with its time (issue 14, `digest stats`): the
-    subscriber row keeps only the last of each kind of date. `paused` carries the end of
-    the pause (`ends_at`); `erased` ends the history of a removed row. No address, and no
-    foreign key: an erasure leaves these anonymous, so past weeks' counts stay true."""
+    __table__ = tables.subscriber_event
 
-    __tablename__ = "subscriber_event"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    subscriber_id: Mapped[int] = mapped_column(Integer, index=True)
-    status: Mapped[str] = mapped_column(String(20))
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    id: Mapped[int]
+    subscriber_id: Mapped[int]
+    status: Mapped[str]
+    at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
 
 
 class SuppressionRow(Base):
-    """An erased unsubscriber or bounced address, kept as a SHA-256 of the lowercased
-    address only: no import or operator `add` brings them back (issue 10, item 4)."""
+    __table__ = tables.suppression
 
-    __tablename__ = "suppression"
-
-    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    reason: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    email_hash: Mapped[str]
+    reason: Mapped[str]
+    created_at: Mapped[datetime]
 
 
 class DeliveryRow(Base):
-    """The ledger: one row per (issue, subscriber), written before the first message."""
+    __table__ = tables.delivery
 
-    __tablename__ = "delivery"
-    __table_args__ = (UniqueConstraint("issue_id", "subscriber_id", name="uq_delivery"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"))
-    subscriber_id: Mapped[int] = mapped_column(
-        ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
-    )
-    status: Mapped[str] = mapped_column(String(20), index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    message_id: Mapped[str | None] = mapped_column(String(300))
-    claimed_by: Mapped[str | None] = mapped_column(String(200))
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    id: Mapped[int]
+    issue_id: Mapped[int]
+    subscriber_id: Mapped[int]
+    status: Mapped[str]
+    attempts: Mapped[int]
+    last_error: Mapped[str | None]
+    message_id: Mapped[str | None]
+    claimed_by: Mapped[str | None]
+    claimed_at: Mapped[datetime | None]
+    next_attempt_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
 
 
 class JobRunRow(Base):
-    """What the scheduler ran (or missed), when, and how it ended."""
+    __table__ = tables.job_run
 
-    __tablename__ = "job_run"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job: Mapped[str] = mapped_column(String(50), index=True)
-    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    outcome: Mapped[str] = mapped_column(String(20))  # running, ok, failed, missed
-    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
-    error: Mapped[str | None] = mapped_column(Text)
-    runner: Mapped[str] = mapped_column(String(200))  # host:pid
+    id: Mapped[int]
+    job: Mapped[str]
+    scheduled_for: Mapped[datetime | None]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str]
+    counts: Mapped[dict[str, int]]
+    error: Mapped[str | None]
+    runner: Mapped[str]
 
 
 class LeaseRow(Base):
-    """A named lease: the one `digest serve` holding "scheduler" runs the jobs."""
+    __table__ = tables.lease
 
-    __tablename__ = "lease"
-
-    name: Mapped[str] = mapped_column(String(50), primary_key=True)
-    owner: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    name: Mapped[str]
+    owner: Mapped[str]
+    expires_at: Mapped[datetime]
 
 
 class ConfirmationRow(Base):
-    """A double opt-in mail waiting for the service's worker (never sent inside a request:
-    a hanging SMTP server held every web thread). Also the memory of the per-address caps."""
+    __table__ = tables.confirmation
 
-    __tablename__ = "confirmation"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # "confirm" (the double opt-in link) or "welcome" (after the click, issue 14): one
-    # queue, one worker, one retry policy; only confirmations count against the caps.
-    kind: Mapped[str] = mapped_column(String(20), server_default="confirm")
-    subscriber_id: Mapped[int] = mapped_column(
-        ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
-    )
-    email_key: Mapped[str] = mapped_column(String(320), index=True)
-    token: Mapped[str] = mapped_column(Text)  # the signed link's token, made at request time
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
+    id: Mapped[int]
+    kind: Mapped[str]
+    subscriber_id: Mapped[int]
+    email_key: Mapped[str]
+    token: Mapped[str]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None]
 
 
 class IssuePageRow(Base):
-    """An issue's public archive page (/issues/N), rendered once and kept (issue 12): its
-    premailer pass made every request cost a whole render. Dropped when its draft is
-    rebuilt; a sent issue never changes."""
+    __table__ = tables.issue_page
 
-    __tablename__ = "issue_page"
-
-    issue_id: Mapped[int] = mapped_column(
-        ForeignKey("issue.id", ondelete="CASCADE"), primary_key=True
-    )
-    html: Mapped[str] = mapped_column(Text)  # the whole page
-    article: Mapped[str] = mapped_column(Text)  # the issue alone: the feed's content
-    rendered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issue_id: Mapped[int]
+    html: Mapped[str]
+    article: Mapped[str]
+    rendered_at: Mapped[datetime]
 
 
 class TestSendRow(Base):
-    """A test send of an issue to one address (`digest send --test`, the preview's form):
-    outside the delivery ledger, kept so that every caller shares one rate limit."""
+    __table__ = tables.test_send
 
-    __tablename__ = "test_send"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issue_number: Mapped[int] = mapped_column(Integer)
-    address: Mapped[str] = mapped_column(String(320))
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    id: Mapped[int]
+    issue_number: Mapped[int]
+    address: Mapped[str]
+    sent_at: Mapped[datetime]
 
 
 class SentStoryRow(Base):
-    """A story that went out in an issue (issue 13, item 4): recorded when the issue starts
-    sending, by what survives a re-ingest (the source and the item's key, and the content
-    hash), not by the item's id, which a changed document's new items do not keep."""
+    __table__ = tables.sent_story
 
-    __tablename__ = "sent_story"
-    __table_args__ = (
-        UniqueConstraint("issue_id", "source_id", "item_key", name="uq_sent_story"),
-        Index("ix_sent_story_item", "source_id", "item_key"),  # what build looks up
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    issue_id: Mapped[int] = mapped_column(ForeignKey("issue.id", ondelete="CASCADE"))
-    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"))
-    item_key: Mapped[str] = mapped_column(String(512))
-    content_hash: Mapped[str] = mapped_column(String(64), index=True)
-
-
-# APScheduler's own job store table (SQLAlchemyJobStore), declared here so that Alembic
-# owns it like every other table; the job store finds it and does not create it.
-APSCHEDULER_JOBS = Table(
-    "apscheduler_jobs",
-    Base.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)
+    id: Mapped[int]
+    issue_id: Mapped[int]
+    source_id: Mapped[int]
+    item_key: Mapped[str]
+    content_hash: Mapped[str]
 
 
 class PageRow(Base):
-    """An article page fetched for a teaser feed's item (issue 15, `full_text`), by URL:
-    its main text, or None when the page had none or robots.txt refused it. A re-ingest
-    finds its pages here and fetches none."""
+    __table__ = tables.page
 
-    __tablename__ = "page"
-
-    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of url
-    url: Mapped[str] = mapped_column(Text)
-    text: Mapped[str | None] = mapped_column(Text, nullable=True)
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    url_hash: Mapped[str]
+    url: Mapped[str]
+    text: Mapped[str | None]
+    fetched_at: Mapped[datetime]

@@ -20,14 +20,10 @@ from digest.errors import SubscriberError
 from digest.models import Signup, Subscriber, SubscriberStatus, validate_name
 from digest.store.convert import to_subscriber as _subscriber
 from digest.store.events import record_event
-from digest.store.schema import (
-    LEGACY_NONCE_PREFIX,
-    SubscriberRow,
-    SuppressionRow,
-    status_reason,
-)
+from digest.store.schema import SubscriberRow, SuppressionRow
 from digest.store.session import StoreCore
 from digest.store.suppression import email_hash, suppressed_hashes
+from digest.store.tables import LEGACY_NONCE_PREFIX, status_reason
 
 
 class SubscriberQueries:
