@@ -15,13 +15,7 @@ import os
 import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import (
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    as_completed,
-)
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -279,12 +273,14 @@ def _parser_pool(feeds: int, *, eager: bool = False) -> Iterator[Executor | None
         parsers.shutdown(wait=True)
 
 
-def _start_parsers(workers: int) -> ProcessPoolExecutor:
+def _start_parsers(workers: int) -> Executor:
     """forkserver, not fork: fetch threads are running, and forking a threaded process can
     deadlock the child. The forkserver imports the parsing modules once, so each worker
     forks ready to parse."""
     # lazy: multiprocessing's forkserver machinery, for an ingest that has feeds to parse
+    # (concurrent.futures loads its process pool, and multiprocessing, on first mention)
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("forkserver")
     # The forkserver outlives this pool (a service's next ingest reuses it), and the
