@@ -177,8 +177,9 @@ def test_a_reading_command_on_a_current_schema_imports_no_alembic(
 
 # What a re-ingest whose feeds all answer 304 must not import (issue 12, item 6: it is to
 # cost a tenth of the first ingest): the parsers and page extractors only a changed feed
-# needs, the parser processes' multiprocessing, the document stage of a configuration
-# without documents, the progress bar nobody sees, and httpx's own command line.
+# needs (and digest's modules wrapping them), the parser processes' multiprocessing, the
+# document stage of a configuration without documents, the progress bar nobody sees, and
+# httpx's own command line.
 NOT_FOR_UNCHANGED_INGEST = (
     "feedparser",
     "ftfy",
@@ -188,6 +189,8 @@ NOT_FOR_UNCHANGED_INGEST = (
     "sklearn",
     "multiprocessing",
     "digest.ingest.documents",
+    "digest.ingest.parse",
+    "digest.ingest.fulltext",
     "rich.progress",
     "pygments",
 )
