@@ -202,7 +202,14 @@ def bench_process(
         f"newsletter: {{title: Bench}}\ndocuments: {listed}\nfeeds:\n{feeds}", encoding="utf-8"
     )
     digest = [str(Path(sys.executable).parent / "digest"), "--config", str(config)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}  # no overrides
+    # No DIGEST_* overrides; and bytecode cached as on any warm start (as bench/startup.py):
+    # with PYTHONDONTWRITEBYTECODE (set in some environments) every run would recompile
+    # digest's modules, a cost no installed digest pays. The first run writes it.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DIGEST_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     first, wall, cpu = run_child([*digest, "ingest"], env)
     if first.returncode:
         raise RuntimeError(f"digest ingest failed: {first.stderr[-2000:]}")

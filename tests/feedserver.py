@@ -51,6 +51,7 @@ class RecordedRequest:
     path: str  # with its query string
     headers: dict[str, str]  # names lower-cased
     status: int
+    client_port: int = 0  # which connection it came on (keep-alive reuses one)
 
 
 class _Server(ThreadingHTTPServer):
@@ -78,7 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
     def send_response(self, code: int, message: str | None = None) -> None:
         # Every answer goes through here, so this records each request with its status.
         headers = {k.lower(): v for k, v in self.headers.items()}
-        self.server.app.record(RecordedRequest(self.command, self.path, headers, code))
+        request = RecordedRequest(self.command, self.path, headers, code, self.client_address[1])
+        self.server.app.record(request)
         super().send_response(code, message)
 
     def do_GET(self) -> None:

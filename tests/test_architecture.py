@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import REPO
+from .feedserver import FeedServer, Route
 
 PACKAGE = REPO / "digest"
 
@@ -25,7 +26,6 @@ PACKAGE = REPO / "digest"
 NOT_YET_CLEAN = {
     "ingest/clean.py": 1,
     "ingest/documents.py": 2,
-    "ingest/run.py": 3,
     "ingest/segment.py": 1,
     "summarize/build.py": 1,
     "summarize/headlines.py": 1,
@@ -173,6 +173,63 @@ def test_a_reading_command_on_a_current_schema_imports_no_alembic(
     # show 1 reads the store and finds no issue 1 (exit 2); the store was opened all the same
     code = "2" if args[0] == "show" else "0"
     assert result.stdout.split() == [code, "[]", "True"], result.stderr
+
+
+# What a re-ingest whose feeds all answer 304 must not import (issue 12, item 6: it is to
+# cost a tenth of the first ingest): the parsers and page extractors only a changed feed
+# needs (and digest's modules wrapping them), the parser processes' multiprocessing, the
+# document stage of a configuration without documents, the progress bar nobody sees, and
+# httpx's own command line.
+NOT_FOR_UNCHANGED_INGEST = (
+    "feedparser",
+    "ftfy",
+    "nh3",
+    "trafilatura",
+    "spacy",
+    "sklearn",
+    "multiprocessing",
+    "digest.ingest.documents",
+    "digest.ingest.parse",
+    "digest.ingest.fulltext",
+    "rich.progress",
+    "pygments",
+)
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Le Labo IA</title><link>https://labo.example.fr/</link>
+<item><title>Un modèle ouvert</title><link>https://labo.example.fr/{n}</link>
+<guid>labo-{n}</guid><description>Un texte sur le modèle {n}.</description></item>
+</channel></rss>
+"""
+
+
+def test_an_unchanged_re_ingest_imports_no_parser(tmp_path: Path, feed_server: FeedServer) -> None:
+    """`digest ingest` again, every feed answering 304, in a process of its own, with its
+    output piped (as from cron): none of NOT_FOR_UNCHANGED_INGEST is imported. Timed in
+    bench/ingest.py; here only what cannot regress unseen."""
+    feeds = "".join(
+        f"  - {{name: labo{n}, url: '{feed_server.add(f'/{n}.xml', route)}'}}\n"
+        for n, route in enumerate(
+            Route(body=FEED.format(n=n).encode(), etag=f'"v{n}"') for n in range(2)
+        )
+    )
+    config = tmp_path / "feeds.yaml"
+    config.write_text(f"newsletter: {{title: Test}}\ndocuments: []\nfeeds:\n{feeds}", "utf-8")
+    digest = [sys.executable, "-m", "digest.cli", "--config", str(config), "ingest"]
+    first = subprocess.run(digest, capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert "2 new items" in first.stdout, first.stdout + first.stderr
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from digest.cli import main\n"
+        f"done = CliRunner().invoke(main, ['--config', {str(config)!r}, 'ingest'])\n"
+        "print(done.exit_code, '2 unchanged' in done.output)\n"
+        f"print(sorted(m for m in {NOT_FOR_UNCHANGED_INGEST!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert result.stdout.split() == ["0", "True", "[]"], result.stderr
+    assert [r.status for r in feed_server.requests_for("/0.xml")] == [200, 304]
 
 
 def code_lines(source: str) -> list[tuple[int, str]]:

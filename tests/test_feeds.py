@@ -160,6 +160,26 @@ def test_every_shared_feed_is_ingested_then_found_unchanged(
     _check_second_run(feed_server, feeds, routes, again)
 
 
+def test_a_re_ingest_answered_304_reuses_its_connection(
+    store: Store, now: datetime, feed_server: FeedServer
+) -> None:
+    """A 304 is read to its end, which hands its connection back to the pool: left unread,
+    httpx closed it, and a re-ingest opened one connection per feed (issue 12, item 6)."""
+    body = (FEEDS / "fr_nota_bene.xml").read_bytes()
+    feeds = [
+        FeedSource(name, feed_server.add(f"/{name}", Route(body=body, etag=f'"{name}"')))
+        for name in ("one", "two", "three")  # parsed in this process (a pool starts at four)
+    ]
+    one_at_a_time = FetchSettings(timeout_seconds=10.0, concurrency=1)
+    ingest_feeds(store, feeds, one_at_a_time, now)
+    feed_server.clear_requests()
+    again = ingest_feeds(store, feeds, one_at_a_time, now + timedelta(hours=1))
+    assert [r.message for r in again] == ["not modified (HTTP 304)"] * 3
+    requests = [r for f in feeds for r in feed_server.requests_for(f"/{f.name}")]
+    assert [r.status for r in requests] == [304] * 3
+    assert len({r.client_port for r in requests}) == 1
+
+
 def _check_requests_of_first_run(server: FeedServer) -> None:
     for row in MANIFEST:
         [request] = server.requests_for(f"/feeds/{row['local_file']}")

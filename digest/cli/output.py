@@ -26,6 +26,8 @@ from digest.models import (
 from digest.serialize import JSON_VERSION, iso
 
 if TYPE_CHECKING:  # types only: importing the use cases would cost every command
+    from rich.progress import Progress
+
     from digest.app.check import Readiness
     from digest.app.status import Snapshot
     from digest.mail.transport import Transport
@@ -39,7 +41,13 @@ class IngestProgress:
     """A progress bar on stderr, one tick per source (silent when stderr is not a terminal)."""
 
     def __init__(self, total: int) -> None:
-        # lazy: rich.progress, which only the commands that show progress need
+        self._progress: Progress | None = None
+        # rich's live display writes nothing to a console that is no terminal (nor Jupyter)
+        # when it is transient: there, rich.progress is not even imported (a cron job's or a
+        # script's unchanged re-ingest, issue 12 item 6).
+        if not (err.is_terminal or err.is_jupyter):
+            return
+        # lazy: rich.progress, for a progress bar someone can see
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -60,14 +68,17 @@ class IngestProgress:
         self._task = self._progress.add_task("", total=total)
 
     def __enter__(self) -> IngestProgress:
-        self._progress.start()
+        if self._progress is not None:
+            self._progress.start()
         return self
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self._progress.stop()
+        if self._progress is not None:
+            self._progress.stop()
 
     def advance(self, report: SourceReport) -> None:
-        self._progress.update(self._task, advance=1, description=report.name)
+        if self._progress is not None:
+            self._progress.update(self._task, advance=1, description=report.name)
 
 
 _OUTCOME_STYLE = {

@@ -15,27 +15,22 @@ import os
 import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import (
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    as_completed,
-)
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import httpx
 
 from digest.errors import FeedError
 from digest.ingest.fetch import FetchResult, fetch_feed, open_client
-from digest.ingest.fulltext import PageFetcher, with_full_text
-from digest.ingest.parse import read_feed, warn_malformed
 from digest.models import ItemDraft, Outcome, SourceKind, SourceReport, SourceState
 from digest.settings import FeedSource, FetchSettings
 from digest.store import SourceSuccess, Store
+
+if TYPE_CHECKING:  # the type only: a run whose feeds are unchanged fetches no page
+    from digest.ingest.fulltext import PageFetcher
 
 log = logging.getLogger(__name__)
 _P = ParamSpec("_P")
@@ -112,7 +107,7 @@ def _ingest_due(
     # if a feed turns out to have changed.
     first_reads = any(state.content_hash is None for _, state in due)
     with open_client(fetch) as client, _parser_pool(len(due), eager=first_reads) as parsers:
-        pages = PageFetcher(client, fetch)
+        pages = _page_fetcher(client, fetch)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed")
         try:
             futures = {
@@ -146,7 +141,7 @@ def _settle(
     now: datetime,
     rng: random.Random,
     unchanged: list[SourceSuccess],
-    pages: PageFetcher | None = None,
+    pages: Callable[[], PageFetcher] | None = None,
 ) -> tuple[SourceReport, Exception | None]:
     """Record one feed's outcome (an unchanged feed's success is appended to `unchanged`,
     for the caller to record); return its report and the exception if it was a bug."""
@@ -186,7 +181,7 @@ def _record_success(
     update: FeedUpdate,
     now: datetime,
     unchanged: list[SourceSuccess],
-    pages: PageFetcher | None = None,
+    pages: Callable[[], PageFetcher] | None = None,
 ) -> SourceReport:
     result = update.result
     # A 304 may omit the validators (RFC 9110 §15.4.5 only says SHOULD): keep the old ones.
@@ -198,10 +193,16 @@ def _record_success(
         log.info("feed %s unchanged: %s", feed.name, why)
         return SourceReport(feed.name, SourceKind.FEED, Outcome.UNCHANGED, message=why)
     if update.malformed:
+        # lazy: feedparser's wrapper and the text cleaners, for a feed that changed
+        from digest.ingest.parse import warn_malformed
+
         warn_malformed(feed, update.malformed, len(update.items), log)
     items = update.items
     if feed.full_text and pages is not None:  # a teaser feed: its items' pages, main text
-        items = with_full_text(items, pages, store, now)
+        # lazy: the page extractor and robots.txt, for a teaser feed that changed
+        from digest.ingest.fulltext import with_full_text
+
+        items = with_full_text(items, pages(), store, now)
     new = store.add_items(feed.name, items, now)
     store.record_success(
         feed.name, now, "ok", etag=etag, last_modified=last_modified, content_hash=result.body_hash
@@ -216,6 +217,20 @@ def _record_success(
         total_items=total,
         message=f"{new} new item(s) of {total}",
     )
+
+
+def _page_fetcher(client: httpx.Client, fetch: FetchSettings) -> Callable[[], PageFetcher]:
+    """The run's one PageFetcher (one robots.txt per site), made on first use: only a
+    changed teaser feed (full_text) needs it."""
+
+    @functools.cache
+    def pages() -> PageFetcher:
+        # lazy: the page extractor and robots.txt, for a teaser feed that changed
+        from digest.ingest.fulltext import PageFetcher
+
+        return PageFetcher(client, fetch)
+
+    return pages
 
 
 def _done(report: SourceReport, on_done: Callable[[SourceReport], None] | None) -> SourceReport:
@@ -251,8 +266,24 @@ def update_feed(
     if parsers is None:
         items, malformed = read_feed(feed, result, now)
     else:
-        items, malformed = parsers.submit(read_feed, feed, result, now).result()
+        # A worker is handed the parser itself (pickled by its name), not this module,
+        # which it would have to import.
+        # lazy: feedparser's wrapper and the text cleaners, for a feed that changed
+        from digest.ingest.parse import read_feed as parse_feed
+
+        items, malformed = parsers.submit(parse_feed, feed, result, now).result()
     return FeedUpdate(result, tuple(items), malformed)
+
+
+def read_feed(
+    feed: FeedSource, result: FetchResult, now: datetime
+) -> tuple[list[ItemDraft], str | None]:
+    """A changed feed's items, parsed in this process, and why feedparser found it
+    malformed (digest.ingest.parse.read_feed)."""
+    # lazy: feedparser's wrapper and the text cleaners, for a feed that changed
+    from digest.ingest.parse import read_feed as parse_feed
+
+    return parse_feed(feed, result, now)
 
 
 PARALLEL_PARSE_MIN_FEEDS = 4  # below this, starting processes costs more than it saves
@@ -279,12 +310,14 @@ def _parser_pool(feeds: int, *, eager: bool = False) -> Iterator[Executor | None
         parsers.shutdown(wait=True)
 
 
-def _start_parsers(workers: int) -> ProcessPoolExecutor:
+def _start_parsers(workers: int) -> Executor:
     """forkserver, not fork: fetch threads are running, and forking a threaded process can
     deadlock the child. The forkserver imports the parsing modules once, so each worker
     forks ready to parse."""
     # lazy: multiprocessing's forkserver machinery, for an ingest that has feeds to parse
+    # (concurrent.futures loads its process pool, and multiprocessing, on first mention)
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("forkserver")
     # The forkserver outlives this pool (a service's next ingest reuses it), and the

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from digest.errors import ConfigError
 from digest.models import IngestReport, Outcome, SourceKind, SourceReport
@@ -22,10 +23,17 @@ log = logging.getLogger(__name__)
 
 def source_names(settings: Settings) -> list[str]:
     """Every source name, documents, feeds then inboxes (what --source accepts)."""
+    documents = [p.name for p in _document_files(settings)]
+    return documents + [f.name for f in settings.feeds] + [i.name for i in settings.inboxes]
+
+
+def _document_files(settings: Settings) -> list[Path]:
+    if not settings.documents:  # a feeds-only configuration never loads the document stage
+        return []
+    # lazy: the documents' readers (PDF, saved pages, cutting), for a configuration with some
     from digest.ingest.documents import document_files
 
-    documents = [p.name for p in document_files(settings.documents)]
-    return documents + [f.name for f in settings.feeds] + [i.name for i in settings.inboxes]
+    return document_files(settings.documents)
 
 
 def run_ingest(
@@ -37,9 +45,7 @@ def run_ingest(
     on_done: Callable[[SourceReport], None] | None = None,
 ) -> IngestReport:
     """Ingest documents and feeds (or the one source named `only`, forced past backoff)."""
-    from digest.ingest.documents import document_files, document_names, ingest_documents
-
-    files = document_files(settings.documents)
+    files = _document_files(settings)
     feeds = [f for f in settings.feeds if f.enabled]
     inboxes = [i for i in settings.inboxes if i.enabled]
     if only is not None:
@@ -54,8 +60,7 @@ def run_ingest(
     # A bug in one document is raised only after the feeds are in (as the feeds do among
     # themselves): it shows its traceback without costing every feed its items.
     document_bugs: list[Exception] = []
-    names = document_names(settings.documents)
-    reports = ingest_documents(store, files, now, on_done=on_done, bugs=document_bugs, names=names)
+    reports = _ingest_documents(settings, store, files, now, on_done, document_bugs)
     if settings.offline:
         skipped = [
             SourceReport(f.name, SourceKind.FEED, Outcome.SKIPPED, message="offline") for f in feeds
@@ -68,6 +73,7 @@ def run_ingest(
                 on_done(report)
         reports += skipped
     elif feeds:
+        # lazy: httpx and the fetchers, for a run that is not offline and has feeds
         from digest.ingest.feeds import ingest_feeds
 
         reports += ingest_feeds(
@@ -81,3 +87,20 @@ def run_ingest(
     if document_bugs:
         raise document_bugs[0]
     return IngestReport(sources=tuple(reports))
+
+
+def _ingest_documents(
+    settings: Settings,
+    store: Store,
+    files: list[Path],
+    now: datetime,
+    on_done: Callable[[SourceReport], None] | None,
+    bugs: list[Exception],
+) -> list[SourceReport]:
+    if not files:  # nothing to read: neither the document stage nor a transaction
+        return []
+    # lazy: the documents' readers (PDF, saved pages, cutting), for a run with documents
+    from digest.ingest.documents import document_names, ingest_documents
+
+    names = document_names(settings.documents)
+    return ingest_documents(store, files, now, on_done=on_done, bugs=bugs, names=names)
