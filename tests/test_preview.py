@@ -159,7 +159,7 @@ def test_issue_page_frames_the_email_at_both_widths(
     assert f'href="/issues/{number}?vue=telephone"' in page
     assert 'width="375"' in call(app, f"/issues/{number}?vue=telephone")[2]
     assert 'width="600"' in call(app, f"/issues/{number}?vue=n-importe")[2]
-    assert "Le Fil IA n°1 — " in page  # the subject, as the inbox shows it
+    assert "Le Fil IA n°\u202f1 — " in page  # the subject, as the inbox shows it
 
 
 def test_text_view_shows_the_plain_text_part(

@@ -63,10 +63,10 @@ def test_send_test_mails_one_message_outside_the_ledger(
     received = smtp_server.handler.received
     assert len(received) == 1 and received[0].recipient == "Ed@example.org"
     message = received[0].message
-    assert str(message["Subject"]).startswith("[TEST] Le Fil IA n°1 — ")
+    assert str(message["Subject"]).startswith("[TEST] Le Fil IA n°\u202f1 — ")
     assert message["To"].addresses[0].addr_spec == "Ed@example.org"
     assert message["Message-ID"].startswith(f"<digest.{number}.test")
-    assert "[TEST] Le Fil IA n°1" in out and "no delivery recorded" in out
+    assert "[TEST] Le Fil IA n°\u202f1" in out and "no delivery recorded" in out
     assert f"still {before.status.value}" in out
     after = store.get_issue(number)
     assert after is not None and after.status is before.status
@@ -82,7 +82,7 @@ def test_the_outbox_transport_writes_the_test_message(
     written = list((tmp_path / "outbox" / f"issue-{number}" / "test").glob("*.eml"))
     assert len(written) == 1 and result.destination == str(written[0].parent)
     message = email.message_from_bytes(written[0].read_bytes(), policy=email.policy.default)
-    assert str(message["Subject"]).startswith("[TEST] Le Fil IA n°1 — ")
+    assert str(message["Subject"]).startswith("[TEST] Le Fil IA n°\u202f1 — ")
     assert smtp_server.handler.received == [] and store.deliveries(number) == []
 
 
