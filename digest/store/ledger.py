@@ -191,11 +191,11 @@ class LedgerQueries:
             issue = _issue_row(s, number, lock=True)
             if issue.status not in (IssueStatus.APPROVED.value, IssueStatus.DRAFT.value):
                 return 0
-            have = select(DeliveryRow.subscriber_id).where(DeliveryRow.issue_id == issue.id)
+            # Only this transition makes delivery rows, and a sending issue never goes back to
+            # approved (unapprove refuses it): an approved issue has none yet to leave out.
             wanted = select(SubscriberRow.id).where(
                 SubscriberRow.status == SubscriberStatus.ACTIVE.value,
                 not_paused(now),  # no row at all for a pause: neither failed nor skipped
-                SubscriberRow.id.not_in(have),
             )
             ids = list(s.scalars(wanted))
             # In chunks: one statement with 100k parameter sets held every row's dict and
